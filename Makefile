@@ -1,0 +1,90 @@
+# onemap: `make demo` and `make test` set up everything they need on a fresh Debian 12
+# machine (as root or as a sudo-capable user) and are safe to run again.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OGCTESTS_VENV := .venv-ogctests
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# PostgreSQL with PostGIS and pgRouting, GDAL (ogr2ogr, a real OGC API client for the
+# tests), Chromium (the dashboard tests), Node/npm (Leaflet from the npm registry).
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin \
+	chromium fonts-wqy-microhei ca-certificates
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= district
+SEED ?= 2024
+
+.PHONY: help setup system-packages python-env ogctests-env web-assets db demo serve test lint format clean
+
+help:
+	@echo "make demo   set up, load the demo district, serve http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole suite (lint, types, tests)"
+	@echo "make setup  install everything, start nothing"
+
+setup: system-packages python-env ogctests-env web-assets
+
+system-packages:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -q; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+python-env: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# The OGC API conformance tests live in their own environment: their pins must not
+# bend the project's.
+ogctests-env: $(OGCTESTS_VENV)/.installed
+$(OGCTESTS_VENV)/.installed:
+	$(PYTHON) -m venv $(OGCTESTS_VENV)
+	$(OGCTESTS_VENV)/bin/pip install -q ogctests
+	touch $@
+
+web-assets: web/node_modules/.installed
+web/node_modules/.installed: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The project-local cluster, unless ONEMAP_DATABASE_URL points elsewhere.
+db: setup
+	@if [ -z "$${ONEMAP_DATABASE_URL:-}" ]; then $(BIN)/onemap db start; fi
+	$(BIN)/onemap migrate
+
+demo: db
+	$(BIN)/onemap demo load --scale $(SCALE) --seed $(SEED)
+	$(BIN)/onemap serve --host $(HOST) --port $(PORT)
+
+serve: db
+	$(BIN)/onemap serve --host $(HOST) --port $(PORT)
+
+lint: python-env
+	$(BIN)/ruff check app gis tests bench migrations
+	$(BIN)/ruff format --check app gis tests bench migrations
+	$(BIN)/mypy gis
+
+format: python-env
+	$(BIN)/ruff format app gis tests bench migrations
+	$(BIN)/ruff check --fix app gis tests bench migrations
+
+test: setup lint
+	@if [ -z "$${ONEMAP_TEST_ADMIN_URL:-}" ]; then $(BIN)/onemap db start; fi
+	$(BIN)/pytest
+
+clean:
+	-$(BIN)/onemap db stop
+	rm -rf $(VENV) $(OGCTESTS_VENV) web/node_modules .onemap .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""onemap's edges: the HTTP service (FastAPI) and the command line."""

@@ -1,0 +1,42 @@
+"""One map from domain exceptions to HTTP status codes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from gis.errors import InvalidParameter, NotFound, OnemapError
+
+STATUS_BY_ERROR: dict[type[OnemapError], int] = {
+    InvalidParameter: 400,
+    NotFound: 404,
+}
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    # OGC API (and RFC 7807) clients expect code/description; keep both spellings.
+    return JSONResponse(
+        {"code": title, "description": detail, "title": title, "detail": detail, "status": status},
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def domain_error(request: Request, error: Exception) -> JSONResponse:
+        status = next(
+            (code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 500
+        )
+        return _problem(status, type(error).__name__, str(error))
+
+    async def validation_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        status = 400 if all(item["loc"][0] == "query" for item in error.errors()) else 422
+        return _problem(status, "InvalidRequest", problems)
+
+    app.add_exception_handler(OnemapError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

@@ -1,0 +1,22 @@
+"""Settings from the environment (prefix ONEMAP_); see .env.example."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gis.db import database_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEMAP_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=database_url)
+    # Connections each server process keeps open.
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    # Public base URL used in OGC API links when the service sits behind a proxy;
+    # empty means "derive from the request".
+    public_url: str = ""
+    # The county (district) this deployment serves; used for titles and defaults.
+    county_code: str = "450105"

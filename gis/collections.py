@@ -1,0 +1,214 @@
+"""The feature collections onemap publishes: which table, which id, which properties.
+
+One registry serves OGC API Features, the vector tiles and the dashboard, so a layer's
+name, title and public properties are written down once. Personal data (an event
+reporter's contact) is never listed here, so it can never leave through these APIs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    # JSON Schema type of the value as served: string, integer, number, boolean, array
+    json_type: str
+    title: str
+    # SQL expression producing the value; defaults to the column of the same name
+    expression: str | None = None
+    # Whether `?name=value` filters on it (simple equality filter of OGC API Part 1)
+    filterable: bool = False
+
+    @property
+    def sql(self) -> str:
+        return self.expression or self.name
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    table: str
+    id_column: str
+    # JSON type of the feature id: codes are strings, serial ids integers
+    id_type: str
+    geometry_type: str
+    properties: tuple[Property, ...]
+    # column holding the feature's instant, for `datetime=` filtering; None if timeless
+    temporal_column: str | None = None
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+
+    def property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+
+def _code(name: str, title: str) -> Property:
+    # Codes are fixed-width char(n) columns: trim them to plain strings.
+    return Property(name, "string", title, expression=f"rtrim({name})", filterable=True)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            id="subdistricts",
+            title="Subdistricts 街道/镇",
+            description="Township-level units of the district with their 9-digit codes.",
+            table="subdistricts",
+            id_column="subdistrict_code",
+            id_type="string",
+            geometry_type="MultiPolygon",
+            properties=(
+                _code("subdistrict_code", "9-digit township code"),
+                _code("county_code", "6-digit county code"),
+                Property("name", "string", "name", filterable=True),
+                Property("kind", "string", "street, town or zone", filterable=True),
+            ),
+        ),
+        Collection(
+            id="communities",
+            title="Communities 社区/村",
+            description="Village-level units (residents' and villagers' committees), 12-digit codes.",
+            table="communities",
+            id_column="community_code",
+            id_type="string",
+            geometry_type="MultiPolygon",
+            properties=(
+                _code("community_code", "12-digit village-level code"),
+                _code("subdistrict_code", "9-digit township code"),
+                _code("county_code", "6-digit county code"),
+                Property("name", "string", "name", filterable=True),
+                Property("kind", "string", "community or village", filterable=True),
+            ),
+        ),
+        Collection(
+            id="grids",
+            title="Grids 网格",
+            description="Base grids (300-500 households) and dedicated grids, 15-digit codes.",
+            table="grids",
+            id_column="grid_code",
+            id_type="string",
+            geometry_type="MultiPolygon",
+            properties=(
+                _code("grid_code", "15-digit grid code"),
+                _code("community_code", "12-digit community code"),
+                _code("county_code", "6-digit county code"),
+                Property("name", "string", "name", filterable=True),
+                Property("grid_type", "string", "base or dedicated", filterable=True),
+                Property("dedicated_kind", "string", "what a dedicated grid serves", filterable=True),
+                Property("leaders", "integer", "grid leaders 网格长"),
+                Property("instructors", "integer", "grid instructors 网格指导员"),
+                Property("members", "integer", "grid members 网格员"),
+            ),
+        ),
+        Collection(
+            id="compounds",
+            title="Compounds 小区",
+            description="Residential compounds with their Jiangnan type.",
+            table="compounds",
+            id_column="compound_id",
+            id_type="integer",
+            geometry_type="MultiPolygon",
+            properties=(
+                Property("compound_id", "integer", "compound id", filterable=True),
+                _code("community_code", "12-digit community code"),
+                _code("county_code", "6-digit county code"),
+                Property("name", "string", "name", filterable=True),
+                Property("compound_type", "string", "compound type", filterable=True),
+                Property("built_year", "integer", "year built", filterable=True),
+                Property("has_property_manager", "boolean", "has a property manager",
+                         filterable=True),
+            ),
+        ),
+        Collection(
+            id="buildings",
+            title="Buildings 楼栋",
+            description="Buildings with floors, units, households and population.",
+            table="buildings",
+            id_column="building_code",
+            id_type="string",
+            geometry_type="MultiPolygon",
+            properties=(
+                _code("building_code", "17-digit building code"),
+                _code("community_code", "12-digit community code"),
+                _code("county_code", "6-digit county code"),
+                Property("compound_id", "integer", "compound id", filterable=True),
+                Property("name", "string", "name"),
+                Property("building_use", "string", "use", filterable=True),
+                Property("floors", "integer", "floors", filterable=True),
+                Property("units", "integer", "units (stairwells) 单元"),
+                Property("households", "integer", "resident households"),
+                Property("population", "integer", "residents"),
+            ),
+        ),
+        Collection(
+            id="service_centers",
+            title="Party-mass service centres 党群服务中心",
+            description="Service centres by level with floor area (m²) and rooms.",
+            table="service_centers",
+            id_column="center_id",
+            id_type="integer",
+            geometry_type="Point",
+            properties=(
+                Property("center_id", "integer", "centre id", filterable=True),
+                _code("county_code", "6-digit county code"),
+                _code("subdistrict_code", "9-digit township code"),
+                _code("community_code", "12-digit community code"),
+                Property("compound_id", "integer", "compound id", filterable=True),
+                Property("name", "string", "name", filterable=True),
+                Property("level", "string", "district, subdistrict, community or compound",
+                         filterable=True),
+                Property("area_m2", "number", "floor area in m²", expression="area_m2::float8"),
+                Property("rooms", "array", "rooms (4+X)"),
+            ),
+        ),
+        Collection(
+            id="events",
+            title="Events 事件",
+            description="Reported events with category, source and stage. No personal data.",
+            table="events",
+            id_column="event_id",
+            id_type="integer",
+            geometry_type="Point",
+            temporal_column="reported_at",
+            properties=(
+                Property("event_id", "integer", "event id", filterable=True),
+                Property("tracking_number", "string", "public tracking number", filterable=True),
+                _code("county_code", "6-digit county code"),
+                Property("category_code", "string", "category code", filterable=True),
+                Property("description", "string", "description"),
+                Property("source", "string", "source channel", filterable=True),
+                Property("status", "string", "stage of the closed loop", filterable=True),
+                Property("reported_at", "string", "reported at (RFC 3339)"),
+                Property("closed_at", "string", "closed at (RFC 3339)"),
+                _code("grid_code", "15-digit grid code"),
+                _code("community_code", "12-digit community code"),
+                _code("subdistrict_code", "9-digit township code"),
+            ),
+        ),
+        Collection(
+            id="patrol_tracks",
+            title="Patrol tracks 巡逻轨迹",
+            description="Routes walked or ridden by volunteer patrols, with clues found.",
+            table="patrol_tracks",
+            id_column="track_id",
+            id_type="integer",
+            geometry_type="LineString",
+            temporal_column="started_at",
+            properties=(
+                Property("track_id", "integer", "track id", filterable=True),
+                _code("county_code", "6-digit county code"),
+                _code("community_code", "12-digit community code"),
+                Property("team_name", "string", "team", filterable=True),
+                Property("patrol_kind", "string", "kind of patrol", filterable=True),
+                Property("members", "integer", "members on the patrol"),
+                Property("started_at", "string", "started at (RFC 3339)"),
+                Property("ended_at", "string", "ended at (RFC 3339)"),
+                Property("clues", "integer", "clues reported"),
+            ),
+        ),
+    )
+}

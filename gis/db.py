@@ -1,0 +1,32 @@
+"""Connections: one place that knows where the database is."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from gis import cluster
+
+
+def database_url() -> str:
+    """``ONEMAP_DATABASE_URL`` if set, else the project-local cluster's DSN."""
+    return os.environ.get("ONEMAP_DATABASE_URL") or cluster.url()
+
+
+def sqlalchemy_url(dsn: str | None = None) -> str:
+    """The same DSN spelled for SQLAlchemy with the psycopg 3 driver."""
+    dsn = dsn or database_url()
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+psycopg://" + dsn[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {dsn!r}")
+
+
+@contextmanager
+def connect(dsn: str | None = None, **kwargs: object) -> Iterator[psycopg.Connection]:
+    """A psycopg connection for notebooks and the CLI; committed on success."""
+    with psycopg.connect(dsn or database_url(), **kwargs) as conn:  # type: ignore[arg-type]
+        yield conn

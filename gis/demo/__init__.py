@@ -1,0 +1,82 @@
+"""The demo district generator: `load(conn, scale=..., seed=...)`.
+
+Real codes and names (national division codes) on synthetic but plausible ground: a
+street lattice around Jiangnan's real location, compounds of Jiangnan's types, buildings
+with households from floors and units, base grids of 300–500 households following
+blocks, dedicated grids for schools, hospitals, malls and parks, service centres (some
+below the area standard), patrol tracks along streets and clustered events.
+Deterministic for a seed; loaded with COPY in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+
+from gis.demo import activity, ground, places, writer
+
+NANNING_COUNTIES = ("450102", "450103", "450105", "450107", "450108", "450109", "450110",
+                    "450123", "450124", "450125", "450126", "450181")
+
+
+@dataclass(frozen=True)
+class Scale:
+    counties: tuple[str, ...]
+    grids: int  # target number of grids
+    members_per_grid: tuple[int, int]
+    centre_lonlat: tuple[float, float]
+    events: int
+    patrols: int
+
+
+SCALES = {
+    # Jiangnan: 418 grids, 4,103 grid members (≈ 10 a grid); 3,578 events a year.
+    "district": Scale(("450105",), 418, (7, 13), (108.29, 22.78), 3600, 400),
+    # Nanning: 6,764 grids with 3–4 grid members each.
+    "city": Scale(NANNING_COUNTIES, 6764, (3, 4), (108.32, 22.82), 40000, 5000),
+}
+
+
+def build(scale: str = "district", seed: int = 2024) -> writer.District:
+    """Generate the district in memory (no database)."""
+    spec = SCALES[scale]
+    rng = np.random.default_rng(seed)
+    plan = places.plan_district(spec.counties, spec.grids, spec.members_per_grid, rng)
+    ground_ = ground.lay_out(plan, spec.centre_lonlat, rng)
+    events = activity.make_events(plan, ground_, spec.events, rng)
+    patrols = activity.make_patrols(plan, ground_, spec.patrols, rng)
+    return writer.District(plan, ground_, events, patrols, _county_names(spec.counties))
+
+
+def load(conn: psycopg.Connection, *, scale: str = "district", seed: int = 2024,
+         progress: bool = False) -> dict[str, int]:
+    """Replace every place and activity in the database with a generated demo district.
+
+    Parameters
+    ----------
+    conn : an open psycopg connection; the load commits on success and leaves nothing
+        behind on failure.
+    scale : "district" (≈ Jiangnan's 418 grids) or "city" (≈ Nanning's 6,764 grids).
+    seed : the same seed always gives the same district.
+
+    Returns
+    -------
+    Row counts per table.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
+    with writer.Progress(enabled=progress) as bar:
+        bar.step("planning blocks, compounds and buildings")
+        district = build(scale, seed)
+        counts = writer.write(conn, district, bar)
+    return counts
+
+
+def _county_names(counties: tuple[str, ...]) -> dict[str, str]:
+    rows = places._read("guangxi_45_areas.csv")
+    return {row["code"]: row["name"] for row in rows if row["code"] in counties}
+
+
+__all__ = ["SCALES", "Scale", "build", "load"]

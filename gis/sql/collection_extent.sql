@@ -1,0 +1,9 @@
+-- The spatial extent (CRS84, straight from the 4326 storage) and the temporal extent of a
+-- collection; the temporal bounds are NULL for collections without a temporal column.
+SELECT ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box), first_instant, last_instant
+FROM (
+    SELECT ST_Extent(geom) AS box,
+           min({temporal_column}) AS first_instant,
+           max({temporal_column}) AS last_instant
+    FROM {table}
+) AS extent

@@ -1,0 +1,122 @@
+"""Fixtures: a real PostGIS (the project-local cluster unless ONEMAP_TEST_ADMIN_URL names
+another), a fresh migrated database per test session, the demo district loaded once, and
+a real uvicorn server for clients that speak HTTP (GDAL, ogctests, Chromium)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from gis import cluster
+from gis.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SEED = 7
+
+
+def _admin_url() -> str:
+    configured = os.environ.get("ONEMAP_TEST_ADMIN_URL")
+    if configured:
+        return configured
+    # A missing database fails the suite rather than skipping it: start the local cluster.
+    cluster.start()
+    return cluster.url().rsplit("/", 1)[0] + "/postgres"
+
+
+def _with_database(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return _admin_url()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """Yields a factory-made empty database URL; dropped at the end of the session."""
+    name = f"onemap_test_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(admin_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: str) -> str:
+    """A database migrated to head."""
+    upgrade(fresh_database)
+    return fresh_database
+
+
+@pytest.fixture(scope="session")
+def demo_district(database_url: str) -> dict[str, int]:
+    """The district-scale demo, loaded once per session with a fixed seed."""
+    from gis import demo
+
+    with psycopg.connect(database_url) as conn:
+        return demo.load(conn, scale="district", seed=DEMO_SEED)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url) as conn:
+        yield conn
+        conn.rollback()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, demo_district: dict[str, int]) -> Iterator[str]:
+    """A real uvicorn process serving the demo district; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "ONEMAP_DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/ogc", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"onemap server did not start on {base}")
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def client(database_url: str, demo_district: dict[str, int]) -> Iterator[object]:
+    """An in-process client of the app (lifespan included) on the demo district."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=database_url))
+    with TestClient(app) as test_client:
+        yield test_client
