@@ -14,7 +14,9 @@ from gis.errors import OnemapError
 
 console = Console(stderr=True)
 cli = typer.Typer(help="onemap: one map for party-led grid governance", no_args_is_help=True)
-db_cli = typer.Typer(help="The project-local PostgreSQL/PostGIS cluster (.onemap/)", no_args_is_help=True)
+db_cli = typer.Typer(
+    help="The project-local PostgreSQL/PostGIS cluster (.onemap/)", no_args_is_help=True
+)
 demo_cli = typer.Typer(help="The synthetic demo district", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")

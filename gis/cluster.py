@@ -163,8 +163,10 @@ def _initdb(lay: Layout) -> None:
         lay,
         [
             str(bindir / "initdb"),
-            "-D", str(lay.data_dir),
-            "-U", SUPERUSER,
+            "-D",
+            str(lay.data_dir),
+            "-U",
+            SUPERUSER,
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
@@ -198,10 +200,15 @@ def start(timeout_s: float = 60.0) -> str:
         _run(
             lay,
             [
-                str(pg_bindir() / "pg_ctl"), "start", "-w",
-                "-t", str(int(timeout_s)),
-                "-D", str(lay.data_dir),
-                "-l", str(lay.log_file),
+                str(pg_bindir() / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+                "-D",
+                str(lay.data_dir),
+                "-l",
+                str(lay.log_file),
             ],
         )
     _wait_ready(timeout_s)
@@ -212,7 +219,9 @@ def start(timeout_s: float = 60.0) -> str:
 def stop() -> None:
     lay = layout()
     if _initialised(lay) and is_running():
-        _run(lay, [str(pg_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(lay.data_dir)])
+        _run(
+            lay, [str(pg_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(lay.data_dir)]
+        )
 
 
 def status() -> dict[str, object]:

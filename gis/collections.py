@@ -71,7 +71,9 @@ COLLECTIONS: dict[str, Collection] = {
         Collection(
             id="communities",
             title="Communities 社区/村",
-            description="Village-level units (residents' and villagers' committees), 12-digit codes.",
+            description=(
+                "Village-level units (residents' and villagers' committees), 12-digit codes."
+            ),
             table="communities",
             id_column="community_code",
             id_type="string",
@@ -98,7 +100,9 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
                 Property("grid_type", "string", "base or dedicated", filterable=True),
-                Property("dedicated_kind", "string", "what a dedicated grid serves", filterable=True),
+                Property(
+                    "dedicated_kind", "string", "what a dedicated grid serves", filterable=True
+                ),
                 Property("leaders", "integer", "grid leaders 网格长"),
                 Property("instructors", "integer", "grid instructors 网格指导员"),
                 Property("members", "integer", "grid members 网格员"),
@@ -119,8 +123,9 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("name", "string", "name", filterable=True),
                 Property("compound_type", "string", "compound type", filterable=True),
                 Property("built_year", "integer", "year built", filterable=True),
-                Property("has_property_manager", "boolean", "has a property manager",
-                         filterable=True),
+                Property(
+                    "has_property_manager", "boolean", "has a property manager", filterable=True
+                ),
             ),
         ),
         Collection(
@@ -159,8 +164,12 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("community_code", "12-digit community code"),
                 Property("compound_id", "integer", "compound id", filterable=True),
                 Property("name", "string", "name", filterable=True),
-                Property("level", "string", "district, subdistrict, community or compound",
-                         filterable=True),
+                Property(
+                    "level",
+                    "string",
+                    "district, subdistrict, community or compound",
+                    filterable=True,
+                ),
                 Property("area_m2", "number", "floor area in m²", expression="area_m2::float8"),
                 Property("rooms", "array", "rooms (4+X)"),
             ),

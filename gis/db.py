@@ -21,7 +21,7 @@ def sqlalchemy_url(dsn: str | None = None) -> str:
     dsn = dsn or database_url()
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if dsn.startswith(prefix):
-            return "postgresql+psycopg://" + dsn[len(prefix):]
+            return "postgresql+psycopg://" + dsn[len(prefix) :]
     raise ValueError(f"not a PostgreSQL URL: {dsn!r}")
 
 

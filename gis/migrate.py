@@ -15,7 +15,9 @@ def alembic_config(dsn: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(project_root(), "migrations")))
     # '%' would be read as interpolation by configparser.
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(dsn or database_url()).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", sqlalchemy_url(dsn or database_url()).replace("%", "%%")
+    )
     return config
 
 

@@ -17,8 +17,20 @@ import psycopg
 
 from gis.demo import activity, ground, places, writer
 
-NANNING_COUNTIES = ("450102", "450103", "450105", "450107", "450108", "450109", "450110",
-                    "450123", "450124", "450125", "450126", "450181")
+NANNING_COUNTIES = (
+    "450102",
+    "450103",
+    "450105",
+    "450107",
+    "450108",
+    "450109",
+    "450110",
+    "450123",
+    "450124",
+    "450125",
+    "450126",
+    "450181",
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +62,9 @@ def build(scale: str = "district", seed: int = 2024) -> writer.District:
     return writer.District(plan, ground_, events, patrols, _county_names(spec.counties))
 
 
-def load(conn: psycopg.Connection, *, scale: str = "district", seed: int = 2024,
-         progress: bool = False) -> dict[str, int]:
+def load(
+    conn: psycopg.Connection, *, scale: str = "district", seed: int = 2024, progress: bool = False
+) -> dict[str, int]:
     """Replace every place and activity in the database with a generated demo district.
 
     Parameters

@@ -20,9 +20,17 @@ EPOCH = datetime(2026, 11, 1, 8, 0, tzinfo=CHINA)
 # How often each kind of block generates complaints (old compounds without a property
 # manager and urban-village rentals lead in every published account).
 HOTSPOT_WEIGHT = {
-    "old_unmanaged": 6.0, "urban_village_rental": 5.0, "old": 4.0, "work_unit": 3.0,
-    "lane_bungalow": 3.0, "resettlement": 2.0, "commercial": 1.5, "village": 1.0,
-    "mall": 4.0, "dedicated": 1.5, "open": 0.3,
+    "old_unmanaged": 6.0,
+    "urban_village_rental": 5.0,
+    "old": 4.0,
+    "work_unit": 3.0,
+    "lane_bungalow": 3.0,
+    "resettlement": 2.0,
+    "commercial": 1.5,
+    "village": 1.0,
+    "mall": 4.0,
+    "dedicated": 1.5,
+    "open": 0.3,
 }
 CATEGORIES = {
     "old_unmanaged": ("0901", "0902", "0802", "0801", "0701", "0101", "1001", "0803"),
@@ -37,16 +45,41 @@ CATEGORIES = {
     "dedicated": ("0402", "0301", "0601", "0501", "0502"),
     "open": ("0102", "0104", "0302", "0503"),
 }
-SOURCES = {"qr": 0.35, "grid_member": 0.3, "hotline_12345": 0.2, "patrol": 0.08,
-           "video": 0.04, "open311": 0.03}
+SOURCES = {
+    "qr": 0.35,
+    "grid_member": 0.3,
+    "hotline_12345": 0.2,
+    "patrol": 0.08,
+    "video": 0.04,
+    "open311": 0.03,
+}
 DESCRIPTIONS = {
-    "0101": "垃圾堆放未清运", "0102": "渣土堆积", "0103": "路面脏污", "0104": "水面漂浮垃圾",
-    "0201": "墙面张贴小广告", "0202": "广告牌破损", "0301": "夜间施工噪音", "0302": "疑似违章搭建",
-    "0401": "占道摆摊", "0402": "车辆乱停放堵路", "0403": "店外经营占道", "0501": "路面塌陷",
-    "0502": "水管爆裂漏水", "0503": "起火冒烟", "0601": "噪声扰民", "0602": "油烟扰民",
-    "0701": "邻里纠纷需调解", "0702": "家庭纠纷", "0703": "拖欠工资", "0801": "消防通道被占",
-    "0802": "电动车楼道充电", "0803": "高空坠物隐患", "0901": "电梯故障停运", "0902": "小区设施损坏",
-    "1001": "独居老人需探访", "1002": "老人助餐需求",
+    "0101": "垃圾堆放未清运",
+    "0102": "渣土堆积",
+    "0103": "路面脏污",
+    "0104": "水面漂浮垃圾",
+    "0201": "墙面张贴小广告",
+    "0202": "广告牌破损",
+    "0301": "夜间施工噪音",
+    "0302": "疑似违章搭建",
+    "0401": "占道摆摊",
+    "0402": "车辆乱停放堵路",
+    "0403": "店外经营占道",
+    "0501": "路面塌陷",
+    "0502": "水管爆裂漏水",
+    "0503": "起火冒烟",
+    "0601": "噪声扰民",
+    "0602": "油烟扰民",
+    "0701": "邻里纠纷需调解",
+    "0702": "家庭纠纷",
+    "0703": "拖欠工资",
+    "0801": "消防通道被占",
+    "0802": "电动车楼道充电",
+    "0803": "高空坠物隐患",
+    "0901": "电梯故障停运",
+    "0902": "小区设施损坏",
+    "1001": "独居老人需探访",
+    "1002": "老人助餐需求",
 }
 PATROLS = {
     "red_rider": ("红骑手", 12.0, (1, 2)),
@@ -106,14 +139,15 @@ def make_events(plan: Plan, ground: Ground, count: int, rng: np.random.Generator
     categories = [str(rng.choice(CATEGORIES[kinds[c]])) for c in cells]
     source_names = list(SOURCES)
     source_p = np.array(list(SOURCES.values()))
-    sources = [str(s) for s in rng.choice(source_names, size=len(cells), p=source_p / source_p.sum())]
+    sources = [
+        str(s) for s in rng.choice(source_names, size=len(cells), p=source_p / source_p.sum())
+    ]
     # Reports come in daytime and evening hours, over the past year.
     days = rng.uniform(0, 365, len(cells))
     hours = rng.choice(np.arange(24), size=len(cells), p=_hour_profile())
     reported = []
     for d, h in zip(days, hours, strict=True):
-        when = (EPOCH - timedelta(days=float(d))).replace(hour=int(h),
-                                                          minute=int(rng.integers(60)))
+        when = (EPOCH - timedelta(days=float(d))).replace(hour=int(h), minute=int(rng.integers(60)))
         reported.append(when if when <= EPOCH else when - timedelta(days=1))
     statuses, closed = [], []
     for when in reported:
@@ -124,26 +158,50 @@ def make_events(plan: Plan, ground: Ground, count: int, rng: np.random.Generator
     tracking = [""] * len(cells)
     for seq, i in enumerate(order, start=1):
         tracking[i] = f"SJ{reported[i]:%Y%m%d}{seq:06d}"
-    return Events(points, county, categories, [DESCRIPTIONS[c] for c in categories], sources,
-                  statuses, reported, closed, tracking)
+    return Events(
+        points,
+        county,
+        categories,
+        [DESCRIPTIONS[c] for c in categories],
+        sources,
+        statuses,
+        reported,
+        closed,
+        tracking,
+    )
 
 
 def _hour_profile() -> np.ndarray:
-    profile = np.array([1, 0.5, 0.3, 0.3, 0.3, 0.5, 1, 2, 4, 6, 6, 5, 4, 4, 5, 5, 5, 5, 4,
-                        4, 4, 3, 2, 1.5])
+    profile = np.array(
+        [1, 0.5, 0.3, 0.3, 0.3, 0.5, 1, 2, 4, 6, 6, 5, 4, 4, 5, 5, 5, 5, 4, 4, 4, 3, 2, 1.5]
+    )
     return profile / profile.sum()
 
 
 def _stage(age: timedelta, reported: datetime, rng: np.random.Generator):
     """Where an event of this age stands in the loop; older ones are mostly closed."""
     if age > timedelta(days=10):
-        status = str(rng.choice(
-            ["evaluated", "closed", "rejected", "duplicate", "not_responsible", "in_progress"],
-            p=[0.62, 0.28, 0.03, 0.03, 0.03, 0.01]))
+        status = str(
+            rng.choice(
+                ["evaluated", "closed", "rejected", "duplicate", "not_responsible", "in_progress"],
+                p=[0.62, 0.28, 0.03, 0.03, 0.03, 0.01],
+            )
+        )
     else:
-        status = str(rng.choice(
-            ["reported", "filed", "dispatched", "in_progress", "handled", "closed", "evaluated"],
-            p=[0.08, 0.07, 0.15, 0.25, 0.15, 0.2, 0.1]))
+        status = str(
+            rng.choice(
+                [
+                    "reported",
+                    "filed",
+                    "dispatched",
+                    "in_progress",
+                    "handled",
+                    "closed",
+                    "evaluated",
+                ],
+                p=[0.08, 0.07, 0.15, 0.25, 0.15, 0.2, 0.1],
+            )
+        )
     if status in ("evaluated", "closed", "rejected", "duplicate", "not_responsible"):
         hours = float(min(rng.lognormal(3.6, 0.9), age.total_seconds() / 3600))
         return status, reported + timedelta(hours=hours)
@@ -167,8 +225,14 @@ def street_edges(ground: Ground) -> list[tuple[tuple[int, int], tuple[int, int]]
     """Every street segment: the lattice edges around the district's blocks."""
     edges = set()
     for c, r in ground.cells.tolist():
-        edges.update({((c, r), (c + 1, r)), ((c, r + 1), (c + 1, r + 1)),
-                      ((c, r), (c, r + 1)), ((c + 1, r), (c + 1, r + 1))})
+        edges.update(
+            {
+                ((c, r), (c + 1, r)),
+                ((c, r + 1), (c + 1, r + 1)),
+                ((c, r), (c, r + 1)),
+                ((c + 1, r), (c + 1, r + 1)),
+            }
+        )
     return sorted(edges)
 
 
@@ -182,7 +246,16 @@ def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generato
     shares = np.array(list(PATROL_SHARE.values()))
     xs, ys = ground.lattice.xs, ground.lattice.ys
     lines, counties, start_cells, teams, kinds, members, starts, ends, clues = (
-        [], [], [], [], [], [], [], [], [])
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
     for _ in range(count):
         kind = str(rng.choice(names, p=shares / shares.sum()))
         label, speed_kmh, crew = PATROLS[kind]
@@ -197,8 +270,7 @@ def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generato
             path.append(vertex)
         coords = np.array([(xs[c, r], ys[c, r]) for c, r in path])
         length_km = float(np.hypot(*np.diff(coords, axis=0).T).sum()) / 1000
-        started = EPOCH - timedelta(days=float(rng.uniform(0, 90)),
-                                    hours=float(rng.uniform(0, 10)))
+        started = EPOCH - timedelta(days=float(rng.uniform(0, 90)), hours=float(rng.uniform(0, 10)))
         lines.append(shapely.linestrings(coords))
         community = plan.grids[plan.cell_grid[start_cell]].community
         counties.append(community.subdistrict.county_code)
@@ -209,5 +281,14 @@ def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generato
         starts.append(started)
         ends.append(started + timedelta(hours=max(length_km / speed_kmh, 0.25)))
         clues.append(int(rng.poisson(0.8)))
-    return Patrols(ground.wgs84(np.array(lines, dtype=object)), counties, start_cells, teams,
-                   kinds, members, starts, ends, clues)
+    return Patrols(
+        ground.wgs84(np.array(lines, dtype=object)),
+        counties,
+        start_cells,
+        teams,
+        kinds,
+        members,
+        starts,
+        ends,
+        clues,
+    )

@@ -44,11 +44,21 @@ def lay_out(plan: Plan, centre_lonlat: tuple[float, float], rng: np.random.Gener
     to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     centre_xy = to_metric.transform(*centre_lonlat)
     centre_cell = (float(cells[:, 0].mean()) + 0.5, float(cells[:, 1].mean()) + 0.5)
-    lattice = Lattice.build(order=order_for(count), cell_m=CELL_M, centre_xy=centre_xy,
-                            rotation_deg=float(rng.uniform(-20, 20)), jitter=0.12, rng=rng,
-                            centre_cell=centre_cell)
-    return Ground(lattice, cells, lattice.corners(cells),
-                  Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True))
+    lattice = Lattice.build(
+        order=order_for(count),
+        cell_m=CELL_M,
+        centre_xy=centre_xy,
+        rotation_deg=float(rng.uniform(-20, 20)),
+        jitter=0.12,
+        rng=rng,
+        centre_cell=centre_cell,
+    )
+    return Ground(
+        lattice,
+        cells,
+        lattice.corners(cells),
+        Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True),
+    )
 
 
 def as_multipolygons(geometries: np.ndarray) -> np.ndarray:
@@ -68,8 +78,7 @@ def union_runs(cell_polygons: np.ndarray, owners: np.ndarray, count: int) -> np.
 
 
 def block_boxes(count: int) -> np.ndarray:
-    return np.tile([STREET_MARGIN, STREET_MARGIN, 1 - STREET_MARGIN, 1 - STREET_MARGIN],
-                   (count, 1))
+    return np.tile([STREET_MARGIN, STREET_MARGIN, 1 - STREET_MARGIN, 1 - STREET_MARGIN], (count, 1))
 
 
 def polygons_in_cells(ground: Ground, cells: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -74,8 +74,9 @@ class Lattice:
         block so streets are not ruler-straight, rotated, with ``centre_cell`` (in lattice
         units) placed on ``centre_xy``."""
         side = (1 << order) + 1
-        cols, rows = np.meshgrid(np.arange(side, dtype=float), np.arange(side, dtype=float),
-                                 indexing="ij")
+        cols, rows = np.meshgrid(
+            np.arange(side, dtype=float), np.arange(side, dtype=float), indexing="ij"
+        )
         cols = cols + rng.uniform(-jitter, jitter, cols.shape)
         rows = rows + rng.uniform(-jitter, jitter, rows.shape)
         local_x = (cols - centre_cell[0]) * cell_m

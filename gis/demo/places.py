@@ -49,8 +49,10 @@ RENTALS = Layout(_QUARTERS, _QUARTERS, 0.1, 0.1)
 
 # compound type: (weight, layout, floors choices, units choices, households per floor
 # per unit, built years, share with a property manager)
-COMPOUND_TYPES: dict[str, tuple[float, Layout, tuple[int, ...], tuple[int, ...], tuple[int, ...],
-                                tuple[int, int], float]] = {
+COMPOUND_TYPES: dict[
+    str,
+    tuple[float, Layout, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, int], float],
+] = {
     "commercial": (0.38, TOWERS, (11, 18, 26, 33), (2,), (2,), (2003, 2023), 1.0),
     "resettlement": (0.10, TOWERS, (11, 15, 18), (2,), (3,), (2008, 2022), 0.9),
     "old": (0.18, SLABS, (5, 6, 7), (2, 3), (2,), (1985, 2002), 0.6),
@@ -60,34 +62,102 @@ COMPOUND_TYPES: dict[str, tuple[float, Layout, tuple[int, ...], tuple[int, ...],
     "urban_village_rental": (0.08, RENTALS, (4, 5, 6, 7, 8), (1,), (3, 4, 5), (1995, 2015), 0.0),
 }
 
-ESTATE_STEMS = ("金湖", "江南", "壮锦", "凤凰", "盛世", "锦绣", "翠竹", "福满", "滨江", "绿城",
-                "阳光", "和谐", "荣和", "富丽", "白沙", "亭洪", "星光", "银海", "碧园", "龙光",
-                "沙井", "那洪", "五一", "淡村", "南建", "友谊", "石柱", "明阳", "吴圩", "苏圩")
+ESTATE_STEMS = (
+    "金湖",
+    "江南",
+    "壮锦",
+    "凤凰",
+    "盛世",
+    "锦绣",
+    "翠竹",
+    "福满",
+    "滨江",
+    "绿城",
+    "阳光",
+    "和谐",
+    "荣和",
+    "富丽",
+    "白沙",
+    "亭洪",
+    "星光",
+    "银海",
+    "碧园",
+    "龙光",
+    "沙井",
+    "那洪",
+    "五一",
+    "淡村",
+    "南建",
+    "友谊",
+    "石柱",
+    "明阳",
+    "吴圩",
+    "苏圩",
+)
 ESTATE_SUFFIXES = ("花园", "小区", "苑", "家园", "新村", "公寓", "名都", "华庭", "城")
 WORK_UNITS = ("糖厂", "机械厂", "铁路", "粮食局", "供电局", "纺织厂", "化肥厂", "水泥厂", "农机站")
 
-DEDICATED_KINDS_URBAN = {"school": 0.3, "hospital": 0.12, "mall": 0.18, "office_tower": 0.17,
-                         "enterprise": 0.08, "public_security": 0.08, "industrial_park": 0.07}
-DEDICATED_KINDS_RURAL = {"industrial_park": 0.45, "school": 0.3, "enterprise": 0.2,
-                         "hospital": 0.05}
-DEDICATED_NAMES = {"school": "学校", "hospital": "医院", "mall": "商圈", "office_tower": "商务楼宇",
-                   "enterprise": "企业", "public_security": "治安重点区域",
-                   "industrial_park": "产业园区"}
+DEDICATED_KINDS_URBAN = {
+    "school": 0.3,
+    "hospital": 0.12,
+    "mall": 0.18,
+    "office_tower": 0.17,
+    "enterprise": 0.08,
+    "public_security": 0.08,
+    "industrial_park": 0.07,
+}
+DEDICATED_KINDS_RURAL = {
+    "industrial_park": 0.45,
+    "school": 0.3,
+    "enterprise": 0.2,
+    "hospital": 0.05,
+}
+DEDICATED_NAMES = {
+    "school": "学校",
+    "hospital": "医院",
+    "mall": "商圈",
+    "office_tower": "商务楼宇",
+    "enterprise": "企业",
+    "public_security": "治安重点区域",
+    "industrial_park": "产业园区",
+}
 # kind: [(box, building use, floors range)]
-DEDICATED_BUILDINGS: dict[str, list[tuple[tuple[float, float, float, float], str, tuple[int, int]]]] = {
-    "school": [((0.2, 0.2, 0.5, 0.28), "school", (4, 5)), ((0.2, 0.4, 0.5, 0.48), "school", (4, 5)),
-               ((0.6, 0.2, 0.8, 0.45), "school", (2, 4))],
-    "hospital": [((0.3, 0.3, 0.5, 0.55), "hospital", (12, 22)), ((0.6, 0.2, 0.85, 0.3), "hospital", (4, 6)),
-                 ((0.6, 0.6, 0.85, 0.7), "hospital", (4, 6))],
-    "mall": [((0.2, 0.25, 0.7, 0.7), "commercial", (4, 6)), ((0.75, 0.3, 0.88, 0.45), "office", (20, 30))],
-    "office_tower": [((0.25, 0.25, 0.4, 0.4), "office", (20, 45)), ((0.6, 0.25, 0.75, 0.4), "office", (20, 45)),
-                     ((0.4, 0.6, 0.6, 0.75), "office", (15, 30))],
-    "industrial_park": [((0.18, 0.18, 0.45, 0.42), "industrial", (1, 3)),
-                        ((0.55, 0.18, 0.82, 0.42), "industrial", (1, 3)),
-                        ((0.18, 0.58, 0.45, 0.82), "industrial", (1, 3)),
-                        ((0.55, 0.58, 0.82, 0.82), "industrial", (1, 3))],
-    "enterprise": [((0.25, 0.25, 0.5, 0.4), "office", (5, 9)), ((0.55, 0.5, 0.8, 0.75), "industrial", (2, 4))],
-    "public_security": [((0.3, 0.3, 0.5, 0.45), "public", (3, 6)), ((0.6, 0.55, 0.75, 0.7), "public", (2, 3))],
+DEDICATED_BUILDINGS: dict[
+    str, list[tuple[tuple[float, float, float, float], str, tuple[int, int]]]
+] = {
+    "school": [
+        ((0.2, 0.2, 0.5, 0.28), "school", (4, 5)),
+        ((0.2, 0.4, 0.5, 0.48), "school", (4, 5)),
+        ((0.6, 0.2, 0.8, 0.45), "school", (2, 4)),
+    ],
+    "hospital": [
+        ((0.3, 0.3, 0.5, 0.55), "hospital", (12, 22)),
+        ((0.6, 0.2, 0.85, 0.3), "hospital", (4, 6)),
+        ((0.6, 0.6, 0.85, 0.7), "hospital", (4, 6)),
+    ],
+    "mall": [
+        ((0.2, 0.25, 0.7, 0.7), "commercial", (4, 6)),
+        ((0.75, 0.3, 0.88, 0.45), "office", (20, 30)),
+    ],
+    "office_tower": [
+        ((0.25, 0.25, 0.4, 0.4), "office", (20, 45)),
+        ((0.6, 0.25, 0.75, 0.4), "office", (20, 45)),
+        ((0.4, 0.6, 0.6, 0.75), "office", (15, 30)),
+    ],
+    "industrial_park": [
+        ((0.18, 0.18, 0.45, 0.42), "industrial", (1, 3)),
+        ((0.55, 0.18, 0.82, 0.42), "industrial", (1, 3)),
+        ((0.18, 0.58, 0.45, 0.82), "industrial", (1, 3)),
+        ((0.55, 0.58, 0.82, 0.82), "industrial", (1, 3)),
+    ],
+    "enterprise": [
+        ((0.25, 0.25, 0.5, 0.4), "office", (5, 9)),
+        ((0.55, 0.5, 0.8, 0.75), "industrial", (2, 4)),
+    ],
+    "public_security": [
+        ((0.3, 0.3, 0.5, 0.45), "public", (3, 6)),
+        ((0.6, 0.55, 0.75, 0.7), "public", (2, 3)),
+    ],
 }
 CENTRE_BOX = (0.055, 0.055, 0.14, 0.14)  # the community centre's building, in a block corner
 BASIC_ROOMS = ("office", "activity", "culture_sport", "social_service")
@@ -202,9 +272,12 @@ def admin_units(counties: tuple[str, ...]) -> tuple[list[Subdistrict], list[Comm
     ]
     by_code = {s.code: s for s in subdistricts}
     communities = [
-        Community(row["code"], row["name"],
-                  "village" if row["name"].endswith("村委会") else "community",
-                  by_code[row["streetCode"]])
+        Community(
+            row["code"],
+            row["name"],
+            "village" if row["name"].endswith("村委会") else "community",
+            by_code[row["streetCode"]],
+        )
         for row in _read(f"{prefix}_villages.csv")
         if row["streetCode"] in by_code
     ]
@@ -228,7 +301,9 @@ def _largest_remainder(weights: np.ndarray, total: int, floor: int) -> np.ndarra
 
 
 def plan_district(
-    counties: tuple[str, ...], target_grids: int, members_per_grid: tuple[int, int],
+    counties: tuple[str, ...],
+    target_grids: int,
+    members_per_grid: tuple[int, int],
     rng: np.random.Generator,
 ) -> Plan:
     """Cut the county's communities into grids and the grids into furnished cells."""
@@ -239,8 +314,9 @@ def plan_district(
     weights = np.where(urban, 1.4, 0.75) * rng.lognormal(0.0, 0.25, len(communities))
     base_counts = _largest_remainder(weights, target_grids - dedicated_total, floor=1)
     dedicated_weights = np.where(urban, 3.0, 1.0)
-    dedicated_hosts = rng.choice(len(communities), size=dedicated_total,
-                                 p=dedicated_weights / dedicated_weights.sum())
+    dedicated_hosts = rng.choice(
+        len(communities), size=dedicated_total, p=dedicated_weights / dedicated_weights.sum()
+    )
     dedicated_counts = np.bincount(dedicated_hosts, minlength=len(communities))
 
     for index, community in enumerate(communities):
@@ -255,10 +331,14 @@ def plan_district(
         first_residential = True
         for position in order:
             kind = sequence[position]
-            grid = Grid(community, "base" if kind == "base" else "dedicated",
-                        None if kind == "base" else kind,
-                        leaders=0 if rng.random() < 0.01 else 1, instructors=1,
-                        members=int(rng.integers(*members_per_grid, endpoint=True)))
+            grid = Grid(
+                community,
+                "base" if kind == "base" else "dedicated",
+                None if kind == "base" else kind,
+                leaders=0 if rng.random() < 0.01 else 1,
+                instructors=1,
+                members=int(rng.integers(*members_per_grid, endpoint=True)),
+            )
             plan.grids.append(grid)
             if kind == "base":
                 _fill_base_grid(plan, grid, rng, with_centre=first_residential)
@@ -306,23 +386,35 @@ def _compound_cell(plan: Plan, community: Community, rng: np.random.Generator):
         name = f"{community.short_name}出租屋片区"
     else:
         name = f"{rng.choice(ESTATE_STEMS)}{rng.choice(ESTATE_SUFFIXES)}"
-    compound = Compound(-1, (0.06, 0.06, 0.94, 0.94), community, name, compound_type,
-                        int(rng.integers(*years, endpoint=True)), bool(rng.random() < managed))
+    compound = Compound(
+        -1,
+        (0.06, 0.06, 0.94, 0.94),
+        community,
+        name,
+        compound_type,
+        int(rng.integers(*years, endpoint=True)),
+        bool(rng.random() < managed),
+    )
     cap = int(rng.integers(90, MAX_CELL_HOUSEHOLDS + 1))
-    buildings = _fill_slots(layout, floors, units, per_floor, cap, community, rng,
-                            occupancy=1.0)
+    buildings = _fill_slots(layout, floors, units, per_floor, cap, community, rng, occupancy=1.0)
     return compound, buildings
 
 
 def _village_cell(plan: Plan, community: Community, rng: np.random.Generator):
     cap = int(rng.integers(40, 120))
-    return None, _fill_slots(HOUSES, (2, 3, 4, 5), (1,), (1,), cap, community, rng,
-                             occupancy=0.8)
+    return None, _fill_slots(HOUSES, (2, 3, 4, 5), (1,), (1,), cap, community, rng, occupancy=0.8)
 
 
-def _fill_slots(layout: Layout, floors: tuple[int, ...], units: tuple[int, ...],
-                per_floor: tuple[int, ...], cap: int, community: Community,
-                rng: np.random.Generator, occupancy: float) -> list[Building]:
+def _fill_slots(
+    layout: Layout,
+    floors: tuple[int, ...],
+    units: tuple[int, ...],
+    per_floor: tuple[int, ...],
+    cap: int,
+    community: Community,
+    rng: np.random.Generator,
+    occupancy: float,
+) -> list[Building]:
     buildings: list[Building] = []
     total = 0
     for slot in layout.slots():
@@ -336,10 +428,11 @@ def _fill_slots(layout: Layout, floors: tuple[int, ...], units: tuple[int, ...],
                 break
             continue
         total += households
-        population = int(round(households * rng.uniform(2.2, 3.2)))
+        population = round(households * rng.uniform(2.2, 3.2))
         use = "mixed" if n_floors >= 11 and rng.random() < 0.1 else "residential"
-        buildings.append(Building(-1, slot, community, None, use, n_floors, n_units,
-                                  households, population))
+        buildings.append(
+            Building(-1, slot, community, None, use, n_floors, n_units, households, population)
+        )
     return buildings
 
 
@@ -370,18 +463,41 @@ def _rooms(rng: np.random.Generator) -> list[str]:
     return rooms + [str(x) for x in extras]
 
 
-def _add_community_centre(plan: Plan, cell: int, community: Community,
-                          rng: np.random.Generator) -> None:
-    building = Building(cell, CENTRE_BOX, community, None, "public", 3, 1, 0, 0,
-                        name=f"{community.short_name}党群服务中心")
+def _add_community_centre(
+    plan: Plan, cell: int, community: Community, rng: np.random.Generator
+) -> None:
+    building = Building(
+        cell,
+        CENTRE_BOX,
+        community,
+        None,
+        "public",
+        3,
+        1,
+        0,
+        0,
+        name=f"{community.short_name}党群服务中心",
+    )
     plan.buildings.append(building)
     area = float(np.clip(round(500 * rng.lognormal(0.25, 0.45), -1), 120, 4500))
-    plan.centres.append(Centre(cell, len(plan.buildings) - 1, "community", building.name or "",
-                               area, _rooms(rng), community, community.subdistrict, None))
+    plan.centres.append(
+        Centre(
+            cell,
+            len(plan.buildings) - 1,
+            "community",
+            building.name or "",
+            area,
+            _rooms(rng),
+            community,
+            community.subdistrict,
+            None,
+        )
+    )
 
 
-def _maybe_compound_centre(plan: Plan, compound: int, building: int,
-                           rng: np.random.Generator) -> None:
+def _maybe_compound_centre(
+    plan: Plan, compound: int, building: int, rng: np.random.Generator
+) -> None:
     info = plan.compounds[compound]
     if info.compound_type not in ("commercial", "resettlement", "old", "work_unit"):
         return
@@ -390,15 +506,35 @@ def _maybe_compound_centre(plan: Plan, compound: int, building: int,
     households = sum(b.households for b in plan.buildings[building:] if b.compound == compound)
     standard = max(300.0, 30.0 * households / 100.0)
     area = float(round(standard * rng.lognormal(0.2, 0.2), -1))
-    plan.centres.append(Centre(info.cell, building, "compound", f"{info.name}党群服务站", area,
-                               _rooms(rng), info.community, info.community.subdistrict, compound))
+    plan.centres.append(
+        Centre(
+            info.cell,
+            building,
+            "compound",
+            f"{info.name}党群服务站",
+            area,
+            _rooms(rng),
+            info.community,
+            info.community.subdistrict,
+            compound,
+        )
+    )
 
 
 def _add_dedicated_cell(plan: Plan, grid: Grid, kind: str, rng: np.random.Generator) -> None:
     cell = _new_cell(plan, grid, "dedicated")
     for box, use, floors in DEDICATED_BUILDINGS[kind]:
         plan.buildings.append(
-            Building(cell, box, grid.community, None, use,
-                     int(rng.integers(*floors, endpoint=True)), 1, 0, 0,
-                     name=f"{grid.community.short_name}{DEDICATED_NAMES[kind]}")
+            Building(
+                cell,
+                box,
+                grid.community,
+                None,
+                use,
+                int(rng.integers(*floors, endpoint=True)),
+                1,
+                0,
+                0,
+                name=f"{grid.community.short_name}{DEDICATED_NAMES[kind]}",
+            )
         )

@@ -19,18 +19,46 @@ from gis.demo.activity import Events, Patrols, street_edges
 from gis.demo.ground import (
     Ground,
     as_multipolygons,
-    block_boxes,
     polygons_in_cells,
     union_runs,
 )
-from gis.demo.places import Plan
+from gis.demo.places import DEDICATED_NAMES, Plan
 
-TABLES = ("districts", "subdistricts", "communities", "grids", "compounds", "buildings",
-          "service_centers", "streets", "events", "patrol_tracks")
+TABLES = (
+    "districts",
+    "subdistricts",
+    "communities",
+    "grids",
+    "compounds",
+    "buildings",
+    "service_centers",
+    "streets",
+    "events",
+    "patrol_tracks",
+)
 STEPS = 2 + len(TABLES) + 2
-PRIMARY_STREETS = ("江南大道", "星光大道", "白沙大道", "亭洪路", "那洪大道", "五一西路", "壮锦大道",
-                   "淡村路", "南建路", "福建园路", "石柱岭路", "友谊路", "沙井大道", "明阳大道",
-                   "吴圩路", "苏圩路", "延安路", "江西路", "体强路", "智和路")
+PRIMARY_STREETS = (
+    "江南大道",
+    "星光大道",
+    "白沙大道",
+    "亭洪路",
+    "那洪大道",
+    "五一西路",
+    "壮锦大道",
+    "淡村路",
+    "南建路",
+    "福建园路",
+    "石柱岭路",
+    "友谊路",
+    "沙井大道",
+    "明阳大道",
+    "吴圩路",
+    "苏圩路",
+    "延安路",
+    "江西路",
+    "体强路",
+    "智和路",
+)
 
 
 @dataclass
@@ -47,8 +75,12 @@ class Progress:
 
     def __init__(self, enabled: bool) -> None:
         self._bar = RichProgress(
-            TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), disable=not enabled, transient=False,
+            TextColumn("{task.description:<44}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not enabled,
+            transient=False,
         )
         self._task = self._bar.add_task("demo district", total=STEPS)
         self._started = False
@@ -57,8 +89,12 @@ class Progress:
         self._bar.__enter__()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if kind is None:
             self._bar.update(self._task, description="done", completed=STEPS)
         else:
@@ -76,12 +112,14 @@ def _ewkb(geometries: np.ndarray) -> list[str]:
     return list(shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True, include_srid=True))
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: Sequence[str],
-          rows: Iterable[Sequence[object]]) -> int:
+def _copy(
+    conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+) -> int:
     count = 0
-    with conn.cursor() as cursor, cursor.copy(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
             count += 1
@@ -97,8 +135,9 @@ def _grid_codes(plan: Plan, centroids: np.ndarray) -> list[str]:
         by_community[grid.community.code].append(index)
     codes = [""] * len(plan.grids)
     for community_code, members in by_community.items():
-        ordered = sorted(members, key=lambda i: (-math.floor(centroids[i, 1] / band_m),
-                                                 centroids[i, 0]))
+        ordered = sorted(
+            members, key=lambda i: (-math.floor(centroids[i, 1] / band_m), centroids[i, 0])
+        )
         next_serial = {"base": 1, "dedicated": 801}
         for i in ordered:
             grid_type = plan.grids[i].grid_type
@@ -119,7 +158,8 @@ def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[s
     community_of_grid = np.array([community_index[g.community.code] for g in plan.grids])
     community_of_cell = community_of_grid[grid_of_cell]
     subdistrict_of_community = np.array(
-        [subdistrict_index[c.subdistrict.code] for c in plan.communities])
+        [subdistrict_index[c.subdistrict.code] for c in plan.communities]
+    )
     subdistrict_of_cell = subdistrict_of_community[community_of_cell]
     county_of_subdistrict = np.array([county_index[s.county_code] for s in plan.subdistricts])
     county_of_cell = county_of_subdistrict[subdistrict_of_cell]
@@ -138,32 +178,68 @@ def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[s
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
         counts: dict[str, int] = {}
         bar.step("districts")
-        counts["districts"] = _copy(conn, "districts", ("county_code", "name", "geom"), (
-            (code, district.county_names.get(code, code), wgs["districts"][i])
-            for i, code in enumerate(counties)))
+        counts["districts"] = _copy(
+            conn,
+            "districts",
+            ("county_code", "name", "geom"),
+            (
+                (code, district.county_names.get(code, code), wgs["districts"][i])
+                for i, code in enumerate(counties)
+            ),
+        )
         bar.step("subdistricts")
         counts["subdistricts"] = _copy(
-            conn, "subdistricts", ("subdistrict_code", "county_code", "name", "kind", "geom"),
-            ((s.code, s.county_code, s.name, s.kind, wgs["subdistricts"][i])
-             for i, s in enumerate(plan.subdistricts)))
+            conn,
+            "subdistricts",
+            ("subdistrict_code", "county_code", "name", "kind", "geom"),
+            (
+                (s.code, s.county_code, s.name, s.kind, wgs["subdistricts"][i])
+                for i, s in enumerate(plan.subdistricts)
+            ),
+        )
         bar.step("communities")
         counts["communities"] = _copy(
-            conn, "communities",
+            conn,
+            "communities",
             ("community_code", "subdistrict_code", "county_code", "name", "kind", "geom"),
-            ((c.code, c.subdistrict.code, c.subdistrict.county_code, c.name, c.kind,
-              wgs["communities"][i]) for i, c in enumerate(plan.communities)))
+            (
+                (
+                    c.code,
+                    c.subdistrict.code,
+                    c.subdistrict.county_code,
+                    c.name,
+                    c.kind,
+                    wgs["communities"][i],
+                )
+                for i, c in enumerate(plan.communities)
+            ),
+        )
         bar.step("grids")
         counts["grids"] = _copy(
-            conn, "grids",
-            ("grid_code", "community_code", "county_code", "name", "grid_type",
-             "dedicated_kind", "leaders", "instructors", "members", "geom"),
-            _grid_rows(plan, grid_codes, wgs["grids"]))
+            conn,
+            "grids",
+            (
+                "grid_code",
+                "community_code",
+                "county_code",
+                "name",
+                "grid_type",
+                "dedicated_kind",
+                "leaders",
+                "instructors",
+                "members",
+                "geom",
+            ),
+            _grid_rows(plan, grid_codes, wgs["grids"]),
+        )
         bar.step("compounds")
         counts["compounds"] = _write_compounds(conn, plan, ground)
         bar.step("buildings")
         building_metric = polygons_in_cells(
-            ground, np.array([b.cell for b in plan.buildings]),
-            np.array([b.box for b in plan.buildings]))
+            ground,
+            np.array([b.cell for b in plan.buildings]),
+            np.array([b.box for b in plan.buildings]),
+        )
         counts["buildings"] = _write_buildings(conn, plan, ground, building_metric)
         bar.step("service centres")
         counts["service_centers"] = _write_centres(conn, plan, ground, building_metric)
@@ -177,7 +253,8 @@ def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[s
         conn.execute(_sql("place_events.sql"))
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('compounds', 'compound_id'),"
-            " greatest((SELECT max(compound_id) FROM compounds), 1))")
+            " greatest((SELECT max(compound_id) FROM compounds), 1))"
+        )
     bar.step("analysing")
     for table in TABLES:
         conn.execute(f"ANALYZE {table}")
@@ -190,35 +267,68 @@ def _sql(name: str) -> str:
 
 
 def _grid_rows(plan: Plan, codes: list[str], geoms: list[str]) -> Iterable[tuple[object, ...]]:
-    names = {"school": "学校", "hospital": "医院", "mall": "商圈", "office_tower": "商务楼宇",
-             "enterprise": "企业", "public_security": "治安重点区域", "industrial_park": "产业园区"}
     for i, grid in enumerate(plan.grids):
         serial = int(codes[i][-3:])
         if grid.grid_type == "base":
             name = f"{grid.community.short_name}第{serial}网格"
         else:
-            name = f"{grid.community.short_name}{names[grid.dedicated_kind or '']}专属网格{serial - 800}"
-        yield (codes[i], grid.community.code, grid.community.subdistrict.county_code, name,
-               grid.grid_type, grid.dedicated_kind, grid.leaders, grid.instructors,
-               grid.members, geoms[i])
+            kind = DEDICATED_NAMES[grid.dedicated_kind or ""]
+            name = f"{grid.community.short_name}{kind}专属网格{serial - 800}"
+        yield (
+            codes[i],
+            grid.community.code,
+            grid.community.subdistrict.county_code,
+            name,
+            grid.grid_type,
+            grid.dedicated_kind,
+            grid.leaders,
+            grid.instructors,
+            grid.members,
+            geoms[i],
+        )
 
 
 def _write_compounds(conn: psycopg.Connection, plan: Plan, ground: Ground) -> int:
     if not plan.compounds:
         return 0
-    metric = polygons_in_cells(ground, np.array([c.cell for c in plan.compounds]),
-                               np.array([c.box for c in plan.compounds]))
+    metric = polygons_in_cells(
+        ground,
+        np.array([c.cell for c in plan.compounds]),
+        np.array([c.box for c in plan.compounds]),
+    )
     geoms = _ewkb(as_multipolygons(ground.wgs84(metric)))
-    return _copy(conn, "compounds",
-                 ("compound_id", "community_code", "county_code", "name", "compound_type",
-                  "built_year", "has_property_manager", "geom"),
-                 ((i + 1, c.community.code, c.community.subdistrict.county_code, c.name,
-                   c.compound_type, c.built_year, c.has_property_manager, geoms[i])
-                  for i, c in enumerate(plan.compounds)))
+    return _copy(
+        conn,
+        "compounds",
+        (
+            "compound_id",
+            "community_code",
+            "county_code",
+            "name",
+            "compound_type",
+            "built_year",
+            "has_property_manager",
+            "geom",
+        ),
+        (
+            (
+                i + 1,
+                c.community.code,
+                c.community.subdistrict.county_code,
+                c.name,
+                c.compound_type,
+                c.built_year,
+                c.has_property_manager,
+                geoms[i],
+            )
+            for i, c in enumerate(plan.compounds)
+        ),
+    )
 
 
-def _write_buildings(conn: psycopg.Connection, plan: Plan, ground: Ground,
-                     metric: np.ndarray) -> int:
+def _write_buildings(
+    conn: psycopg.Connection, plan: Plan, ground: Ground, metric: np.ndarray
+) -> int:
     geoms = _ewkb(as_multipolygons(ground.wgs84(metric)))
     serial: dict[str, int] = defaultdict(int)
 
@@ -226,32 +336,68 @@ def _write_buildings(conn: psycopg.Connection, plan: Plan, ground: Ground,
         for i, b in enumerate(plan.buildings):
             serial[b.community.code] += 1
             code = f"{b.community.code}{serial[b.community.code]:05d}"
-            yield (code, b.community.code, b.community.subdistrict.county_code,
-                   None if b.compound is None else b.compound + 1, b.name, b.building_use,
-                   b.floors, b.units, b.households, b.population, geoms[i])
+            yield (
+                code,
+                b.community.code,
+                b.community.subdistrict.county_code,
+                None if b.compound is None else b.compound + 1,
+                b.name,
+                b.building_use,
+                b.floors,
+                b.units,
+                b.households,
+                b.population,
+                geoms[i],
+            )
 
-    return _copy(conn, "buildings",
-                 ("building_code", "community_code", "county_code", "compound_id", "name",
-                  "building_use", "floors", "units", "households", "population", "geom"),
-                 rows())
+    return _copy(
+        conn,
+        "buildings",
+        (
+            "building_code",
+            "community_code",
+            "county_code",
+            "compound_id",
+            "name",
+            "building_use",
+            "floors",
+            "units",
+            "households",
+            "population",
+            "geom",
+        ),
+        rows(),
+    )
 
 
-def _write_centres(conn: psycopg.Connection, plan: Plan, ground: Ground,
-                   building_metric: np.ndarray) -> int:
+def _write_centres(
+    conn: psycopg.Connection, plan: Plan, ground: Ground, building_metric: np.ndarray
+) -> int:
     """Community and compound centres from the plan; each subdistrict's and county's
     centre shares the building of its first community centre, as they often do."""
     rng = np.random.default_rng(len(plan.centres))
-    points = _ewkb(ground.wgs84(shapely.centroid(
-        building_metric[[c.building for c in plan.centres]])))
+    points = _ewkb(
+        ground.wgs84(shapely.centroid(building_metric[[c.building for c in plan.centres]]))
+    )
     rows: list[tuple[object, ...]] = []
     first_by_subdistrict: dict[str, int] = {}
     for i, centre in enumerate(plan.centres):
         community = centre.community
         assert community is not None
         county = community.subdistrict.county_code
-        rows.append((county, community.subdistrict.code, community.code,
-                     None if centre.compound is None else centre.compound + 1, centre.name,
-                     centre.level, centre.area_m2, centre.rooms, points[i]))
+        rows.append(
+            (
+                county,
+                community.subdistrict.code,
+                community.code,
+                None if centre.compound is None else centre.compound + 1,
+                centre.name,
+                centre.level,
+                centre.area_m2,
+                centre.rooms,
+                points[i],
+            )
+        )
         if centre.level == "community":
             first_by_subdistrict.setdefault(community.subdistrict.code, i)
     first_by_county: dict[str, int] = {}
@@ -260,28 +406,62 @@ def _write_centres(conn: psycopg.Connection, plan: Plan, ground: Ground,
             continue
         i = first_by_subdistrict[subdistrict.code]
         first_by_county.setdefault(subdistrict.county_code, i)
-        rows.append((subdistrict.county_code, subdistrict.code, None, None,
-                     f"{subdistrict.name}党群服务中心", "subdistrict",
-                     float(round(rng.uniform(800, 3000), -1)),
-                     ["office", "activity", "culture_sport", "social_service", "legal_aid"],
-                     points[i]))
+        rows.append(
+            (
+                subdistrict.county_code,
+                subdistrict.code,
+                None,
+                None,
+                f"{subdistrict.name}党群服务中心",
+                "subdistrict",
+                float(round(rng.uniform(800, 3000), -1)),
+                ["office", "activity", "culture_sport", "social_service", "legal_aid"],
+                points[i],
+            )
+        )
     for county, i in first_by_county.items():
-        rows.append((county, None, None, None, "城区党群服务中心", "district",
-                     float(round(rng.uniform(2000, 4500), -1)),
-                     ["office", "activity", "culture_sport", "social_service", "library"],
-                     points[i]))
-    return _copy(conn, "service_centers",
-                 ("county_code", "subdistrict_code", "community_code", "compound_id", "name",
-                  "level", "area_m2", "rooms", "geom"), rows)
+        rows.append(
+            (
+                county,
+                None,
+                None,
+                None,
+                "城区党群服务中心",
+                "district",
+                float(round(rng.uniform(2000, 4500), -1)),
+                ["office", "activity", "culture_sport", "social_service", "library"],
+                points[i],
+            )
+        )
+    return _copy(
+        conn,
+        "service_centers",
+        (
+            "county_code",
+            "subdistrict_code",
+            "community_code",
+            "compound_id",
+            "name",
+            "level",
+            "area_m2",
+            "rooms",
+            "geom",
+        ),
+        rows,
+    )
 
 
-def _write_streets(conn: psycopg.Connection, ground: Ground, plan: Plan,
-                   county_of_cell: np.ndarray, counties: list[str]) -> int:
+def _write_streets(
+    conn: psycopg.Connection,
+    ground: Ground,
+    plan: Plan,
+    county_of_cell: np.ndarray,
+    counties: list[str],
+) -> int:
     cell_index = ground.cell_index
     xs, ys = ground.lattice.xs, ground.lattice.ys
     edges = street_edges(ground)
-    lines = ground.wgs84(shapely.linestrings(
-        [[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in edges]))
+    lines = ground.wgs84(shapely.linestrings([[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in edges]))
     geoms = _ewkb(lines)
 
     def rows() -> Iterable[tuple[object, ...]]:
@@ -295,7 +475,9 @@ def _write_streets(conn: psycopg.Connection, ground: Ground, plan: Plan,
             village = plan.cell_kind[cell] in ("village", "open")
             if line % 6 == 0:
                 street_class = "primary"
-                name = PRIMARY_STREETS[(line // 6 + (0 if horizontal else 7)) % len(PRIMARY_STREETS)]
+                name = PRIMARY_STREETS[
+                    (line // 6 + (0 if horizontal else 7)) % len(PRIMARY_STREETS)
+                ]
             elif line % 3 == 0:
                 street_class, name = "secondary", f"{'纬' if horizontal else '经'}{line}路"
             else:
@@ -308,20 +490,62 @@ def _write_streets(conn: psycopg.Connection, ground: Ground, plan: Plan,
 
 def _write_events(conn: psycopg.Connection, events: Events) -> int:
     geoms = _ewkb(events.points)
-    return _copy(conn, "events",
-                 ("tracking_number", "county_code", "category_code", "description", "source",
-                  "status", "reported_at", "closed_at", "geom"),
-                 zip(events.tracking_numbers, events.county_codes, events.categories,
-                     events.descriptions, events.sources, events.statuses, events.reported_at,
-                     events.closed_at, geoms, strict=True))
+    return _copy(
+        conn,
+        "events",
+        (
+            "tracking_number",
+            "county_code",
+            "category_code",
+            "description",
+            "source",
+            "status",
+            "reported_at",
+            "closed_at",
+            "geom",
+        ),
+        zip(
+            events.tracking_numbers,
+            events.county_codes,
+            events.categories,
+            events.descriptions,
+            events.sources,
+            events.statuses,
+            events.reported_at,
+            events.closed_at,
+            geoms,
+            strict=True,
+        ),
+    )
 
 
 def _write_patrols(conn: psycopg.Connection, plan: Plan, patrols: Patrols) -> int:
     geoms = _ewkb(patrols.lines)
     communities = [plan.grids[plan.cell_grid[c]].community.code for c in patrols.start_cells]
-    return _copy(conn, "patrol_tracks",
-                 ("county_code", "community_code", "team_name", "patrol_kind", "members",
-                  "started_at", "ended_at", "clues", "geom"),
-                 zip(patrols.county_codes, communities, patrols.team_names, patrols.kinds,
-                     patrols.members, patrols.started_at, patrols.ended_at, patrols.clues,
-                     geoms, strict=True))
+    return _copy(
+        conn,
+        "patrol_tracks",
+        (
+            "county_code",
+            "community_code",
+            "team_name",
+            "patrol_kind",
+            "members",
+            "started_at",
+            "ended_at",
+            "clues",
+            "geom",
+        ),
+        zip(
+            patrols.county_codes,
+            communities,
+            patrols.team_names,
+            patrols.kinds,
+            patrols.members,
+            patrols.started_at,
+            patrols.ended_at,
+            patrols.clues,
+            geoms,
+            strict=True,
+        ),
+    )

@@ -116,7 +116,8 @@ CREATE TABLE service_centers (
     community_code   char(12) REFERENCES communities,
     compound_id      bigint REFERENCES compounds,
     name             text NOT NULL,
-    level            text NOT NULL CHECK (level IN ('district', 'subdistrict', 'community', 'compound')),
+    level            text NOT NULL CHECK (
+                         level IN ('district', 'subdistrict', 'community', 'compound')),
     area_m2          numeric(8, 1) NOT NULL CHECK (area_m2 > 0),
     -- "4+X": office, activity, culture_sport, social_service, plus local extras
     rooms            text[] NOT NULL DEFAULT '{}',

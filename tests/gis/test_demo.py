@@ -71,8 +71,11 @@ def test_children_tile_their_parent(db, demo_district, child, parent, key):
         AREA_DUST_M2,
     )
     assert overlaps == 0
-    unparented = scalar(db, f"SELECT count(*) FROM {parent} p WHERE NOT EXISTS "
-                            f"(SELECT 1 FROM {child} c WHERE c.{key} = p.{key})")
+    unparented = scalar(
+        db,
+        f"SELECT count(*) FROM {parent} p WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {child} c WHERE c.{key} = p.{key})",
+    )
     assert unparented == 0
 
 
@@ -90,21 +93,43 @@ def test_every_building_lies_in_exactly_one_grid(db, demo_district):
 
 
 def test_buildings_lie_in_their_community_and_compound(db, demo_district):
-    assert scalar(db, """SELECT count(*) FROM buildings b JOIN communities c USING (community_code)
-                         WHERE NOT ST_Within(b.geom, c.geom)""") == 0
-    assert scalar(db, """SELECT count(*) FROM buildings b JOIN compounds c USING (compound_id)
-                         WHERE NOT ST_CoveredBy(b.geom, c.geom)""") == 0
-    assert scalar(db, """SELECT count(*) FROM buildings a JOIN buildings b
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM buildings b JOIN communities c USING (community_code)
+                         WHERE NOT ST_Within(b.geom, c.geom)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM buildings b JOIN compounds c USING (compound_id)
+                         WHERE NOT ST_CoveredBy(b.geom, c.geom)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM buildings a JOIN buildings b
                            ON a.building_code < b.building_code AND ST_Intersects(a.geom, b.geom)
                          WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > %s""",
-                  AREA_DUST_M2) == 0
+            AREA_DUST_M2,
+        )
+        == 0
+    )
 
 
 def test_codes_are_valid_unique_and_nest(db, demo_district):
     checks = {
         "grids": "grid_code ~ '^[0-9]{15}$' AND left(grid_code, 12) = community_code",
-        "communities": "community_code ~ '^[0-9]{12}$' AND left(community_code, 9) = subdistrict_code",
-        "subdistricts": "subdistrict_code ~ '^[0-9]{9}$' AND left(subdistrict_code, 6) = county_code",
+        "communities": (
+            "community_code ~ '^[0-9]{12}$' AND left(community_code, 9) = subdistrict_code"
+        ),
+        "subdistricts": (
+            "subdistrict_code ~ '^[0-9]{9}$' AND left(subdistrict_code, 6) = county_code"
+        ),
         "buildings": "building_code ~ '^[0-9]{17}$' AND left(building_code, 12) = community_code",
     }
     for table, rule in checks.items():
@@ -112,14 +137,32 @@ def test_codes_are_valid_unique_and_nest(db, demo_district):
     for table, code in [("grids", "grid_code"), ("buildings", "building_code")]:
         assert scalar(db, f"SELECT count(*) - count(DISTINCT {code}) FROM {table}") == 0
     # serials: base 001-799, dedicated 800-999, each community's base grids from 001 up
-    assert scalar(db, """SELECT count(*) FROM grids WHERE
-        (grid_type = 'base') <> (substr(grid_code, 13, 3)::int BETWEEN 1 AND 799)""") == 0
-    assert scalar(db, """SELECT count(*) FROM (SELECT community_code, count(*) n,
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM grids WHERE
+        (grid_type = 'base') <> (substr(grid_code, 13, 3)::int BETWEEN 1 AND 799)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM (SELECT community_code, count(*) n,
         max(substr(grid_code, 13, 3)::int) top FROM grids WHERE grid_type = 'base'
-        GROUP BY 1) x WHERE n <> top""") == 0
+        GROUP BY 1) x WHERE n <> top""",
+        )
+        == 0
+    )
     # codes nest spatially too: a grid lies in the community its code names
-    assert scalar(db, """SELECT count(*) FROM grids g JOIN communities c USING (community_code)
-                         WHERE NOT ST_CoveredBy(g.geom, c.geom)""") == 0
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM grids g JOIN communities c USING (community_code)
+                         WHERE NOT ST_CoveredBy(g.geom, c.geom)""",
+        )
+        == 0
+    )
 
 
 def test_base_grids_hold_300_to_500_households(db, demo_district):
@@ -132,41 +175,67 @@ def test_base_grids_hold_300_to_500_households(db, demo_district):
               GROUP BY g.grid_code) per_grid
         """
     ).fetchone()
-    assert 300 <= low and high <= 500
+    assert low >= 300 and high <= 500
     assert dedicated_kinds >= 4  # schools, hospitals, malls, parks …
 
 
 def test_service_centres_include_substandard_ones(db, demo_district):
-    rows = dict(db.execute(
-        """SELECT level, count(*) FILTER (WHERE area_m2 < CASE level WHEN 'community' THEN 500
+    rows = dict(
+        db.execute(
+            """SELECT level, count(*) FILTER (WHERE area_m2 < CASE level WHEN 'community' THEN 500
                                                              ELSE 300 END)
            FROM service_centers WHERE level IN ('community', 'compound') GROUP BY level"""
-    ).fetchall())
+        ).fetchall()
+    )
     assert rows["community"] > 0 and rows["compound"] > 0
     # one community centre per community, standing in a building of that community
-    assert scalar(db, """SELECT count(DISTINCT community_code) FROM service_centers
-                         WHERE level = 'community'""") == 120
-    assert scalar(db, """SELECT count(*) FROM service_centers s WHERE level = 'community'
+    assert (
+        scalar(
+            db,
+            """SELECT count(DISTINCT community_code) FROM service_centers
+                         WHERE level = 'community'""",
+        )
+        == 120
+    )
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM service_centers s WHERE level = 'community'
         AND NOT EXISTS (SELECT 1 FROM buildings b WHERE b.community_code = s.community_code
-                        AND ST_Intersects(b.geom, s.geom))""") == 0
+                        AND ST_Intersects(b.geom, s.geom))""",
+        )
+        == 0
+    )
 
 
 def test_events_are_placed_and_clustered(db, demo_district):
     assert scalar(db, "SELECT count(*) FROM events WHERE grid_code IS NULL") == 0
-    assert scalar(db, """SELECT count(*) FROM events e JOIN grids g USING (grid_code)
-                         WHERE NOT ST_Intersects(g.geom, e.geom)""") == 0
+    assert (
+        scalar(
+            db,
+            """SELECT count(*) FROM events e JOIN grids g USING (grid_code)
+                         WHERE NOT ST_Intersects(g.geom, e.geom)""",
+        )
+        == 0
+    )
     # complaints concentrate: the busiest tenth of grids takes far more than a tenth
-    share = scalar(db, """
+    share = scalar(
+        db,
+        """
         SELECT sum(n) FILTER (WHERE rank <= (SELECT count(*) / 10 FROM grids))::float / sum(n)
         FROM (SELECT count(e.event_id) n, rank() OVER (ORDER BY count(e.event_id) DESC) rank
-              FROM grids g LEFT JOIN events e USING (grid_code) GROUP BY g.grid_code) x""")
+              FROM grids g LEFT JOIN events e USING (grid_code) GROUP BY g.grid_code) x""",
+    )
     assert share > 0.25
 
 
 def test_patrol_tracks_follow_streets(db, demo_district):
-    off_street = scalar(db, """
+    off_street = scalar(
+        db,
+        """
         SELECT count(*) FROM (SELECT (ST_DumpPoints(geom)).geom p FROM patrol_tracks) v
-        WHERE NOT EXISTS (SELECT 1 FROM streets s WHERE ST_DWithin(s.geom, v.p, 1e-7))""")
+        WHERE NOT EXISTS (SELECT 1 FROM streets s WHERE ST_DWithin(s.geom, v.p, 1e-7))""",
+    )
     assert off_street == 0
 
 

@@ -23,8 +23,18 @@ def test_up_down_up(admin_url):
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     try:
         upgrade(url)
-        expected = {"districts", "subdistricts", "communities", "grids", "compounds",
-                    "buildings", "service_centers", "events", "patrol_tracks", "streets"}
+        expected = {
+            "districts",
+            "subdistricts",
+            "communities",
+            "grids",
+            "compounds",
+            "buildings",
+            "service_centers",
+            "events",
+            "patrol_tracks",
+            "streets",
+        }
         assert expected <= _tables(url)
         downgrade(url)
         assert _tables(url) & expected == set()
