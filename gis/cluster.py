@@ -197,23 +197,36 @@ def start(timeout_s: float = 60.0) -> str:
     if not _initialised(lay):
         _initdb(lay)
     if not is_running():
-        _run(
-            lay,
-            [
-                str(pg_bindir() / "pg_ctl"),
-                "start",
-                "-w",
-                "-t",
-                str(int(timeout_s)),
-                "-D",
-                str(lay.data_dir),
-                "-l",
-                str(lay.log_file),
-            ],
-        )
+        try:
+            _run(
+                lay,
+                [
+                    str(pg_bindir() / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    str(int(timeout_s)),
+                    "-D",
+                    str(lay.data_dir),
+                    "-l",
+                    str(lay.log_file),
+                ],
+            )
+        except ClusterError as error:
+            # pg_ctl only says "examine the log": bring the log's last words (a port
+            # already taken by another checkout, say) into the message.
+            tail = _log_tail(lay.log_file)
+            raise ClusterError(f"{error}\n{tail}" if tail else str(error)) from None
     _wait_ready(timeout_s)
     _ensure_database()
     return url()
+
+
+def _log_tail(log_file: Path, lines: int = 5) -> str:
+    try:
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def stop() -> None:

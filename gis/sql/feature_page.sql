@@ -1,35 +1,31 @@
 -- One page of a collection: the page's features serialized to GeoJSON by PostGIS in a
--- single json_agg, the exact number of features matching the filters, and whether
--- matching features lie before and after the page (for the prev and next links).
+-- single json_agg, the exact number of features matching the filters, and whether more
+-- matching features lie ahead of the page and behind it (for the next and prev links).
 --
 -- Paging is by keyset on the primary key ({keyset} is `true`, `id > after` or
--- `id < before`), so every page is an index range scan however deep it is. The page's
--- keys are chosen first and only then joined back for their GeoJSON.
-WITH page AS (
+-- `id < before`, walked in {direction}), so a deep page is as cheap as the first. One
+-- extra key is read to learn whether anything lies ahead; {behind} is `false` or an
+-- EXISTS on the bound token, which the planner can estimate. Only the page's keys are
+-- joined back to the table for their GeoJSON.
+WITH probe AS (
     SELECT {id_column} AS page_key
     FROM {table}
     WHERE {conditions} AND {keyset}
     ORDER BY {id_column} {direction}
-    LIMIT %(limit)s
+    LIMIT %(limit)s + 1
 ),
-bounds AS (
-    SELECT min(page_key) AS first_key, max(page_key) AS last_key, count(*) AS returned
-    FROM page
+page AS (
+    SELECT page_key FROM probe ORDER BY page_key {direction} LIMIT %(limit)s
 )
 SELECT
     (SELECT count(*) FROM {table} WHERE {conditions}) AS number_matched,
-    bounds.returned AS number_returned,
-    bounds.first_key::text,
-    bounds.last_key::text,
-    EXISTS (
-        SELECT FROM {table} WHERE {conditions} AND {id_column} < bounds.first_key
-    ) AS has_previous,
-    EXISTS (
-        SELECT FROM {table} WHERE {conditions} AND {id_column} > bounds.last_key
-    ) AS has_next,
+    (SELECT count(*) FROM page) AS number_returned,
+    (SELECT min(page_key)::text FROM page) AS first_id,
+    (SELECT max(page_key)::text FROM page) AS last_id,
+    (SELECT count(*) > %(limit)s FROM probe) AS more_ahead,
+    {behind} AS more_behind,
     coalesce(
         (SELECT json_agg({feature} ORDER BY page.page_key)
          FROM page JOIN {table} AS feature_row ON feature_row.{id_column} = page.page_key),
         '[]'::json
     )::text AS features
-FROM bounds

@@ -1,0 +1,246 @@
+"""OGC API – Features (Part 1 Core + GeoJSON, Part 2 CRS) at /ogc.
+
+The collections come from the registry in gis/collections.py; the queries from
+gis/features.py, where PostGIS serializes the features. This module only parses the
+query string, adds the links and sets the media types. Its own OpenAPI 3.0 document is
+built in ogc_openapi.py: FastAPI's is 3.1, which OGC clients do not read.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.deps import Connection
+from app.routers import ogc_openapi
+from app.routers.ogc_params import (
+    FORMAT_PARAMETERS,
+    ITEM_PARAMETERS,
+    ITEMS_PARAMETERS,
+    check_format,
+    check_known,
+    items_parameters,
+    parse_bbox,
+    parse_crs,
+    parse_datetime,
+    parse_limit,
+)
+from gis import features
+from gis.collections import COLLECTIONS, Collection
+from gis.feature_selection import CRS84, STORAGE_CRS, SUPPORTED_CRS, Crs
+
+# The routes are described by the OGC OpenAPI 3.0 document at /ogc/api, not FastAPI's.
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"], include_in_schema=False)
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+HTML = "text/html"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+CONFORMANCE_CLASSES = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+
+
+def _root(request: Request) -> str:
+    """Absolute URL of /ogc; the configured public URL wins behind a proxy."""
+    public = request.app.state.settings.public_url
+    base = public or str(request.base_url)
+    return base.rstrip("/") + "/ogc"
+
+
+def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": media_type}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _json(body: Any) -> JSONResponse:
+    return JSONResponse(body, media_type=JSON)
+
+
+def _rfc3339(instant: datetime | None) -> str | None:
+    if instant is None:
+        return None
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _checked(request: Request, allowed: tuple[str, ...], *formats: str) -> dict[str, str]:
+    params = check_known(request.query_params, allowed)
+    check_format(params, *formats)
+    return params
+
+
+@router.get("")
+@router.get("/")
+async def landing_page(request: Request) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    root = _root(request)
+    return _json(
+        {
+            "title": "onemap – Jiangnan grid governance features",
+            "description": (
+                "Subdistricts, communities, grids, compounds, buildings, service centres, "
+                "events and patrol tracks of the one map (一张图), as OGC API – Features."
+            ),
+            "links": [
+                _link(root, "self", JSON, "this document"),
+                _link(f"{root}/api", "service-desc", OPENAPI_JSON, "the API definition"),
+                _link(f"{root}/api.html", "service-doc", HTML, "the API documentation"),
+                _link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
+                _link(f"{root}/collections", "data", JSON, "the feature collections"),
+            ],
+        }
+    )
+
+
+@router.get("/conformance")
+async def conformance(request: Request) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json({"conformsTo": CONFORMANCE_CLASSES})
+
+
+@router.get("/api")
+async def api_definition(request: Request) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return JSONResponse(ogc_openapi.document(_root(request)), media_type=OPENAPI_JSON)
+
+
+@router.get("/api.html")
+async def api_documentation(request: Request) -> HTMLResponse:
+    _checked(request, FORMAT_PARAMETERS, "html")
+    return HTMLResponse(ogc_openapi.html(_root(request)))
+
+
+async def _collection_document(conn: Connection, source: Collection, root: str) -> dict[str, Any]:
+    extent = await features.extent(conn, source.id)
+    document: dict[str, Any] = {
+        "id": source.id,
+        "title": source.title,
+        "description": source.description,
+        "itemType": "feature",
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": STORAGE_CRS.uri,
+        "links": [
+            _link(f"{root}/collections/{source.id}", "self", JSON, source.title),
+            _link(f"{root}/collections/{source.id}/items", "items", GEOJSON, "the features"),
+        ],
+    }
+    if source.keywords:
+        document["keywords"] = list(source.keywords)
+    spatial_temporal: dict[str, Any] = {}
+    if extent.bbox is not None:
+        spatial_temporal["spatial"] = {"bbox": [list(extent.bbox)], "crs": CRS84.uri}
+    if source.temporal_column and extent.first_instant is not None:
+        interval = [_rfc3339(extent.first_instant), _rfc3339(extent.last_instant)]
+        spatial_temporal["temporal"] = {"interval": [interval], "trs": GREGORIAN}
+    if spatial_temporal:
+        document["extent"] = spatial_temporal
+    return document
+
+
+@router.get("/collections")
+async def collections(request: Request, conn: Connection) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    root = _root(request)
+    return _json(
+        {
+            "links": [_link(f"{root}/collections", "self", JSON, "the feature collections")],
+            "collections": [
+                await _collection_document(conn, source, root) for source in COLLECTIONS.values()
+            ],
+        }
+    )
+
+
+@router.get("/collections/{collection_id}")
+async def collection(collection_id: str, request: Request, conn: Connection) -> JSONResponse:
+    source = features.collection(collection_id)
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(await _collection_document(conn, source, _root(request)))
+
+
+def _page_url(items_url: str, params: dict[str, str], limit: int, **token: str) -> str:
+    # Keep the client's filters in order; replace only the paging parameters.
+    query = {k: v for k, v in params.items() if k not in ("limit", "after", "before")}
+    query["limit"] = str(limit)
+    query.update(token)
+    return f"{items_url}?{urlencode(query)}"
+
+
+def _items_links(
+    root: str, source: Collection, params: dict[str, str], page: features.FeaturePage
+) -> list[dict[str, str]]:
+    items_url = f"{root}/collections/{source.id}/items"
+    token = {k: params[k] for k in ("after", "before") if k in params}
+    links = [
+        _link(_page_url(items_url, params, page.limit, **token), "self", GEOJSON, "this page"),
+        _link(f"{root}/collections/{source.id}", "collection", JSON, source.title),
+    ]
+    if page.has_next and page.last_id is not None:
+        next_url = _page_url(items_url, params, page.limit, after=page.last_id)
+        links.append(_link(next_url, "next", GEOJSON, "next page"))
+    if page.has_previous and page.first_id is not None:
+        previous_url = _page_url(items_url, params, page.limit, before=page.first_id)
+        links.append(_link(previous_url, "prev", GEOJSON, "previous page"))
+    return links
+
+
+def _geojson(body: str, crs: Crs) -> Response:
+    # Part 2: the CRS of the coordinates in the body, also when it is the default.
+    return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})
+
+
+@router.get("/collections/{collection_id}/items")
+async def items(collection_id: str, request: Request, conn: Connection) -> Response:
+    source = features.collection(collection_id)
+    params = _checked(request, items_parameters(source), "json", "geojson")
+    page = await features.items(
+        conn,
+        source.id,
+        bbox=parse_bbox(params["bbox"]) if "bbox" in params else None,
+        bbox_crs=parse_crs(params, "bbox-crs"),
+        datetime=parse_datetime(params["datetime"]) if "datetime" in params else None,
+        filters={name: value for name, value in params.items() if name not in ITEMS_PARAMETERS},
+        crs=parse_crs(params, "crs"),
+        limit=parse_limit(params.get("limit")),
+        after=params.get("after"),
+        before=params.get("before"),
+    )
+    # The features arrive serialized by PostGIS and are spliced in, never re-parsed.
+    envelope = {
+        "type": "FeatureCollection",
+        "numberMatched": page.number_matched,
+        "numberReturned": page.number_returned,
+        "timeStamp": _rfc3339(datetime.now(UTC)),
+        "links": _items_links(_root(request), source, params, page),
+    }
+    head = json.dumps(envelope, ensure_ascii=False)[:-1]
+    return _geojson(f'{head}, "features": {page.features}}}', page.crs)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}")
+async def item(collection_id: str, feature_id: str, request: Request, conn: Connection) -> Response:
+    source = features.collection(collection_id)
+    params = _checked(request, ITEM_PARAMETERS, "json", "geojson")
+    crs = parse_crs(params, "crs")
+    root = _root(request)
+    self_url = f"{root}/collections/{source.id}/items/{quote(feature_id, safe='')}"
+    if "crs" in params:
+        self_url += "?" + urlencode({"crs": crs.uri})
+    links = [
+        _link(self_url, "self", GEOJSON, "this feature"),
+        _link(f"{root}/collections/{source.id}", "collection", JSON, source.title),
+    ]
+    body = await features.item(conn, source.id, feature_id, crs=crs, links=links)
+    return _geojson(body, crs)

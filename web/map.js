@@ -1,0 +1,429 @@
+// The one map (一张图), first version: grids, buildings and community outlines of the
+// district. The page only draws: every feature comes from this service's OGC API Features
+// endpoints (/ogc). Plain script, no build step; Leaflet is served by the app itself.
+//
+// Feature properties are data typed in by people, so they reach the page only through
+// textContent (never innerHTML), whether in the info box, popups or labels.
+(function () {
+  "use strict";
+
+  // Resolved against the page, so the service may sit under a path prefix.
+  const API = new URL("ogc/", document.baseURI);
+
+  // Grids and communities are district-scale (hundreds to a few thousand): loaded once.
+  // Buildings run to tens of thousands: only those in view, and only when zoomed in far
+  // enough for a building to be more than a speck.
+  const DISTRICT_PAGE = 1000;
+  const DISTRICT_CAP = 10000;
+  const BUILDING_MIN_ZOOM = 16;
+  const BUILDING_PAGE = 500;
+  const BUILDING_CAP = 3000;
+  // A hundred-odd community names over the whole district are unreadable; from this zoom a
+  // community is wide enough on screen to carry its name.
+  const COMMUNITY_LABEL_MIN_ZOOM = 15;
+
+  const GRID_TYPES = {
+    base: { label: "基础网格", colour: "#4e9a6f" },
+    dedicated: { label: "专属网格", colour: "#d9822b" },
+  };
+  const UNKNOWN_GRID_COLOUR = "#9ca3af";
+
+  const DEDICATED_KINDS = {
+    industrial_park: "产业园区",
+    office_tower: "商务楼宇",
+    mall: "商圈市场",
+    school: "学校",
+    hospital: "医院",
+    enterprise: "企业",
+    public_security: "治安",
+  };
+
+  const BUILDING_USES = {
+    residential: "住宅",
+    mixed: "商住混合",
+    commercial: "商业",
+    office: "办公",
+    public: "公共建筑",
+    school: "学校",
+    hospital: "医院",
+    industrial: "工业",
+  };
+
+  const BUILDING_COLOUR = "#6b4f3a";
+  const COMMUNITY_COLOUR = "#374151";
+
+  // One colour function for the grid style and the legend, so they cannot disagree.
+  function gridColour(gridType) {
+    const known = GRID_TYPES[gridType];
+    return known ? known.colour : UNKNOWN_GRID_COLOUR;
+  }
+
+  function gridTypeLabel(properties) {
+    const known = GRID_TYPES[properties.grid_type];
+    const label = known ? known.label : String(properties.grid_type);
+    if (properties.grid_type === "dedicated" && properties.dedicated_kind) {
+      return `${label}（${DEDICATED_KINDS[properties.dedicated_kind] || properties.dedicated_kind}）`;
+    }
+    return label;
+  }
+
+  function teamLabel(properties) {
+    const { leaders, instructors, members } = properties;
+    return `网格长 ${leaders} · 指导员 ${instructors} · 网格员 ${members}`;
+  }
+
+  // ---- DOM helpers: text always goes in through textContent ----
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function definitionList(rows) {
+    const list = element("dl");
+    for (const [term, value] of rows) {
+      list.append(element("dt", null, term), element("dd", null, value ?? "—"));
+    }
+    return list;
+  }
+
+  function gridDetails(properties) {
+    return [
+      ["网格编码", properties.grid_code],
+      ["类型", gridTypeLabel(properties)],
+      ["社区编码", properties.community_code],
+      ["队伍", teamLabel(properties)],
+    ];
+  }
+
+  function gridPopup(properties) {
+    const popup = element("div", "onemap-popup");
+    popup.append(element("h3", null, properties.name), definitionList(gridDetails(properties)));
+    return popup;
+  }
+
+  function buildingPopup(properties) {
+    const popup = element("div", "onemap-popup");
+    popup.append(
+      element("h3", null, properties.name || "楼栋"),
+      definitionList([
+        ["楼栋编码", properties.building_code],
+        ["用途", BUILDING_USES[properties.building_use] || properties.building_use],
+        ["层数", properties.floors],
+        ["单元", properties.units],
+        ["户数", properties.households],
+        ["人口", properties.population],
+      ]),
+    );
+    return popup;
+  }
+
+  // ---- status line ----
+
+  const statusLine = document.getElementById("onemap-status");
+
+  function setStatus(text, isError) {
+    statusLine.textContent = text;
+    statusLine.classList.toggle("is-error", Boolean(isError));
+  }
+
+  // ---- the OGC API ----
+
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/geo+json, application/json" } });
+    if (!response.ok) {
+      throw new Error(`${url.pathname}: HTTP ${response.status}`);
+    }
+    return response.json();
+  }
+
+  // A collection's features, following rel=next links until `cap` features are read.
+  // `isStale` lets the caller stop paging (and drop the result) once the view has moved on;
+  // stale requests are left to finish rather than aborted, as they are small and bounded.
+  async function fetchFeatures(collection, { bbox, limit, cap, isStale }) {
+    let url = new URL(`collections/${collection}/items`, API);
+    url.searchParams.set("limit", String(limit));
+    if (bbox) url.searchParams.set("bbox", bbox.join(","));
+    const features = [];
+    let numberMatched = null;
+    while (url && features.length < cap) {
+      const page = await getJSON(url);
+      if (isStale && isStale()) return null;
+      if (numberMatched === null && Number.isInteger(page.numberMatched)) {
+        numberMatched = page.numberMatched;
+      }
+      features.push(...page.features);
+      const next = (page.links || []).find((link) => link.rel === "next");
+      url = next ? new URL(next.href, url) : null;
+    }
+    return {
+      features: features.slice(0, cap),
+      numberMatched,
+      truncated: url !== null || features.length > cap,
+    };
+  }
+
+  function bboxOf(bounds) {
+    // Six decimals of a degree is about 0.1 m: enough, and keeps the URLs short.
+    return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+      .map((value) => value.toFixed(6));
+  }
+
+  // ---- the map ----
+
+  const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
+  L.control.scale({ imperial: false }).addTo(map);
+
+  // Own panes keep the stacking fixed: bringing a hovered grid to the front must not lift
+  // it over the buildings or the community outlines.
+  for (const [pane, zIndex] of [["grids", 410], ["communities", 420], ["buildings", 430]]) {
+    map.createPane(pane).style.zIndex = String(zIndex);
+  }
+
+  const gridHighlight = { weight: 3, color: "#1f2933", fillOpacity: 0.75 };
+  // The grid last clicked keeps a red outline while its popup is open, so after the zoom
+  // it is still plain which grid the popup is about.
+  let selectedGrid = null;
+
+  function gridStyle(feature) {
+    const selected = selectedGrid !== null && selectedGrid.feature === feature;
+    return {
+      color: selected ? "#b71c1c" : "#ffffff",
+      weight: selected ? 3 : 1.5,
+      fillColor: gridColour(feature.properties.grid_type),
+      fillOpacity: 0.55,
+    };
+  }
+
+  function selectGrid(layer) {
+    const previous = selectedGrid;
+    selectedGrid = layer;
+    if (previous) grids.resetStyle(previous);
+    if (layer) grids.resetStyle(layer);
+  }
+
+  const grids = L.geoJSON(null, {
+    pane: "grids",
+    className: "onemap-grid",
+    style: gridStyle,
+    onEachFeature: (feature, layer) => {
+      layer.bindPopup(() => gridPopup(feature.properties), { maxWidth: 320 });
+      layer.on({
+        // The path element exists only once on the map; the code lets tests and users'
+        // tooling find a grid in the DOM.
+        add: () => layer.getElement().setAttribute("data-grid-code", feature.properties.grid_code),
+        mouseover: () => {
+          layer.setStyle(gridHighlight);
+          layer.bringToFront();
+          info.show(feature.properties);
+        },
+        mouseout: () => {
+          grids.resetStyle(layer);
+          info.show(null);
+        },
+        click: () => {
+          selectGrid(layer);
+          map.fitBounds(layer.getBounds(), { padding: [40, 40] });
+        },
+        popupclose: () => {
+          if (selectedGrid === layer) selectGrid(null);
+        },
+      });
+    },
+  });
+
+  const communities = L.geoJSON(null, {
+    pane: "communities",
+    className: "onemap-community",
+    // Outlines only, and not interactive, so the grids underneath get the mouse.
+    interactive: false,
+    // Solid: neighbours draw their shared border twice, and two dash patterns out of step
+    // would read as a solid line anyway.
+    style: () => ({ color: COMMUNITY_COLOUR, weight: 2, fill: false }),
+    onEachFeature: (feature, layer) => {
+      layer.bindTooltip(element("span", null, feature.properties.name), {
+        permanent: true,
+        direction: "center",
+        className: "onemap-community-label",
+      });
+    },
+  });
+
+  const buildings = L.geoJSON(null, {
+    pane: "buildings",
+    className: "onemap-building",
+    style: () => ({ color: BUILDING_COLOUR, weight: 1, fillColor: BUILDING_COLOUR, fillOpacity: 0.6 }),
+    onEachFeature: (feature, layer) => {
+      layer.bindPopup(() => buildingPopup(feature.properties), { maxWidth: 320 });
+    },
+  });
+
+  // ---- info box (hover) and legend ----
+
+  const info = L.control({ position: "topright" });
+  info.onAdd = function () {
+    this.container = element("div", "onemap-panel onemap-info");
+    this.show(null);
+    return this.container;
+  };
+  info.show = function (properties) {
+    const box = this.container;
+    box.replaceChildren(element("h2", null, "网格信息"));
+    if (!properties) {
+      box.append(element("div", "onemap-hint", "将鼠标移到网格上查看，点击放大"));
+      return;
+    }
+    box.append(
+      element("div", "onemap-info-name", properties.name),
+      definitionList(gridDetails(properties)),
+    );
+  };
+  info.addTo(map);
+
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    const box = element("div", "onemap-panel onemap-legend");
+    box.append(element("h2", null, "图例"));
+    for (const [gridType, { label }] of Object.entries(GRID_TYPES)) {
+      const swatch = element("span", "onemap-legend-swatch");
+      swatch.style.background = gridColour(gridType);
+      const row = element("div");
+      row.append(swatch, document.createTextNode(label));
+      box.append(row);
+    }
+    const outline = element("div");
+    outline.append(element("span", "onemap-legend-line"), document.createTextNode("社区边界"));
+    const building = element("div");
+    const buildingSwatch = element("span", "onemap-legend-swatch");
+    buildingSwatch.style.background = BUILDING_COLOUR;
+    building.append(buildingSwatch, document.createTextNode(`楼栋（放大至 ${BUILDING_MIN_ZOOM} 级显示）`));
+    box.append(outline, building);
+    return box;
+  };
+  legend.addTo(map);
+
+  grids.addTo(map);
+  communities.addTo(map);
+  buildings.addTo(map);
+  L.control
+    .layers(null, { 网格: grids, 楼栋: buildings, 社区: communities }, { collapsed: false })
+    .addTo(map);
+
+  // ---- buildings for the current view ----
+
+  let buildingRequest = 0;
+  // The bbox of the buildings shown or on their way: the layer's "add" and the map's
+  // "moveend" both fire on the first fit, and one request is enough.
+  let buildingView = null;
+  let buildingNote = "";
+
+  async function refreshBuildings() {
+    if (!map.hasLayer(buildings)) return;
+    if (map.getZoom() < BUILDING_MIN_ZOOM) {
+      buildingRequest += 1;
+      buildingView = null;
+      buildings.clearLayers();
+      buildingNote = `放大至 ${BUILDING_MIN_ZOOM} 级显示楼栋`;
+      showCounts();
+      return;
+    }
+    // A margin around the view, so a small pan does not show empty edges.
+    const bbox = bboxOf(map.getBounds().pad(0.2));
+    if (bbox.join() === buildingView) return;
+    buildingView = bbox.join();
+    const request = ++buildingRequest;
+    try {
+      const result = await fetchFeatures("buildings", {
+        bbox,
+        limit: BUILDING_PAGE,
+        cap: BUILDING_CAP,
+        isStale: () => request !== buildingRequest,
+      });
+      if (result === null) return;
+      buildings.clearLayers();
+      buildings.addData(result.features);
+      buildingNote = result.truncated
+        ? `楼栋 ${result.features.length} / ${result.numberMatched ?? "?"} 栋（已达上限，请放大）`
+        : `楼栋 ${result.features.length} 栋`;
+      showCounts();
+      // Only the current view's load gets here (stale ones return above), so a listener
+      // knows the buildings drawn are the ones it moved the map to.
+      map.fire("buildingsload", {
+        bbox,
+        drawn: result.features.length,
+        numberMatched: result.numberMatched,
+        truncated: result.truncated,
+      });
+    } catch (error) {
+      if (request === buildingRequest) buildingView = null; // let the next move retry
+      reportError("楼栋加载失败", error);
+    }
+  }
+
+  function toggleCommunityLabels() {
+    const hide = map.getZoom() < COMMUNITY_LABEL_MIN_ZOOM;
+    map.getContainer().classList.toggle("onemap-hide-labels", hide);
+  }
+  map.on("zoomend", toggleCommunityLabels);
+
+  map.on("moveend", refreshBuildings);
+  buildings.on("add", refreshBuildings);
+  // Unticked in the layer control: let any request in flight fall stale.
+  buildings.on("remove", () => {
+    buildingRequest += 1;
+    buildingView = null;
+  });
+
+  // ---- first load ----
+
+  let districtNote = "";
+
+  function showCounts() {
+    setStatus([districtNote, buildingNote].filter(Boolean).join(" · "));
+  }
+
+  function reportError(what, error) {
+    setStatus(`${what}：${error.message}`, true);
+    console.error(what, error);
+  }
+
+  async function loadDistrict() {
+    const options = { limit: DISTRICT_PAGE, cap: DISTRICT_CAP };
+    const [gridResult, communityResult] = await Promise.all([
+      fetchFeatures("grids", options),
+      fetchFeatures("communities", options),
+    ]);
+    grids.addData(gridResult.features);
+    communities.addData(communityResult.features);
+    const extent = grids.getLayers().length ? grids.getBounds() : communities.getBounds();
+    if (extent.isValid()) {
+      map.fitBounds(extent, { padding: [10, 10] });
+    } else {
+      map.fitWorld();
+    }
+    districtNote = `网格 ${gridResult.features.length} 个 · 社区 ${communityResult.features.length} 个`;
+    if (gridResult.truncated) districtNote += "（网格过多，仅显示部分）";
+    showCounts();
+    return {
+      grids: gridResult.features.length,
+      gridsMatched: gridResult.numberMatched,
+      communities: communityResult.features.length,
+    };
+  }
+
+  const ready = loadDistrict().catch((error) => {
+    reportError("网格加载失败", error);
+    throw error;
+  });
+  // Reported above already; without a handler the browser would log it a second time as
+  // an uncaught rejection when no test is awaiting `ready`.
+  ready.catch(() => {});
+
+  // The one hook for tests and the browser console; `ready` resolves with feature counts
+  // once the grids and communities are drawn and the map is fitted to them. The map also
+  // fires "buildingsload" ({bbox, drawn, numberMatched, truncated}) when the buildings
+  // for a new view are drawn.
+  window.onemap = { map, layers: { grids, buildings, communities }, ready };
+})();
