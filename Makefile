@@ -9,27 +9,36 @@ VENV := .venv
 BIN := $(VENV)/bin
 OGCTESTS_VENV := .venv-ogctests
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-# PostgreSQL with PostGIS and pgRouting, GDAL (ogr2ogr, a real OGC API client for the
-# tests), Chromium (the dashboard tests), Node/npm (Leaflet from the npm registry).
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin \
-	chromium fonts-wqy-microhei ca-certificates
+# What the service needs: PostgreSQL with PostGIS and pgRouting, a CJK font for pages
+# and reports. Node/npm (Leaflet from the npm registry) are checked for separately.
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting \
+	fonts-wqy-microhei ca-certificates
+# What the tests add: real clients of the APIs — GDAL's ogr2ogr, QGIS's OAPIF provider
+# (PyQGIS) and Chromium for the pages.
+APT_TEST_PACKAGES := gdal-bin python3-qgis qgis-providers chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= district
 SEED ?= 2024
 
-.PHONY: help setup system-packages python-env ogctests-env web-assets db demo serve test lint format clean
+.PHONY: help setup runtime-setup system-packages test-packages apt-install python-env ogctests-env web-assets db demo serve test lint format clean
 
 help:
 	@echo "make demo   set up, load the demo district, serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (lint, types, tests)"
 	@echo "make setup  install everything, start nothing"
 
-setup: system-packages python-env ogctests-env web-assets
+setup: runtime-setup test-packages ogctests-env
+runtime-setup: system-packages python-env web-assets
 
 system-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+test-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_TEST_PACKAGES)"
+
+apt-install:
 	@missing=""; \
-	for package in $(APT_PACKAGES); do \
+	for package in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
 	done; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
@@ -61,7 +70,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	touch $@
 
 # The project-local cluster, unless ONEMAP_DATABASE_URL points elsewhere.
-db: setup
+db: runtime-setup
 	@if [ -z "$${ONEMAP_DATABASE_URL:-}" ]; then $(BIN)/onemap db start; fi
 	$(BIN)/onemap migrate
 

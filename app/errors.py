@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from gis.errors import InvalidParameter, NotFound, OnemapError
 
@@ -38,5 +39,15 @@ def install_error_handlers(app: FastAPI) -> None:
         status = 400 if all(item["loc"][0] == "query" for item in error.errors()) else 422
         return _problem(status, "InvalidRequest", problems)
 
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        # Unknown paths and methods answer in the same shape as every other error.
+        assert isinstance(error, HTTPException)
+        title = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
+        response = _problem(error.status_code, title, str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
     app.add_exception_handler(OnemapError, domain_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

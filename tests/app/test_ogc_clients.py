@@ -8,6 +8,7 @@ Makefile) because it pins its own pytest and httpx.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -15,6 +16,8 @@ import subprocess
 from pathlib import Path
 
 import psycopg
+
+from gis.collections import COLLECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 OGCTESTS_PYTHON = ROOT / ".venv-ogctests" / "bin" / "python"
@@ -94,3 +97,43 @@ def test_ogctests_conformance_suite_passes(server, tmp_path):
     # application/json), so it counts against conformance too.
     assert counts.get("skipped", 0) == 0, output
     assert counts.get("passed", 0) >= 29, output
+
+
+# QGIS's own OAPIF provider, driven headless from Debian's python3-qgis (system Python:
+# PyQGIS is not on PyPI). It prints one line per layer: name, valid, feature count.
+QGIS_SCRIPT = """
+import sys
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+for name in sys.argv[2:]:
+    uri = f"url='{sys.argv[1]}' typename='{name}' restrictToRequestBBOX='0'"
+    layer = QgsVectorLayer(uri, name, "OAPIF")
+    print("LAYER", name, layer.isValid(), layer.featureCount(), flush=True)
+app.exitQgis()
+"""
+
+
+def test_qgis_adds_every_layer(server, db: psycopg.Connection, tmp_path):
+    system_python = "/usr/bin/python3"
+    probe = subprocess.run([system_python, "-c", "import qgis.core"], capture_output=True)
+    assert probe.returncode == 0, "PyQGIS is missing: `make setup` installs python3-qgis"
+    names = list(COLLECTIONS)
+    completed = subprocess.run(
+        [system_python, "-c", QGIS_SCRIPT, f"{server}/ogc", *names],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)},
+    )
+    seen = {}
+    for line in completed.stdout.splitlines():
+        if line.startswith("LAYER "):
+            _, name, valid, count = line.split()
+            seen[name] = (valid == "True", int(count))
+    expected = {
+        name: (True, db.execute(f"SELECT count(*) FROM {COLLECTIONS[name].table}").fetchone()[0])
+        for name in names
+    }
+    print("QGIS layers:", seen)
+    assert seen == expected, completed.stderr[-2000:]
