@@ -7,10 +7,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound, OnemapError
 
 STATUS_BY_ERROR: dict[type[OnemapError], int] = {
     InvalidParameter: 400,
+    InvalidCode: 400,
     NotFound: 404,
 }
 

@@ -61,6 +61,34 @@ def database_url(fresh_database: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def migrated_template(admin_url: str) -> Iterator[str]:
+    """Name of a migrated, empty database to copy scratch databases from."""
+    name = f"onemap_template_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade(_with_database(admin_url, name))
+    yield name
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_scratch_serial = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def scratch_database(admin_url: str, migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test (planted cases, imports), copied
+    from the template in a fraction of a second; dropped afterwards."""
+    name = f"onemap_scratch_{os.getpid()}_{next(_scratch_serial)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    yield _with_database(admin_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
 def demo_district(database_url: str) -> dict[str, int]:
     """The district-scale demo, loaded once per session with a fixed seed."""
     from gis import demo
