@@ -9,6 +9,7 @@ import psycopg
 import typer
 from rich.console import Console
 
+from app.commands import tokens as tokens_commands
 from gis import cluster
 from gis.errors import OnemapError
 
@@ -20,6 +21,7 @@ db_cli = typer.Typer(
 demo_cli = typer.Typer(help="The synthetic demo district", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
+cli.add_typer(tokens_commands.app, name="tokens")
 
 
 def _fail(error: Exception, code: int = 1) -> None:

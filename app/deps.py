@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from psycopg import AsyncConnection
+
+from gis import tokens
+from gis.tokens import Caller
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
@@ -15,3 +18,36 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
 
 
 Connection = Annotated[AsyncConnection, Depends(_connection)]
+
+
+def _presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency admitting callers whose token has one of ``roles``: 401 without a
+    valid token, 403 with a token of another role."""
+
+    async def caller(request: Request, conn: Connection) -> Caller:
+        token = _presented_token(request)
+        if token is None:
+            raise HTTPException(
+                401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            )
+        try:
+            found = await tokens.identify(conn, token)
+        except tokens.TokenError as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+        if found.role not in roles:
+            raise HTTPException(403, f"needs the role {' or '.join(roles)}; token is {found.role}")
+        return found
+
+    return caller
+
+
+Admin = Annotated[Caller, Depends(require_role("admin"))]
+Staff = Annotated[Caller, Depends(require_role("admin", "staff"))]

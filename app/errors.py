@@ -44,7 +44,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         # Unknown paths and methods answer in the same shape as every other error.
         assert isinstance(error, HTTPException)
-        title = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
+        title = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "NotFound",
+            405: "MethodNotAllowed",
+        }.get(error.status_code, "HTTPError")
         response = _problem(error.status_code, title, str(error.detail))
         for name, value in (error.headers or {}).items():
             response.headers[name] = value

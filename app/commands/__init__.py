@@ -1,0 +1,1 @@
+"""Sub-commands of the `onemap` CLI, one module per family."""

@@ -1,0 +1,88 @@
+"""API tokens: who may call what.
+
+A token is a random secret handed out once; the database keeps only its SHA-256, so a
+leaked table grants nothing. Each token carries a role (admin, staff, grid_member,
+auditor, open311) and, for grid members, their grid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import AsyncConnection
+
+from gis.errors import OnemapError
+
+ROLES = ("admin", "staff", "grid_member", "auditor", "open311")
+
+
+class TokenError(OnemapError):
+    """A token that is missing, unknown or revoked, or lacks the role asked for."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    token_id: int
+    name: str
+    role: str
+    county_code: str
+    grid_code: str | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(
+    conn: psycopg.Connection,
+    *,
+    name: str,
+    role: str,
+    county_code: str = "450105",
+    grid_code: str | None = None,
+) -> str:
+    """Create a token and return it: the only time the secret is seen."""
+    if role not in ROLES:
+        raise TokenError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "grid_member" and not grid_code:
+        raise TokenError("a grid member's token needs the grid code")
+    token = "om_" + secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO api_tokens (county_code, token_sha256, name, role, grid_code)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (county_code, _digest(token), name, role, grid_code),
+    )
+    return token
+
+
+def revoke(conn: psycopg.Connection, token_id: int) -> bool:
+    cursor = conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE token_id = %s AND revoked_at IS NULL",
+        (token_id,),
+    )
+    return cursor.rowcount == 1
+
+
+def listing(conn: psycopg.Connection) -> list[dict[str, object]]:
+    cursor = conn.execute(
+        "SELECT token_id, name, role, rtrim(grid_code), created_at, revoked_at"
+        " FROM api_tokens ORDER BY token_id"
+    )
+    keys = ("token_id", "name", "role", "grid_code", "created_at", "revoked_at")
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
+async def identify(conn: AsyncConnection, token: str) -> Caller:
+    """The caller a token stands for, or TokenError."""
+    cursor = await conn.execute(
+        "SELECT token_id, name, role, county_code, rtrim(grid_code) FROM api_tokens"
+        " WHERE token_sha256 = %s AND revoked_at IS NULL",
+        (_digest(token),),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise TokenError("unknown or revoked token")
+    return Caller(*row)
