@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,41 +37,40 @@ def _with_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+@contextmanager
+def _database(admin_url: str, name: str, template: str | None = None) -> Iterator[str]:
+    """Create a database (optionally copied from ``template``), yield its URL, drop it."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def admin_url() -> str:
     return _admin_url()
 
 
 @pytest.fixture(scope="session")
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """Yields a factory-made empty database URL; dropped at the end of the session."""
-    name = f"onemap_test_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(admin_url, name)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def database_url(fresh_database: str) -> str:
-    """A database migrated to head."""
-    upgrade(fresh_database)
-    return fresh_database
+def database_url(admin_url: str) -> Iterator[str]:
+    """The session's database, migrated to head; dropped at the end of the session."""
+    with _database(admin_url, f"onemap_test_{os.getpid()}") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
 def migrated_template(admin_url: str) -> Iterator[str]:
     """Name of a migrated, empty database to copy scratch databases from."""
     name = f"onemap_template_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    upgrade(_with_database(admin_url, name))
-    yield name
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _database(admin_url, name) as url:
+        upgrade(url)
+        yield name
 
 
 _scratch_serial = iter(range(1, 1_000_000))
@@ -81,11 +81,8 @@ def scratch_database(admin_url: str, migrated_template: str) -> Iterator[str]:
     """A fresh, migrated, empty database for one test (planted cases, imports), copied
     from the template in a fraction of a second; dropped afterwards."""
     name = f"onemap_scratch_{os.getpid()}_{next(_scratch_serial)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
-    yield _with_database(admin_url, name)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _database(admin_url, name, template=migrated_template) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
