@@ -9,6 +9,9 @@ import psycopg
 import typer
 from rich.console import Console
 
+from app.commands import audit as audit_commands
+from app.commands import events as events_commands
+from app.commands import imports as imports_commands
 from app.commands import tokens as tokens_commands
 from gis import cluster
 from gis.errors import OnemapError
@@ -22,6 +25,9 @@ demo_cli = typer.Typer(help="The synthetic demo district", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(tokens_commands.app, name="tokens")
+cli.add_typer(audit_commands.app, name="audit")
+cli.add_typer(events_commands.app, name="events")
+cli.command("import")(imports_commands.import_command)
 
 
 def _fail(error: Exception, code: int = 1) -> None:

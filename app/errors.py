@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -9,18 +11,42 @@ from starlette.exceptions import HTTPException
 
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound, OnemapError
+from gis.events.errors import (
+    IllegalTransition,
+    InvalidEvent,
+    NotAllowed,
+    PhotoTooLarge,
+    UnsupportedPhoto,
+)
+from gis.import_problems import ImportRejected
 
 STATUS_BY_ERROR: dict[type[OnemapError], int] = {
     InvalidParameter: 400,
     InvalidCode: 400,
     NotFound: 404,
+    ImportRejected: 422,
+    InvalidEvent: 422,
+    IllegalTransition: 409,
+    NotAllowed: 403,
+    PhotoTooLarge: 413,
+    UnsupportedPhoto: 415,
 }
 
 
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
+def _problem(
+    status: int, title: str, detail: str, extra: dict[str, Any] | None = None
+) -> JSONResponse:
     # OGC API (and RFC 7807) clients expect code/description; keep both spellings.
+    # ``extra`` carries members an error adds (an import's report and problems).
     return JSONResponse(
-        {"code": title, "description": detail, "title": title, "detail": detail, "status": status},
+        {
+            **(extra or {}),
+            "code": title,
+            "description": detail,
+            "title": title,
+            "detail": detail,
+            "status": status,
+        },
         status_code=status,
     )
 
@@ -30,7 +56,9 @@ def install_error_handlers(app: FastAPI) -> None:
         status = next(
             (code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 500
         )
-        return _problem(status, type(error).__name__, str(error))
+        details = getattr(error, "details", None)
+        extra = details() if callable(details) else None
+        return _problem(status, type(error).__name__, str(error), extra)
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

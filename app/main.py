@@ -41,9 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
-    from app.routers import ogc, web
+    from app.routers import audit, codes, events, imports, ogc, web
 
-    app.include_router(ogc.router)
-    app.include_router(web.router)
+    for family in (ogc, web, codes, audit, imports, events):
+        app.include_router(family.router)
     web.mount_static(app)
     return app

@@ -50,6 +50,31 @@ def _code(name: str, title: str) -> Property:
     return Property(name, "string", title, expression=f"rtrim({name})", filterable=True)
 
 
+def _statistics(level: str, *, grids: bool = True) -> tuple[Property, ...]:
+    # Kept current by triggers (migration 0003): a building counts in the grid holding its
+    # ST_PointOnSurface; communities and subdistricts sum their grids. The *_statistics_of
+    # functions take the row's own code column, so the expression reads the same whatever
+    # alias the feature queries give the table.
+    figures = [
+        ("households", "resident households (sum over buildings)"),
+        ("population", "residents (sum over buildings)"),
+        ("buildings", "buildings whose point on surface lies in it"),
+        ("compounds", "compounds 小区 whose point on surface lies in it"),
+    ]
+    if grids:
+        figures.insert(0, ("grids", "grids 网格"))
+    return tuple(
+        Property(
+            name,
+            "integer",
+            title,
+            expression=f"({level}_statistics_of({level}_code)).{name}",
+            filterable=True,
+        )
+        for name, title in figures
+    )
+
+
 COLLECTIONS: dict[str, Collection] = {
     c.id: c
     for c in (
@@ -66,6 +91,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
                 Property("kind", "string", "street, town or zone", filterable=True),
+                *_statistics("subdistrict"),
             ),
         ),
         Collection(
@@ -84,6 +110,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
                 Property("kind", "string", "community or village", filterable=True),
+                *_statistics("community"),
             ),
         ),
         Collection(
@@ -106,6 +133,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("leaders", "integer", "grid leaders 网格长"),
                 Property("instructors", "integer", "grid instructors 网格指导员"),
                 Property("members", "integer", "grid members 网格员"),
+                *_statistics("grid", grids=False),
             ),
         ),
         Collection(

@@ -1,0 +1,140 @@
+"""`onemap import LAYER FILE`: validated, all-or-nothing imports of places."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gis.db import database_url
+from gis.errors import InvalidParameter
+from gis.import_problems import ImportRejected
+
+console = Console(stderr=True)
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+# Spelled here so that `onemap --help` does not load GeoPandas and GDAL.
+LAYERS = (
+    "districts, subdistricts, communities, grids, compounds, buildings, service_centers; "
+    "or all: every layer of a GeoPackage named so, parents first, in one transaction"
+)
+
+
+def import_command(
+    layer: str = typer.Argument(..., help=LAYERS),
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="GeoJSON (FeatureCollection or bare array), GeoPackage, zipped Shapefile or CSV",
+    ),
+    crs: str | None = typer.Option(
+        None, "--crs", help="CRS of the coordinates: EPSG:nnnn, or gcj02 (Chinese web maps)"
+    ),
+    layer_name: str | None = typer.Option(
+        None, "--layer", help="the GeoPackage layer (or Shapefile in a zip) to read"
+    ),
+    repair: bool = typer.Option(
+        False, "--repair", help="fix invalid polygons with ST_MakeValid and report each fix"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and report, write nothing"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+    progress: bool = typer.Option(True, help="show progress bars on stderr"),
+) -> None:
+    """Import places from FILE into LAYER, all or nothing.
+
+    Every record is checked (geometry, codes, nesting in the parent unit, duplicates)
+    before anything is written; any problem refuses the whole file and names every
+    offending record. Exit codes: 0 imported (or dry run passed), 1 refused, 2 usage error.
+    """
+    try:
+        report = asyncio.run(
+            _run(layer, file, crs, layer_name, repair, dry_run, progress and not as_json)
+        )
+    except InvalidParameter as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except ImportRejected as rejected:
+        if as_json:
+            print(json.dumps(rejected.report, ensure_ascii=False, indent=2))
+        else:
+            _print_problems(rejected)
+        raise typer.Exit(EXIT_REJECTED) from None
+    except psycopg.OperationalError as error:
+        console.print(f"[red]error:[/red] database: {error}")
+        raise typer.Exit(EXIT_REJECTED) from None
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_report(report)
+
+
+async def _run(
+    layer: str,
+    file: Path,
+    crs: str | None,
+    layer_name: str | None,
+    repair: bool,
+    dry_run: bool,
+    progress: bool,
+) -> dict[str, Any]:
+    from gis import imports
+
+    if layer != imports.PACKAGE:
+        imports.layer_named(layer)  # a usage error before connecting
+    async with await psycopg.AsyncConnection.connect(database_url()) as conn:
+        if layer == imports.PACKAGE:
+            return await imports.import_package(
+                conn, file, crs=crs, repair=repair, dry_run=dry_run, progress=progress
+            )
+        return await imports.import_file(
+            conn,
+            layer,
+            file,
+            crs=crs,
+            layer_name=layer_name,
+            repair=repair,
+            dry_run=dry_run,
+            progress=progress,
+        )
+
+
+def _print_problems(rejected: ImportRejected) -> None:
+    report = rejected.report
+    table = Table(title=f"{report.get('file', 'file')}: refused, nothing written")
+    for column in ("record", "key", "field", "problem"):
+        table.add_column(column, overflow="fold")
+    for problem in rejected.problems:
+        table.add_row(problem.record, problem.key or "", problem.field or "", problem.problem)
+    console.print(table)
+    console.print(f"[red]{len(rejected.problems)} problem(s)[/red]; nothing was written")
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    for layer_report in report.get("layers", []):
+        _print_report(layer_report)
+    if "layers" in report:
+        return
+    for repair in report["repairs"]:
+        console.print(
+            f"repaired {repair['record']} ({repair['key']}): was invalid: {repair['reason']}"
+        )
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    assigned = len(report["codes_assigned"])
+    verb = "would import" if report["dry_run"] else "imported"
+    console.print(
+        f"{verb} {report['records']:,} {report['layer']} from {report['file']} "
+        f"({report['format']}, {report['source_crs']}): {report['inserted']:,} new, "
+        f"{report['updated']:,} updated"
+        + (f", {assigned:,} building codes assigned" if assigned else "")
+        + (", nothing written (dry run)" if report["dry_run"] else "")
+    )

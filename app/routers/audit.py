@@ -1,0 +1,37 @@
+"""Audits at the HTTP edge: ``GET /api/v1/audit/grids[?community=CODE]``.
+
+The answer is the grid audit document of gis.grids.audit (README, "Grid audit"), 200
+whether or not it has findings (``summary.clean`` says which); 400 for a malformed
+community code or an unknown parameter, 404 for a community that does not exist.
+
+Open to any caller for now, like the OGC API: the audit shows codes, outlines and counts
+that the collections already publish, and no personal data. It should move behind the
+auditor role once the dashboard sends tokens.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.deps import Connection
+from app.routers.ogc_params import check_known
+from gis.codes import InvalidCode
+from gis.errors import InvalidParameter
+from gis.grids import audit as grid_audit
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("/grids", response_class=JSONResponse)
+async def audit_grids(request: Request, conn: Connection) -> JSONResponse:
+    """Audit the grid network of one community (``community``: 12-digit code) or of all:
+    gaps, overlaps, grids crossing their community, buildings in no grid or split
+    between grids, base grids outside the standard, grids without leader or members,
+    invalid outlines and codes, each with codes, area (m²) and GeoJSON geometry."""
+    params = check_known(request.query_params, ("community",))
+    try:
+        report = await grid_audit.audit_grids_async(conn, community_code=params.get("community"))
+    except InvalidCode as error:
+        raise InvalidParameter("community", error.problem) from None
+    return JSONResponse(report)

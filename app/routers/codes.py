@@ -1,0 +1,50 @@
+"""The one code (一套编码) at the HTTP edge: look a place up by its code, search places.
+
+``GET /api/v1/codes/{code}`` answers the place any code names (county to unit) as a
+GeoJSON Feature with its parents; ``GET /api/v1/search`` finds places by code prefix or
+by name. The work is in gis/places.py; this module parses the query string.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.deps import Connection
+from app.routers.ogc_params import check_known
+from gis import places
+from gis.errors import InvalidParameter
+
+router = APIRouter(prefix="/api/v1", tags=["codes"])
+
+GEOJSON = "application/geo+json"
+SEARCH_PARAMETERS = ("q", "level", "limit")
+
+
+@router.get("/codes/{code}", response_class=JSONResponse)
+async def place_by_code(code: str, request: Request, conn: Connection) -> JSONResponse:
+    """The place a code names (any level; legacy 14-digit grid codes accepted)."""
+    check_known(request.query_params, ())
+    return JSONResponse(await places.unit(conn, code), media_type=GEOJSON)
+
+
+@router.get("/search", response_class=JSONResponse)
+async def search(request: Request, conn: Connection) -> JSONResponse:
+    """Places by code prefix or name: ``q`` (1–50 characters), ``level`` (comma-separated
+    levels, county … unit), ``limit`` (1–100, default 20)."""
+    params = check_known(request.query_params, SEARCH_PARAMETERS)
+    query = params.get("q")
+    if query is None:
+        raise InvalidParameter("q", "required: a code prefix or part of a name")
+    levels = None
+    if "level" in params:
+        levels = [name.strip() for name in params["level"].split(",") if name.strip()]
+    limit = places.DEFAULT_LIMIT
+    if "limit" in params:
+        if not re.fullmatch(r"\d+", params["limit"].strip()):
+            raise InvalidParameter("limit", f"expected an integer, got {params['limit']!r}")
+        limit = int(params["limit"])
+    results = await places.search(conn, query, levels=levels, limit=limit)
+    return JSONResponse({"query": query, "results": results, "numberReturned": len(results)})

@@ -1,0 +1,342 @@
+"""Events over HTTP: report, follow, act. The work is in gis/events/.
+
+- ``POST /api/v1/events``: a GeoJSON Feature (``application/geo+json`` or
+  ``application/json``), or ``multipart/form-data`` with a ``feature`` part and up to
+  three ``photo`` parts (JPEG/PNG, ≤ 5 MiB each). Without a token it is a public (QR)
+  report. ``Idempotency-Key`` makes a retry safe: the same key and request answer the
+  first answer (``Idempotent-Replayed: true``) and create nothing; the same key with a
+  different request is refused with 422. The answer (201) is sent after the commit.
+- ``GET /api/v1/events``: pages of events (filters, bbox, limit/offset), public members.
+- ``GET /api/v1/events/{id}``: one event (id or tracking number) with its history; staff
+  of its county and the grid member of its grid also see the reporter's contact.
+- ``POST /api/v1/events/{id}/transitions``: ``{action, note, rating, department,
+  deadline_hours, duplicate_of, expected_status}`` with a bearer token, or for
+  ``evaluate`` the reporter's ``X-Reporter-Key``.
+- ``GET /api/v1/events/{id}/photos/{n}``: a photo, for staff, auditors and the grid's
+  member.
+- ``GET /api/v1/event-categories``, ``GET /api/v1/event-transitions``: what forms need.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.datastructures import UploadFile
+
+from app.deps import Connection, require_role
+from app.routers.ogc_params import check_known
+from gis import tokens
+from gis.errors import InvalidParameter
+from gis.events import intake, loop, photos, queries, stages
+from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
+from gis.events.stages import PUBLIC, REPORTER, Actor
+from gis.tokens import Caller
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+GEOJSON = "application/geo+json"
+# Three photos of 5 MiB and the feature; a larger body is refused before it is read.
+MAX_BODY = photos.MAX_PHOTOS * photos.MAX_PHOTO_BYTES + 1024 * 1024
+MAX_FEATURE = 256 * 1024
+CHINA = timezone(timedelta(hours=8))
+LIST_PARAMETERS = (
+    "status",
+    "category",
+    "source",
+    "grid_code",
+    "community_code",
+    "subdistrict_code",
+    "department",
+    "overdue",
+    "escalation_level",
+    "duplicate_of",
+    "reported_after",
+    "reported_before",
+    "bbox",
+    "limit",
+    "offset",
+)
+PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member")
+
+
+async def _caller(request: Request, conn: Connection) -> Actor | None:
+    """The bearer token's holder, None without a token; 401 for a bad token."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    try:
+        found = await tokens.identify(conn, credentials.strip())
+    except tokens.TokenError as error:
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    return Actor.from_caller(found)
+
+
+def _sees_private(actor: Actor | None, county_code: str, grid_code: str | None) -> bool:
+    if actor is None or actor.county_code != county_code:
+        return False
+    if actor.role in ("admin", "staff"):
+        return True
+    return actor.role == "grid_member" and grid_code is not None and grid_code == actor.grid_code
+
+
+@router.get("/event-categories")
+async def event_categories(conn: Connection) -> dict[str, Any]:
+    """The two-level categories (class 2 digits, subclass 4 digits) a report may name."""
+    return {"categories": await intake.category_list(conn)}
+
+
+@router.get("/event-transitions")
+async def event_transitions() -> dict[str, Any]:
+    """The transition table: action, from, to, roles."""
+    return {"statuses": stages.STATUS_NAMES, "transitions": stages.as_json()}
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    response_class=JSONResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                GEOJSON: {"schema": {"type": "object"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "feature": {"type": "string"},
+                            "photo": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                                "maxItems": photos.MAX_PHOTOS,
+                            },
+                        },
+                        "required": ["feature"],
+                    }
+                },
+            },
+        }
+    },
+)
+async def report_event(request: Request, conn: Connection) -> JSONResponse:
+    """Report an event; it is placed, filed and dispatched before the answer is sent."""
+    actor = await _caller(request, conn) or PUBLIC
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise PhotoTooLarge(f"request of {int(length):,} bytes; at most {MAX_BODY:,}")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        report = await _multipart(request)
+    elif content_type in ("", "application/json", GEOJSON):
+        body = await request.body()
+        if len(body) > MAX_FEATURE:
+            raise InvalidEvent(
+                "body", f"the feature has {len(body):,} bytes; at most {MAX_FEATURE:,}"
+            )
+        report = intake.parse_feature(body)
+    else:
+        raise UnsupportedPhoto(
+            f"content type {content_type!r}: send {GEOJSON} or multipart/form-data"
+        )
+    created = await intake.create(
+        conn, report, actor=actor, idempotency_key=request.headers.get("idempotency-key")
+    )
+    headers = {"Location": f"/api/v1/events/{created.event_id}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(
+        created.response, status_code=created.status_code, headers=headers, media_type=GEOJSON
+    )
+
+
+async def _multipart(request: Request) -> intake.Report:
+    try:
+        form = await request.form(max_files=20, max_fields=20, max_part_size=MAX_FEATURE)
+    except HTTPException as error:
+        raise InvalidEvent("body", f"malformed multipart body: {error.detail}") from None
+    unknown = sorted(set(form.keys()) - {"feature", "photo"})
+    if unknown:
+        raise InvalidEvent("body", f"unknown parts {', '.join(unknown)}; send feature and photo")
+    features = form.getlist("feature")
+    if len(features) != 1:
+        raise InvalidEvent("feature", "send exactly one feature part (the GeoJSON Feature)")
+    feature = features[0]
+    if isinstance(feature, UploadFile):
+        text: bytes | str = await feature.read(MAX_FEATURE + 1)
+        if len(text) > MAX_FEATURE:
+            raise InvalidEvent("feature", f"larger than {MAX_FEATURE:,} bytes")
+    else:
+        text = feature
+    parts: list[tuple[str, bytes]] = []
+    for index, part in enumerate(form.getlist("photo"), start=1):
+        if not isinstance(part, UploadFile):
+            raise UnsupportedPhoto(f"photo part {index} is text, not an image file")
+        content = await part.read(photos.MAX_PHOTO_BYTES + 1)
+        parts.append((part.filename or f"photo {index}", content))
+    checked = tuple(photos.inspect_all(parts))
+    return intake.parse_feature(text, photos=checked)
+
+
+@router.get("/events", response_class=JSONResponse)
+async def list_events(request: Request, conn: Connection) -> JSONResponse:
+    """Events, newest first: ``status``, ``category``, ``source`` (comma-separated),
+    ``grid_code``, ``community_code``, ``subdistrict_code``, ``department``, ``overdue``,
+    ``escalation_level``, ``duplicate_of``, ``reported_after``/``reported_before``
+    (RFC 3339; without an offset, China time), ``bbox`` (lon,lat,lon,lat), ``limit``
+    (1–1000, default 50), ``offset``. No personal data."""
+    params = check_known(request.query_params, LIST_PARAMETERS)
+    limit = _integer(params, "limit", queries.DEFAULT_LIMIT)
+    offset = _integer(params, "offset", 0)
+    selection = queries.EventSelection(
+        status=_names(params, "status"),
+        category=_names(params, "category"),
+        source=_names(params, "source"),
+        grid_code=params.get("grid_code"),
+        community_code=params.get("community_code"),
+        subdistrict_code=params.get("subdistrict_code"),
+        department=params.get("department"),
+        overdue=_flag(params, "overdue"),
+        escalation_level=_integer(params, "escalation_level", None),
+        duplicate_of=_integer(params, "duplicate_of", None),
+        reported_after=_instant(params, "reported_after"),
+        reported_before=_instant(params, "reported_before"),
+        bbox=_bbox(params),
+    )
+    page = await queries.listing(conn, selection, limit=limit, offset=offset)
+    links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
+    if offset + page["numberReturned"] < page["numberMatched"]:
+        following = request.url.include_query_params(offset=offset + limit, limit=limit)
+        links.append({"rel": "next", "href": str(following), "type": GEOJSON})
+    if offset > 0:
+        previous = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+        links.append({"rel": "prev", "href": str(previous), "type": GEOJSON})
+    return JSONResponse({**page, "links": links}, media_type=GEOJSON)
+
+
+def _names(params: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in params.get(name, "").split(",") if part.strip())
+
+
+def _integer(params: dict[str, str], name: str, default: int | None) -> Any:
+    if name not in params:
+        return default
+    if not re.fullmatch(r"\d{1,9}", params[name].strip()):
+        raise InvalidParameter(name, f"expected a whole number, got {params[name]!r}")
+    return int(params[name])
+
+
+def _flag(params: dict[str, str], name: str) -> bool | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidParameter(name, f"expected true or false, got {value!r}")
+
+
+def _instant(params: dict[str, str], name: str) -> datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(name, f"expected an RFC 3339 date-time, got {value!r}") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=CHINA)
+
+
+def _bbox(params: dict[str, str]) -> tuple[float, float, float, float] | None:
+    value = params.get("bbox")
+    if value is None:
+        return None
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4:
+        raise InvalidParameter("bbox", "expected four numbers: min lon, min lat, max lon, max lat")
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+EventRef = Annotated[str, Path(description="event id or tracking number (SJ…)")]
+
+
+@router.get("/events/{ref}", response_class=JSONResponse)
+async def get_event(ref: EventRef, request: Request, conn: Connection) -> JSONResponse:
+    """One event with its history; the reporter's contact only for staff of its county
+    and the member of its grid."""
+    check_known(request.query_params, ())
+    actor = await _caller(request, conn)
+    event_id = await queries.resolve(conn, ref)
+    county_code, grid_code = await queries.place_of(conn, event_id)
+    private = _sees_private(actor, county_code, grid_code)
+    return JSONResponse(await queries.detail(conn, event_id, private=private), media_type=GEOJSON)
+
+
+class TransitionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(description=", ".join(stages.ACTIONS))
+    note: str = Field("", max_length=2000)
+    rating: StrictInt | None = Field(None, description="1–5, with evaluate")
+    department: str | None = Field(None, description='department code or "grid", with dispatch')
+    deadline_hours: StrictInt | None = Field(None, description="with dispatch")
+    duplicate_of: StrictInt | str | None = Field(None, description="with merge")
+    expected_status: str | None = Field(None, description="refuse (409) if the event moved on")
+
+
+@router.post("/events/{ref}/transitions", response_class=JSONResponse)
+async def transition_event(
+    ref: EventRef, body: TransitionBody, request: Request, conn: Connection
+) -> JSONResponse:
+    """Move the event one step through the loop (see /api/v1/event-transitions)."""
+    actor = await _caller(request, conn)
+    reporter_key = request.headers.get("x-reporter-key")
+    if actor is None:
+        if reporter_key is None:
+            raise HTTPException(
+                401,
+                "a bearer token is required (or X-Reporter-Key to evaluate your own report)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        actor = REPORTER
+    result = await loop.transition(
+        conn,
+        ref,
+        loop.TransitionRequest(**body.model_dump()),
+        actor=actor,
+        reporter_key=reporter_key,
+    )
+    county_code, grid_code = await queries.place_of(conn, result["event_id"])
+    event = await queries.detail(
+        conn, result["event_id"], private=_sees_private(actor, county_code, grid_code)
+    )
+    return JSONResponse({"transition": result, "event": event})
+
+
+PhotoViewer = Annotated[Caller, Depends(require_role(*PHOTO_ROLES))]
+
+
+@router.get("/events/{ref}/photos/{position}")
+async def event_photo(
+    ref: EventRef,
+    caller: PhotoViewer,
+    conn: Connection,
+    position: Annotated[int, Path(ge=1, le=photos.MAX_PHOTOS)],
+) -> Response:
+    """A photo of the event, for staff and auditors of its county and its grid's member
+    (photos may show faces and carry the reporter's position)."""
+    event_id = await queries.resolve(conn, ref)
+    county_code, grid_code = await queries.place_of(conn, event_id)
+    allowed = caller.county_code == county_code
+    if caller.role == "grid_member":
+        allowed = allowed and grid_code == caller.grid_code
+    if not allowed:
+        raise HTTPException(403, "photos are shown to staff, auditors and the grid's member")
+    content_type, content = await queries.photo(conn, event_id, position)
+    return Response(content, media_type=content_type, headers={"Cache-Control": "private"})

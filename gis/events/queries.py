@@ -1,0 +1,207 @@
+"""Reading events: one event with its history, pages of events, a photo.
+
+PostGIS builds the GeoJSON (gis/sql/events_feature.sql). The public view never carries
+personal data: the reporter's name, phone and address and the names of the people who
+acted are added only when ``private`` is true, which the HTTP edge grants to staff and to
+the grid member of the event's grid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+
+from gis.errors import InvalidParameter, NotFound
+from gis.events.sqlfiles import CENTRES, query_text
+from gis.events.stages import STATUSES, allowed_actions
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+_TRACKING = re.compile(r"^SJ[0-9]{8,20}$")
+_SOURCES = ("qr", "grid_member", "hotline_12345", "open311", "patrol", "video")
+
+
+@dataclass(frozen=True)
+class EventSelection:
+    """What a page of events is filtered by; every member optional. ``category`` codes
+    of a class match its subclasses; ``bbox`` is (min lon, min lat, max lon, max lat)."""
+
+    status: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    grid_code: str | None = None
+    community_code: str | None = None
+    subdistrict_code: str | None = None
+    department: str | None = None
+    overdue: bool | None = None
+    escalation_level: int | None = None
+    duplicate_of: int | None = None
+    reported_after: datetime | None = None
+    reported_before: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+async def resolve(conn: AsyncConnection, ref: int | str) -> int:
+    """The event id for an id or a public tracking number; NotFound otherwise."""
+    text = str(ref).strip()
+    if text.isdigit():
+        cursor = await conn.execute("SELECT event_id FROM events WHERE event_id = %s", (int(text),))
+    elif _TRACKING.fullmatch(text):
+        cursor = await conn.execute(
+            "SELECT event_id FROM events WHERE tracking_number = %s", (text,)
+        )
+    else:
+        raise NotFound(f"no event {text!r}: give an event id or a tracking number (SJ…)")
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"no event {text!r}")
+    return int(row[0])
+
+
+async def detail(
+    conn: AsyncConnection, ref: int | str, *, private: bool, with_history: bool = True
+) -> dict[str, Any]:
+    """One event as a GeoJSON Feature; ``properties.history`` lists every step, oldest
+    first, and ``properties.allowed_actions`` what may be done next (any role)."""
+    event_id = await resolve(conn, ref)
+    cursor = await conn.execute(
+        query_text("feature") + " WHERE e.event_id = %(event_id)s",
+        _feature_parameters(private, with_history) | {"event_id": event_id},
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"no event {ref!r}")
+    feature: dict[str, Any] = row[0]
+    feature["properties"]["allowed_actions"] = allowed_actions(feature["properties"]["status"])
+    return feature
+
+
+def _feature_parameters(private: bool, with_history: bool) -> dict[str, Any]:
+    return {"private": private, "with_history": with_history, "centres": list(CENTRES)}
+
+
+def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
+    for status in selection.status:
+        if status not in STATUSES:
+            raise InvalidParameter("status", f"unknown {status!r}; one of {', '.join(STATUSES)}")
+    for source in selection.source:
+        if source not in _SOURCES:
+            raise InvalidParameter("source", f"unknown {source!r}; one of {', '.join(_SOURCES)}")
+    for code in selection.category:
+        if not re.fullmatch(r"[0-9]{2}([0-9]{2})?", code):
+            raise InvalidParameter("category", f"{code!r} is not a 2- or 4-digit category code")
+    clauses: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+
+    def add(clause: str, **values: Any) -> None:
+        clauses.append(sql.SQL(clause))
+        params.update(values)
+
+    if selection.status:
+        add("e.status = ANY(%(status)s)", status=list(selection.status))
+    if selection.category:
+        add(
+            "EXISTS (SELECT FROM unnest(%(category)s::text[]) AS c"
+            " WHERE e.category_code LIKE c || '%%')",
+            category=list(selection.category),
+        )
+    if selection.source:
+        add("e.source = ANY(%(source)s)", source=list(selection.source))
+    for level in ("grid_code", "community_code", "subdistrict_code"):
+        value = getattr(selection, level)
+        if value is not None:
+            # char(n) = bpchar compares without trailing blanks and keeps the index usable.
+            add(f"e.{level} = %({level})s::bpchar", **{level: value})
+    if selection.department is not None:
+        add(
+            "e.department_id IN (SELECT department_id FROM departments"
+            " WHERE department_code = %(department)s)",
+            department=selection.department,
+        )
+    if selection.overdue is not None:
+        add("e.overdue = %(overdue)s", overdue=selection.overdue)
+    if selection.escalation_level is not None:
+        add("e.escalation_level = %(level)s", level=selection.escalation_level)
+    if selection.duplicate_of is not None:
+        add("e.duplicate_of = %(duplicate_of)s", duplicate_of=selection.duplicate_of)
+    if selection.reported_after is not None:
+        add("e.reported_at >= %(after)s", after=selection.reported_after)
+    if selection.reported_before is not None:
+        add("e.reported_at < %(before)s", before=selection.reported_before)
+    if selection.bbox is not None:
+        minx, miny, maxx, maxy = selection.bbox
+        if not (minx <= maxx and miny <= maxy):
+            raise InvalidParameter("bbox", "expected min lon, min lat, max lon, max lat")
+        # The envelope is built in the column's SRID, so the GiST index serves it.
+        add(
+            "e.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)",
+            minx=minx,
+            miny=miny,
+            maxx=maxx,
+            maxy=maxy,
+        )
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+    return where, params
+
+
+async def listing(
+    conn: AsyncConnection,
+    selection: EventSelection | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of events, newest report first, as a GeoJSON FeatureCollection with
+    ``numberMatched`` and ``numberReturned``. Public members only, without history."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter("limit", f"must be 1–{MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise InvalidParameter("offset", f"must be 0 or more, not {offset}")
+    where, params = _where(selection or EventSelection())
+    count = await conn.execute(
+        sql.SQL("SELECT count(*) FROM events AS e") + where,
+        params,
+    )
+    matched = (await count.fetchone() or (0,))[0]
+    page = await conn.execute(
+        sql.SQL(query_text("feature"))
+        + where
+        + sql.SQL(" ORDER BY e.reported_at DESC, e.event_id DESC")
+        + sql.SQL(" LIMIT %(limit)s OFFSET %(offset)s"),
+        params | _feature_parameters(False, False) | {"limit": limit, "offset": offset},
+    )
+    features = [row[0] for row in await page.fetchall()]
+    return {
+        "type": "FeatureCollection",
+        "numberMatched": int(matched),
+        "numberReturned": len(features),
+        "features": features,
+    }
+
+
+async def photo(conn: AsyncConnection, event_id: int, position: int) -> tuple[str, bytes]:
+    """(content type, bytes) of an event's photo 1–3; NotFound when there is none."""
+    cursor = await conn.execute(
+        "SELECT content_type, content FROM event_photos WHERE event_id = %s AND position = %s",
+        (event_id, position),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"event {event_id} has no photo {position}")
+    return row[0], bytes(row[1])
+
+
+async def place_of(conn: AsyncConnection, event_id: int) -> tuple[str, str | None]:
+    """(county code, grid code) of an event, for access checks."""
+    cursor = await conn.execute(
+        "SELECT rtrim(county_code), rtrim(grid_code) FROM events WHERE event_id = %s",
+        (event_id,),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    return row[0], row[1]

@@ -1,0 +1,211 @@
+"""The stages of an event and the one table of transitions between them.
+
+GB/T 30428 names seven stages: 信息收集 reported → 案卷建立 filed → 任务派遣 dispatched →
+任务处理 in progress → 处理反馈 handled → 核查结案 closed → 综合评价 evaluated. Ways out:
+rejected 不予受理, duplicate 重复 (merged), not responsible 非职责范围. Rework 返工 sends
+a handled, closed or evaluated event back to handling; a department that is not
+responsible returns 退回 its task to the centre for another dispatch; a grid member settles
+an easy event on the spot 就地解决.
+
+:data:`TRANSITIONS` is the only place the loop is written down: state × action → next
+state, with the roles allowed. Grid members act only on events in their own grid, and on
+a dispatched task (accept, handle, return) only when it was dispatched to their grid.
+``reporter`` is whoever holds the reporter key handed out when the event was created.
+``python -m gis.events.stages`` prints the table for the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gis.tokens import Caller
+
+STATUS_NAMES = {
+    "reported": "信息收集 reported",
+    "filed": "案卷建立 filed",
+    "dispatched": "任务派遣 dispatched",
+    "in_progress": "任务处理 in progress",
+    "handled": "处理反馈 handled",
+    "closed": "核查结案 closed",
+    "evaluated": "综合评价 evaluated",
+    "rejected": "不予受理 rejected",
+    "duplicate": "重复 duplicate (merged)",
+    "not_responsible": "非职责范围 not responsible",
+}
+STATUSES = tuple(STATUS_NAMES)
+# Not yet handled: the deadline runs and escalation applies.
+BEFORE_HANDLED = ("reported", "filed", "dispatched", "in_progress")
+# Still open: a new report nearby may duplicate it.
+OPEN = (*BEFORE_HANDLED, "handled")
+
+STAFF = ("admin", "staff")
+# Roles that appear in the history besides the token roles of gis.tokens.
+PSEUDO_ROLES = ("public", "reporter", "system")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    name: str
+    meaning: str
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        "file", ("reported",), "filed", STAFF, "立案", "the centre files a case for the report"
+    ),
+    Transition(
+        "dispatch",
+        ("filed",),
+        "dispatched",
+        STAFF,
+        "派遣",
+        "send to a department or the grid by the rules (or the department named); sets the "
+        "deadline",
+    ),
+    Transition(
+        "accept",
+        ("dispatched",),
+        "in_progress",
+        (*STAFF, "grid_member"),
+        "接单",
+        "the department (or grid) takes the task",
+    ),
+    Transition(
+        "return",
+        ("dispatched", "in_progress"),
+        "filed",
+        (*STAFF, "grid_member"),
+        "退回",
+        "not this department's task: back to the centre for another dispatch",
+    ),
+    Transition(
+        "handle",
+        ("in_progress",),
+        "handled",
+        (*STAFF, "grid_member"),
+        "处理反馈",
+        "the result is reported back",
+    ),
+    Transition(
+        "close", ("handled",), "closed", STAFF, "核查结案", "the centre verifies and closes"
+    ),
+    Transition(
+        "rework",
+        ("handled", "closed", "evaluated"),
+        "in_progress",
+        STAFF,
+        "返工",
+        "verification failed or the reporter is not satisfied: handle again",
+    ),
+    Transition(
+        "evaluate",
+        ("closed",),
+        "evaluated",
+        ("reporter", *STAFF),
+        "评价",
+        "the reporter rates the result 1–5 (staff record a rating taken by phone)",
+    ),
+    Transition(
+        "settle",
+        ("reported", "filed", "dispatched", "in_progress"),
+        "closed",
+        ("grid_member",),
+        "就地解决",
+        "a grid member settles an easy matter in their own grid on the spot",
+    ),
+    Transition(
+        "merge",
+        ("reported", "filed", "dispatched", "in_progress"),
+        "duplicate",
+        STAFF,
+        "合并",
+        "a duplicate of another open event (duplicate_of, or the likely one found on intake)",
+    ),
+    Transition(
+        "reject",
+        ("reported", "filed"),
+        "rejected",
+        STAFF,
+        "不予受理",
+        "not a matter to act on (no problem found, insufficient information)",
+    ),
+    Transition(
+        "not_responsible",
+        ("reported", "filed", "dispatched"),
+        "not_responsible",
+        STAFF,
+        "非职责范围",
+        "outside the platform's remit (courts, private contracts); the reporter is told where",
+    ),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+ACTIONS = tuple(BY_ACTION)
+# Actions a grid member may take on a task only when it was dispatched to their grid.
+GRID_TASK_ACTIONS = ("accept", "return", "handle")
+# Steps that are not requested by anyone but happen: intake and the deadline sweep.
+SYSTEM_ACTIONS = ("report", "escalate")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a token's holder, the public (no token), the reporter (by reporter key)
+    or onemap itself (dispatch on intake, escalation)."""
+
+    role: str
+    name: str
+    token_id: int | None = None
+    county_code: str | None = None
+    grid_code: str | None = None
+
+    @classmethod
+    def from_caller(cls, caller: Caller) -> Actor:
+        return cls(caller.role, caller.name, caller.token_id, caller.county_code, caller.grid_code)
+
+
+PUBLIC = Actor("public", "public")
+REPORTER = Actor("reporter", "reporter")
+SYSTEM = Actor("system", "onemap")
+
+
+def allowed_actions(status: str, role: str | None = None) -> list[str]:
+    """Actions allowed from ``status`` (for ``role``, when given), in table order."""
+    return [
+        t.action for t in TRANSITIONS if status in t.sources and (role is None or role in t.roles)
+    ]
+
+
+def as_json() -> list[dict[str, object]]:
+    """The table as JSON, for clients that draw the buttons."""
+    return [
+        {
+            "action": t.action,
+            "name": t.name,
+            "from": list(t.sources),
+            "to": t.target,
+            "roles": list(t.roles),
+            "meaning": t.meaning,
+        }
+        for t in TRANSITIONS
+    ]
+
+
+def markdown_table() -> str:
+    """The transition table in Markdown (the README's copy is generated by this)."""
+    lines = [
+        "| action | 名称 | from | to | roles | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in TRANSITIONS:
+        lines.append(
+            f"| `{t.action}` | {t.name} | {', '.join(t.sources)} | {t.target} "
+            f"| {', '.join(t.roles)} | {t.meaning} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,91 @@
+"""/api/v1/codes/{code} and /api/v1/search on the demo district (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="module")
+def building(database_url: str, demo_district: dict[str, int]) -> tuple[str, int]:
+    with psycopg.connect(database_url) as conn:
+        code, units = conn.execute(
+            "SELECT building_code, units FROM buildings WHERE units >= 2 "
+            "ORDER BY building_code LIMIT 1"
+        ).fetchone()
+    return code, units
+
+
+@pytest.fixture(scope="module")
+def grid(database_url: str, demo_district: dict[str, int]) -> str:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT grid_code FROM grids WHERE grid_type = 'base' ORDER BY grid_code LIMIT 1"
+        ).fetchone()[0]
+
+
+def _problem(response: Any, status: int) -> str:
+    assert response.status_code == status, response.text
+    return response.json()["description"]
+
+
+def test_a_code_answers_its_place_as_geojson(client, grid):
+    response = client.get(f"/api/v1/codes/{grid}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    feature = response.json()
+    assert feature["id"] == grid and feature["geometry"]["type"] == "MultiPolygon"
+    assert feature["properties"]["level"] == "grid"
+    assert [p["code"] for p in feature["properties"]["parents"]] == [
+        grid[:6],
+        grid[:9],
+        grid[:12],
+    ]
+    legacy = client.get(f"/api/v1/codes/{grid[:12]}{grid[13:]}")
+    assert legacy.status_code == 200 and legacy.json()["id"] == grid
+
+
+def test_units_unknown_and_malformed_codes(client, building):
+    code, units = building
+    inside = client.get(f"/api/v1/codes/{code}{units:02d}")
+    assert inside.status_code == 200
+    assert inside.json()["properties"]["unit"] == units
+    beyond = f"{code}{units + 1:02d}"
+    assert beyond in _problem(client.get(f"/api/v1/codes/{beyond}"), 404)
+    assert "450105999" in _problem(client.get("/api/v1/codes/450105999"), 404)
+    for malformed in ("abc", "4501", "450105001001000", "45010５"):
+        assert malformed in _problem(client.get(f"/api/v1/codes/{malformed}"), 400)
+    assert "crs" in _problem(client.get(f"/api/v1/codes/{code}?crs=x"), 400)
+
+
+def test_search(client):
+    response = client.get("/api/v1/search", params={"q": "福建园", "level": "township,community"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == "福建园" and body["numberReturned"] == len(body["results"])
+    assert body["results"][0]["name"] == "福建园街道"
+    assert {r["level"] for r in body["results"]} == {"township", "community"}
+    assert all(len(r["bbox"]) == 4 for r in body["results"])
+    prefix = client.get("/api/v1/search", params={"q": "450105001", "limit": "5"}).json()
+    assert prefix["numberReturned"] == 5 and prefix["results"][0]["code"] == "450105001"
+    assert client.get("/api/v1/search", params={"q": "%"}).json()["numberReturned"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "福" * 51}, "q"),
+        ({"q": "福建园", "limit": "0"}, "limit"),
+        ({"q": "福建园", "limit": "101"}, "limit"),
+        ({"q": "福建园", "limit": "ten"}, "limit"),
+        ({"q": "福建园", "level": "street"}, "level"),
+        ({"q": "福建园", "bbox": "1,2,3,4"}, "bbox"),
+    ],
+)
+def test_search_refuses_bad_parameters(client, params, parameter):
+    description = _problem(client.get("/api/v1/search", params=params), 400)
+    assert description.startswith(f"{parameter}:")
