@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.errors import install_error_handlers
 from app.settings import Settings
+from gis.events.feed import EventFeed
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,9 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
+        # One LISTEN connection per process feeds /api/v1/events/stream.
+        feed = EventFeed(settings.database_url)
         try:
+            await feed.start()
+            app.state.event_feed = feed
             yield
         finally:
+            await feed.stop()
             await pool.close()
 
     app = FastAPI(
@@ -41,9 +47,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
 
-    from app.routers import audit, codes, events, imports, ogc, web
+    from app.routers import (
+        audit,
+        codes,
+        event_stream,
+        events,
+        imports,
+        indicators,
+        ogc,
+        open311,
+        web,
+    )
 
-    for family in (ogc, web, codes, audit, imports, events):
+    # Before events: /api/v1/events/stream is not an event called "stream".
+    app.include_router(event_stream.router)
+    for family in (ogc, web, codes, audit, imports, events, indicators, open311):
         app.include_router(family.router)
     web.mount_static(app)
     return app

@@ -100,7 +100,8 @@ CREATE INDEX events_status_idx ON events (status);
 CREATE FUNCTION event_tracking_number(event_id bigint, reported_at timestamptz)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT 'SJ' || to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
-           || lpad(event_id::text, 6, '0')
+           -- at least 6 digits; lpad alone would cut ids from 1,000,000 on and collide
+           || lpad(event_id::text, greatest(6, length(event_id::text)), '0')
 $$;
 
 -- Every transition, with who, in which role, when and why. Never updated or deleted.

@@ -1,0 +1,128 @@
+"""``GET /api/v1/events/stream``: the live feed of transitions as server-sent events.
+
+Each transition is one message: ``id:`` its history id, ``event:`` its action, ``data:``
+the public JSON summary (no personal data, no notes). A client that reconnects with
+``Last-Event-ID`` first gets what it missed from event_history, then the live feed, with
+nothing lost or repeated in between. A comment line every 15 s keeps proxies from closing
+a quiet stream. Filters: ``grid``, ``community``, ``subdistrict`` (codes). The feed itself
+(one LISTEN connection per process) is gis/events/feed.py, started in the app lifespan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import StreamingResponse
+from psycopg_pool import AsyncConnectionPool
+
+from app.routers.ogc_params import check_known
+from gis import codes
+from gis.errors import InvalidParameter
+from gis.events.feed import MAX_REPLAY, REPLAY_PAGE, EventFeed, FeedFilter, Transition, replay
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+HEARTBEAT_SECONDS = 15.0
+# What an EventSource waits before reconnecting after the stream ends (ms).
+RETRY_MS = 1000
+FILTERS = {
+    "grid": codes.Level.GRID,
+    "community": codes.Level.COMMUNITY,
+    "subdistrict": codes.Level.TOWNSHIP,
+}
+
+
+def message(transition: Transition) -> str:
+    """One transition as a server-sent event."""
+    return f"id: {transition.history_id}\nevent: {transition.action}\ndata: {transition.data}\n\n"
+
+
+def _selection(params: dict[str, str]) -> FeedFilter:
+    found = {
+        name: codes.parse(params[name], expect=level).value
+        for name, level in FILTERS.items()
+        if name in params
+    }
+    return FeedFilter(
+        grid_code=found.get("grid"),
+        community_code=found.get("community"),
+        subdistrict_code=found.get("subdistrict"),
+    )
+
+
+def _last_event_id(request: Request) -> int | None:
+    value = request.headers.get("last-event-id")
+    if value is None or not value.strip():
+        return None
+    if not re.fullmatch(r"\d{1,18}", value.strip()):
+        raise InvalidParameter("Last-Event-ID", f"expected a history id, got {value!r}")
+    return int(value)
+
+
+async def transitions(
+    feed: EventFeed,
+    pool: AsyncConnectionPool,
+    selection: FeedFilter,
+    last_event_id: int | None,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncGenerator[str, None]:
+    """The stream's text: the replay after ``last_event_id`` (if given), then live
+    transitions, with a comment after every ``heartbeat`` seconds (s) of quiet."""
+    # Subscribe before reading the history: a transition committed meanwhile is then in
+    # the queue, the replay, or both — and ``replayed`` removes the doubles.
+    subscription = feed.subscribe(selection)
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        replayed: set[int] = set()
+        if last_event_id is not None:
+            after = last_event_id
+            while len(replayed) < MAX_REPLAY:
+                async with pool.connection() as conn:
+                    page = await replay(conn, after, selection, limit=REPLAY_PAGE)
+                for transition in page:
+                    replayed.add(transition.history_id)
+                    yield message(transition)
+                if len(page) < REPLAY_PAGE:
+                    break
+                after = page[-1].history_id
+            else:
+                # Far behind: end here; the client reconnects from where it got to.
+                return
+        while True:
+            try:
+                live = await subscription.get(heartbeat)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if live is None:
+                return  # dropped (too slow, or the feed lost its connection)
+            if live.history_id in replayed:
+                replayed.discard(live.history_id)
+                continue
+            yield message(live)
+    finally:
+        feed.unsubscribe(subscription)
+
+
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def event_stream(request: Request) -> StreamingResponse:
+    """Transitions as they happen (server-sent events); ``Last-Event-ID`` replays the
+    missed ones first; ``grid``, ``community``, ``subdistrict`` filter by place."""
+    params = check_known(request.query_params, tuple(FILTERS))
+    selection = _selection(params)
+    last_event_id = _last_event_id(request)
+    feed: EventFeed = request.app.state.event_feed
+    if not feed.listening:
+        raise HTTPException(503, "the live feed is reconnecting", headers={"Retry-After": "1"})
+    return StreamingResponse(
+        transitions(feed, request.app.state.pool, selection, last_event_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

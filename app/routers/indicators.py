@@ -1,0 +1,40 @@
+"""Indicators at the HTTP edge: ``GET /api/v1/indicators/events?group_by=…&from=&to=``.
+
+The GB/T 30428 indicators of events reported in ``[from, to)`` (README, "Event
+indicators"; definitions in gis/events/indicators.py and in the answer's
+``definitions``). 400 naming the parameter for an unknown ``group_by``, a malformed
+``from``/``to``, ``to`` not after ``from`` or an unknown parameter.
+
+Open to any caller, like the audit: counts and rates per area, no personal data.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.deps import Connection
+from app.routers.ogc_params import check_known
+from gis.errors import InvalidParameter
+from gis.events import indicators
+
+router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
+
+
+@router.get("/events", response_class=JSONResponse)
+async def event_indicators(request: Request, conn: Connection) -> JSONResponse:
+    """结案率, 按期结案率, 处置率, 按期处置率, 准确派遣率, average handling and closing
+    hours, rework and overdue counts per ``group_by`` (grid, community, subdistrict,
+    category, source, month) for events reported from ``from`` (inclusive) to ``to``
+    (exclusive): dates (China midnight) or ISO 8601 date-times with offset."""
+    params = check_known(request.query_params, ("group_by", "from", "to"))
+    group_by = params.get("group_by")
+    if group_by is None:
+        raise InvalidParameter("group_by", f"required: one of {', '.join(indicators.GROUPS)}")
+    report = await indicators.event_indicators(
+        conn,
+        group_by,
+        start=indicators.parse_instant("from", params.get("from")),
+        end=indicators.parse_instant("to", params.get("to")),
+    )
+    return JSONResponse(report)
