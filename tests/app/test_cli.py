@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gis import cluster
+
 ONEMAP = str(Path(sys.executable).with_name("onemap"))
 
 
@@ -29,14 +31,14 @@ def test_db_start_is_idempotent_and_status_reports_running(admin_url):
     status = run("db", "status")
     assert status.returncode == 0
     state = json.loads(status.stdout)
-    assert state["running"] is True and state["port"] == 54329
+    assert state["running"] is True and state["port"] == cluster.port()
     assert state["run_as"] != "root"
 
 
 def test_db_url_follows_onemap_database_url():
     env = {k: v for k, v in os.environ.items() if k != "ONEMAP_DATABASE_URL"}
     local = subprocess.run([ONEMAP, "db", "url"], capture_output=True, text=True, env=env)
-    assert local.stdout.strip() == "postgresql://onemap@127.0.0.1:54329/onemap"
+    assert local.stdout.strip() == f"postgresql://onemap@127.0.0.1:{cluster.port()}/onemap"
     other = run("db", "url", env={"ONEMAP_DATABASE_URL": "postgresql://u@db.example:5432/x"})
     assert other.stdout.strip() == "postgresql://u@db.example:5432/x"
 
