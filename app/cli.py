@@ -11,6 +11,7 @@ from rich.console import Console
 
 from app.commands import audit as audit_commands
 from app.commands import events as events_commands
+from app.commands import grids as grids_commands
 from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
 from app.commands import tokens as tokens_commands
@@ -28,6 +29,7 @@ cli.add_typer(demo_cli, name="demo")
 cli.add_typer(tokens_commands.app, name="tokens")
 cli.add_typer(audit_commands.app, name="audit")
 cli.add_typer(events_commands.app, name="events")
+cli.add_typer(grids_commands.app, name="grids")
 cli.command("import")(imports_commands.import_command)
 cli.command("import-events")(hotline_commands.import_events)
 
