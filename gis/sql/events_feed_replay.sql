@@ -1,26 +1,8 @@
 -- The transitions a live-feed client missed: history rows after %(after)s, oldest first,
--- each with the same public summary the NOTIFY trigger sends (migration 0004's
--- event_history_notify), so a replayed row and a live one look alike. No personal data,
--- no notes. The place filters match the event's current place.
-SELECT h.history_id,
-       h.action,
-       json_build_object(
-           'history_id', h.history_id,
-           'event_id', h.event_id,
-           'tracking_number', e.tracking_number,
-           'county_code', h.county_code,
-           'action', h.action,
-           'from_status', h.from_status,
-           'to_status', h.to_status,
-           'actor_role', h.actor_role,
-           'at', h.at,
-           'category_code', e.category_code,
-           'grid_code', rtrim(e.grid_code),
-           'community_code', rtrim(e.community_code),
-           'subdistrict_code', rtrim(e.subdistrict_code),
-           'escalation_level', e.escalation_level,
-           'lon', ST_X(e.geom),
-           'lat', ST_Y(e.geom))::text
+-- each with the public summary the NOTIFY trigger sends (event_feed_summary, migration
+-- 0004), so a replayed row and a live one look alike. The place filters match the
+-- event's current place.
+SELECT h.history_id, h.action, event_feed_summary(h, e)::text
 FROM event_history AS h
 JOIN events AS e ON e.event_id = h.event_id
 WHERE h.history_id > %(after)s

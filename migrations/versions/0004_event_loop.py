@@ -143,27 +143,35 @@ CREATE TRIGGER event_history_append_only BEFORE UPDATE OR DELETE ON event_histor
 -- commits (NOTIFY is transactional), for the live feed to LISTEN to. No personal data
 -- and no notes: the payload is a public summary; the listener reads more by history_id.
 -- A bulk load may SET LOCAL onemap.notify = 'off' to stay quiet.
+-- The public summary of one transition: what the NOTIFY carries and what the live feed
+-- replays (gis/sql/events_feed_replay.sql), written once so the two cannot drift.
+-- No personal data, no notes.
+CREATE FUNCTION event_feed_summary(h event_history, e events) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'history_id', h.history_id,
+        'event_id', h.event_id,
+        'tracking_number', e.tracking_number,
+        'county_code', h.county_code,
+        'action', h.action,
+        'from_status', h.from_status,
+        'to_status', h.to_status,
+        'actor_role', h.actor_role,
+        'at', h.at,
+        'category_code', e.category_code,
+        'grid_code', rtrim(e.grid_code),
+        'community_code', rtrim(e.community_code),
+        'subdistrict_code', rtrim(e.subdistrict_code),
+        'escalation_level', e.escalation_level,
+        'lon', ST_X(e.geom),
+        'lat', ST_Y(e.geom))
+$$;
+
 CREATE FUNCTION event_history_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('onemap.notify', true) IS DISTINCT FROM 'off' THEN
-        PERFORM pg_notify('onemap_events', json_build_object(
-            'history_id', NEW.history_id,
-            'event_id', NEW.event_id,
-            'tracking_number', e.tracking_number,
-            'county_code', NEW.county_code,
-            'action', NEW.action,
-            'from_status', NEW.from_status,
-            'to_status', NEW.to_status,
-            'actor_role', NEW.actor_role,
-            'at', NEW.at,
-            'category_code', e.category_code,
-            'grid_code', rtrim(e.grid_code),
-            'community_code', rtrim(e.community_code),
-            'subdistrict_code', rtrim(e.subdistrict_code),
-            'escalation_level', e.escalation_level,
-            'lon', ST_X(e.geom),
-            'lat', ST_Y(e.geom))::text)
+        PERFORM pg_notify('onemap_events', event_feed_summary(NEW, e)::text)
         FROM events AS e WHERE e.event_id = NEW.event_id;
     END IF;
     RETURN NULL;
@@ -254,6 +262,8 @@ LEFT JOIN departments AS d
 """
 
 DOWNGRADE = """
+DROP TRIGGER IF EXISTS event_history_notify ON event_history;
+DROP FUNCTION IF EXISTS event_feed_summary(event_history, events);
 DROP TABLE IF EXISTS idempotency_keys, event_photos, event_history;
 DROP FUNCTION IF EXISTS event_history_notify(), event_history_append_only(),
     event_tracking_number(bigint, timestamptz);
