@@ -149,8 +149,9 @@ async def report_event(request: Request, conn: Connection) -> JSONResponse:
     headers = {"Location": f"/api/v1/events/{created.event_id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(
-        created.response, status_code=created.status_code, headers=headers, media_type=GEOJSON
+    # The database built the answer's JSON; it is sent as it came.
+    return Response(
+        created.body, status_code=created.status_code, headers=headers, media_type=GEOJSON
     )
 
 

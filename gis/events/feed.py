@@ -1,13 +1,13 @@
 """The live feed of transitions: one LISTEN connection per server process, fanned out to
 every streaming client, and the replay of what a reconnecting client missed.
 
-Every history row sends ``NOTIFY onemap_events`` when its transaction commits (see
-:mod:`gis.events.history`), whichever server process wrote it, so a client of any process
-sees every change. Each client gets a bounded queue: a client that does not keep up is
-dropped (its stream ends) rather than allowed to hold up the others or grow without
-bound; it reconnects with ``Last-Event-ID`` and :func:`replay` sends what it missed. A
-lost LISTEN connection drops every client the same way, because notifications sent while
-it was down are gone.
+Every statement appending history rows sends ``NOTIFY onemap_events`` when its
+transaction commits (see :mod:`gis.events.history`), whichever server process wrote it,
+so a client of any process sees every change. Each client gets a bounded queue: a client
+that does not keep up is dropped (its stream ends) rather than allowed to hold up the
+others or grow without bound; it reconnects with ``Last-Event-ID`` and :func:`replay`
+sends what it missed. A lost LISTEN connection drops every client the same way, because
+notifications sent while it was down are gone.
 """
 
 from __future__ import annotations
@@ -147,26 +147,38 @@ class EventFeed:
             await asyncio.sleep(self._retry)
 
     def publish(self, payload: str) -> None:
-        """Hand one notification's payload to every subscriber that wants it."""
+        """Hand one notification's transitions to every subscriber that wants them. The
+        payload is a JSON array of public summaries (one statement's history rows, at
+        most 15) or a single summary."""
+        if not self._subscriptions:
+            return
         try:
-            summary = json.loads(payload)
-            transition = Transition(
-                int(summary["history_id"]),
-                str(summary["action"]),
-                json.dumps(summary, ensure_ascii=False, separators=(",", ":")),
-            )
+            decoded = json.loads(payload)
+            summaries = decoded if isinstance(decoded, list) else [decoded]
+            transitions = [
+                (
+                    summary,
+                    Transition(
+                        int(summary["history_id"]),
+                        str(summary["action"]),
+                        json.dumps(summary, ensure_ascii=False, separators=(",", ":")),
+                    ),
+                )
+                for summary in summaries
+            ]
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a malformed %s notification: %.200s", CHANNEL, payload)
             return
-        for subscription in list(self._subscriptions):
-            if subscription.dropped or not subscription.selection.matches(summary):
-                continue
-            try:
-                subscription.queue.put_nowait(transition)
-            except asyncio.QueueFull:
-                log.info("dropped a live-feed client %d transitions behind", QUEUE_SIZE)
-                subscription.drop()
-                self._subscriptions.discard(subscription)
+        for summary, transition in transitions:
+            for subscription in list(self._subscriptions):
+                if subscription.dropped or not subscription.selection.matches(summary):
+                    continue
+                try:
+                    subscription.queue.put_nowait(transition)
+                except asyncio.QueueFull:
+                    log.info("dropped a live-feed client %d transitions behind", QUEUE_SIZE)
+                    subscription.drop()
+                    self._subscriptions.discard(subscription)
 
     def _drop_all(self) -> None:
         for subscription in list(self._subscriptions):

@@ -6,7 +6,8 @@ Each row says what was done (``action``), from which stage to which, by whom (``
 refuses UPDATE and DELETE (migration 0004).
 
 Every insert also sends a notification on :data:`CHANNEL` when its transaction commits
-(a trigger), with a public summary: history_id, event_id, tracking_number, county_code,
+(a statement-level trigger, migration 0005): a JSON array of public summaries, one per
+row appended, at most 15 per notification: history_id, event_id, tracking_number, county_code,
 action, from_status, to_status, actor_role, at, category_code, grid/community/subdistrict
 codes, escalation_level, lon, lat. A live feed LISTENs on it; a bulk load may
 ``SET LOCAL onemap.notify = 'off'``.

@@ -3,22 +3,24 @@ transaction.
 
 :func:`parse_feature` reads a GeoJSON Feature (what ``POST /api/v1/events`` takes) into
 a :class:`Report`; Open311, the hotline import and notebooks build a :class:`Report`
-directly. :func:`create` then, in one transaction:
+directly. :func:`create` finds the location (the Point, else the first photo's EXIF GPS,
+else a place named in the address: compound, community, subdistrict), then hands the
+rest to the database function ``intake_event`` (migration 0005) in one statement, which
 
 1. claims the Idempotency-Key, answering a repetition with the first answer;
-2. resolves the category (code or Chinese name) and the location: the Point, else the
-   first photo's EXIF GPS, else a place named in the address (compound, community,
-   subdistrict);
-3. stores the event placed in its grid, community and subdistrict (SQL) with a public
-   tracking number, and appends ``report``;
-4. files it (``file``), linking a likely duplicate (same category, 50 m, 72 h) and holding
-   it for staff; otherwise dispatches it by the most specific rule (``dispatch``) with its
-   deadline;
-5. stores the photos and the answer under the Idempotency-Key.
+2. resolves the category (code or Chinese name);
+3. places the point in its grid, community and subdistrict;
+4. looks for a likely duplicate (same category, 50 m, 72 h: held for staff) and otherwise
+   for the most specific dispatch rule, with its deadline;
+5. inserts the event once, in that final state (filed or dispatched), with a public
+   tracking number, its photos and its ``report``, ``file`` and ``dispatch`` steps;
+6. keeps the answer under the Idempotency-Key.
 
-The answer is committed before it is returned. It is the event as the public sees it
-(no personal data) plus ``reporter_key``: the secret that lets the reporter rate the
-result (only its SHA-256 is kept on the event).
+One statement instead of some fifteen round trips, and no row updated within the
+request: this is what lets 50 clients report 500 events a second on two cores
+(bench/bench_ingest.py). The answer is committed before it is returned. It is the event
+as the public sees it (no personal data) plus ``reporter_key``: the secret that lets the
+reporter rate the result (only its SHA-256 is kept on the event).
 """
 
 from __future__ import annotations
@@ -30,16 +32,16 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from psycopg import AsyncConnection
 
-from gis.events import dispatch, history, idempotency, queries
-from gis.events.duplicates import likely_duplicate
+from gis.events import duplicates, idempotency
 from gis.events.errors import IdempotencyKeyReused, InvalidEvent, NotAllowed
 from gis.events.photos import MAX_PHOTOS, Photo
-from gis.events.sqlfiles import query_text
-from gis.events.stages import SYSTEM, Actor
+from gis.events.sqlfiles import CENTRES, query_text
+from gis.events.stages import OPEN, STATUSES, Actor, allowed_actions
 
 SOURCES = ("qr", "grid_member", "hotline_12345", "open311", "patrol", "video")
 # Which channels each caller may report through; the first is the default.
@@ -57,6 +59,9 @@ MAX_ADDRESS = 200
 MAX_NAME = 50
 MAX_PHONE = 30
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,24}$")
+# What may be done next from each stage, for the answer's properties.allowed_actions;
+# JSON text made once (the database casts it), not dumped again for every report.
+_ALLOWED_ACTIONS = json.dumps({status: allowed_actions(status) for status in STATUSES})
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,18 @@ class Report:
 
 @dataclass(frozen=True)
 class Created:
-    """The answer to a report: ``replayed`` when it repeats an earlier Idempotency-Key."""
+    """The answer to a report: ``replayed`` when it repeats an earlier Idempotency-Key.
+    ``body`` is the JSON text the database built; ``response`` the same, parsed."""
 
     event_id: int
     status_code: int
-    response: dict[str, Any]
+    body: str
     replayed: bool
+
+    @cached_property
+    def response(self) -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(self.body)
+        return answer
 
 
 def parse_feature(body: bytes | str, *, photos: tuple[Photo, ...] = ()) -> Report:
@@ -220,12 +231,13 @@ async def create(
     idempotency_key: str | None = None,
     reported_at: datetime | None = None,
 ) -> Created:
-    """Store a report as an event, filed and dispatched, in one transaction.
+    """Store a report as an event, filed and dispatched, in one statement.
 
     Parameters
     ----------
-    conn : an async psycopg connection; committed on return (inside a transaction the
-        caller opened, a released savepoint).
+    conn : an async psycopg connection. In autocommit mode the one statement is its own
+        transaction, committed on return; otherwise it runs in a transaction block
+        (a savepoint inside the caller's transaction), committed or released on return.
     report : what was reported (see :func:`parse_feature`).
     actor : who reports: the public (QR, no token), a token holder, or the system (bulk
         imports). The role decides the channels open to it (``SOURCES_BY_ROLE``).
@@ -240,69 +252,70 @@ async def create(
     or county the caller may not report for.
     """
     source = _source_for(check_report(report), actor)
-    fingerprint = report.fingerprint()
-    scope = idempotency.scope_of(actor)
     if idempotency_key is not None:
         idempotency.check_key(idempotency_key)
-    async with conn.transaction():
-        if idempotency_key is not None:
-            stored = await idempotency.claim(conn, scope, idempotency_key)
-            if stored is not None:
-                if stored.request_sha256 != fingerprint:
-                    raise IdempotencyKeyReused(idempotency_key)
-                return Created(stored.event_id, stored.status_code, stored.response, True)
-        category_code = await _category(conn, report.category)
-        lon, lat, location_source, where = await _locate(conn, report)
-        reporter_key = "rk_" + secrets.token_urlsafe(18)
-        cursor = await conn.execute(
-            query_text("insert"),
-            {
-                "lon": lon,
-                "lat": lat,
-                "reported_at": reported_at,
-                "category_code": category_code,
-                "description": report.description,
-                "source": source,
-                "reporter_name": report.reporter_name,
-                "reporter_phone": report.reporter_phone,
-                "reporter_key_sha256": hashlib.sha256(reporter_key.encode()).hexdigest(),
-                "address": report.address,
-                "location_source": location_source,
-            },
-        )
-        row = await cursor.fetchone()
-        if row is None:
-            raise InvalidEvent(where, await _outside(conn, lon, lat, location_source))
-        event_id, _tracking_number, county_code, at = row
-        if actor.county_code is not None and actor.county_code != county_code:
-            raise NotAllowed(
-                f"the point lies in county {county_code}; the token is for {actor.county_code}"
-            )
-        await history.append(
-            conn,
-            event_id,
-            action="report",
-            from_status=None,
-            to_status="reported",
-            actor=actor,
-            at=at,
-            details={"source": source, "location_source": location_source},
-        )
-        await _store_photos(conn, event_id, report.photos)
-        await _file_and_dispatch(conn, event_id, at=at)
-        response = await queries.detail(conn, event_id, private=False)
-        response["reporter_key"] = reporter_key
-        if idempotency_key is not None:
-            await idempotency.store(
-                conn,
-                scope,
-                idempotency_key,
-                request_sha256=fingerprint,
-                event_id=event_id,
-                status_code=201,
-                response=response,
-            )
-    return Created(event_id, 201, response, False)
+    lon, lat, location_source, where = await _locate(conn, report)
+    # The reporter's secret for rating the result: the answer carries it, the event
+    # keeps only its SHA-256.
+    reporter_key = "rk_" + secrets.token_urlsafe(18)
+    photos = report.photos
+    parameters = {
+        "category": report.category,
+        "description": report.description,
+        "source": source,
+        "lon": lon,
+        "lat": lat,
+        "location_source": location_source,
+        "reported_at": reported_at,
+        "reporter_name": report.reporter_name,
+        "reporter_phone": report.reporter_phone,
+        "reporter_key": reporter_key,
+        "address": report.address,
+        "actor": actor.name,
+        "actor_role": actor.role,
+        "token_id": actor.token_id,
+        "actor_county": actor.county_code,
+        "idempotency_scope": idempotency.scope_of(actor),
+        "idempotency_key": idempotency_key,
+        "request_sha256": report.fingerprint(),
+        "duplicate_metres": duplicates.RADIUS_M,
+        "duplicate_hours": duplicates.WINDOW_H,
+        "open_statuses": list(OPEN),
+        "centres": list(CENTRES),
+        "allowed_actions": _ALLOWED_ACTIONS,
+        # NULL rather than empty arrays: most reports have no photo.
+        "photo_types": [photo.content_type for photo in photos] or None,
+        "photo_contents": [photo.content for photo in photos] or None,
+        "photo_sha256": [photo.sha256 for photo in photos] or None,
+        "photo_widths": [photo.width for photo in photos] or None,
+        "photo_heights": [photo.height for photo in photos] or None,
+        "photo_lons": [photo.gps[0] if photo.gps else None for photo in photos] or None,
+        "photo_lats": [photo.gps[1] if photo.gps else None for photo in photos] or None,
+    }
+    if conn.autocommit:
+        row = await _intake(conn, parameters)
+    else:
+        async with conn.transaction():
+            row = await _intake(conn, parameters)
+    outcome, event_id, status_code, body = row
+    if outcome in ("created", "replayed"):
+        return Created(int(event_id), int(status_code), body, outcome == "replayed")
+    if outcome == "key_reused":
+        raise IdempotencyKeyReused(str(idempotency_key))
+    if outcome == "unknown_category":
+        raise await _unknown_category(conn, report.category)
+    if outcome == "outside":
+        raise InvalidEvent(where, await _outside(conn, lon, lat, location_source))
+    if outcome == "wrong_county":
+        raise NotAllowed(f"the point lies in county {body}; the token is for {actor.county_code}")
+    raise AssertionError(f"intake_event answered {outcome!r}")
+
+
+async def _intake(conn: AsyncConnection, parameters: dict[str, Any]) -> tuple[Any, ...]:
+    cursor = await conn.execute(query_text("intake"), parameters)
+    row = await cursor.fetchone()
+    assert row is not None, "intake_event returns one row"
+    return tuple(row)
 
 
 async def category_list(conn: AsyncConnection) -> list[dict[str, str | None]]:
@@ -317,13 +330,11 @@ async def category_list(conn: AsyncConnection) -> list[dict[str, str | None]]:
     ]
 
 
-async def _category(conn: AsyncConnection, given: str) -> str:
+async def _unknown_category(conn: AsyncConnection, given: str) -> InvalidEvent:
+    """The 422 for a category that is neither a code nor a name, listing the valid ones."""
     known = await category_list(conn)
-    for category in known:
-        if given in (category["code"], category["name"]):
-            return str(category["code"])
     listing = ", ".join(f"{c['code']} {c['name']}" for c in known)
-    raise InvalidEvent(
+    return InvalidEvent(
         "category",
         f"unknown category {given!r}; valid: {listing}",
         valid_categories=[{"code": c["code"], "name": c["name"]} for c in known],
@@ -392,73 +403,3 @@ async def _outside(conn: AsyncConnection, lon: float, lat: float, source: str) -
         f"{origin[source]} ({lon:.6f}, {lat:.6f}) lies outside the district; "
         f"reports are taken in: {districts}"
     )
-
-
-async def _store_photos(conn: AsyncConnection, event_id: int, photos: tuple[Photo, ...]) -> None:
-    if not photos:
-        return
-    async with conn.cursor() as cursor:
-        await cursor.executemany(
-            "INSERT INTO event_photos (event_id, position, county_code, content_type, bytes,"
-            " sha256, width, height, geom, content)"
-            " SELECT %s, %s, county_code, %s, %s, %s, %s, %s,"
-            " ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s FROM events WHERE event_id = %s",
-            [
-                (
-                    event_id,
-                    position,
-                    photo.content_type,
-                    len(photo.content),
-                    photo.sha256,
-                    photo.width,
-                    photo.height,
-                    photo.gps[0] if photo.gps else None,
-                    photo.gps[1] if photo.gps else None,
-                    photo.content,
-                    event_id,
-                )
-                for position, photo in enumerate(photos, start=1)
-            ],
-        )
-
-
-async def _file_and_dispatch(conn: AsyncConnection, event_id: int, *, at: datetime) -> None:
-    """File the new event; dispatch it by the rules unless it likely repeats an open one."""
-    duplicate = await likely_duplicate(conn, event_id)
-    await conn.execute(
-        "UPDATE events SET status = 'filed', duplicate_of = %s WHERE event_id = %s",
-        (duplicate.event_id if duplicate else None, event_id),
-    )
-    if duplicate is not None:
-        await history.append(
-            conn,
-            event_id,
-            action="file",
-            from_status="reported",
-            to_status="filed",
-            actor=SYSTEM,
-            at=at,
-            note=(
-                f"likely duplicate of {duplicate.tracking_number} ({duplicate.metres:.0f} m away);"
-                " held for staff to merge or dispatch"
-            ),
-            details={
-                "likely_duplicate_of": duplicate.event_id,
-                "tracking_number": duplicate.tracking_number,
-                "metres": round(duplicate.metres, 1),
-            },
-        )
-        return
-    rule = await dispatch.matching_rule(conn, event_id)
-    await history.append(
-        conn,
-        event_id,
-        action="file",
-        from_status="reported",
-        to_status="filed",
-        actor=SYSTEM,
-        at=at,
-        note="" if rule else "no dispatch rule covers this category here; waiting for staff",
-    )
-    if rule is not None:
-        await dispatch.assign(conn, event_id, rule, actor=SYSTEM, from_status="filed", at=at)

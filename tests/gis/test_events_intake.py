@@ -289,6 +289,27 @@ def test_the_duplicate_search_uses_the_geography_index(scratch_database):
     assert "events_geog_idx" in "\n".join(line[0] for line in plan)
 
 
+def test_a_long_statement_notifies_in_parts_under_the_payload_limit(url):
+    made = create(url, report("0601", IN_FAR))
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {history.CHANNEL}")
+        with psycopg.connect(url) as writer:
+            # 40 rows in one statement (what a sweep escalating many events appends)
+            writer.execute(
+                "INSERT INTO event_history (event_id, county_code, action, from_status,"
+                " to_status, actor, actor_role, at)"
+                " SELECT %s, '450105', 'escalate', 'dispatched', 'dispatched', 'system',"
+                " 'system', now() FROM generate_series(1, 40)",
+                (made.event_id,),
+            )
+        received = list(listener.notifies(timeout=2.0))
+    parts = [json.loads(n.payload) for n in received]
+    assert [len(part) for part in parts] == [15, 15, 10]
+    assert all(len(n.payload.encode()) < 8000 for n in received)
+    ids = [summary["history_id"] for part in parts for summary in part]
+    assert ids == sorted(ids) and len(set(ids)) == 40
+
+
 def test_one_event_for_concurrent_requests_with_one_key(url):
     rep = report("0601", IN_FAR)
     before = count_events(url)
@@ -325,8 +346,10 @@ def test_every_transition_notifies_the_live_channel_on_commit(url):
         # a transaction that rolls back notifies nothing
         with pytest.raises(InvalidEvent):
             create(url, report("0402", OUTSIDE))
-        received = [n for n in listener.notifies(timeout=2.0, stop_after=3)]
-    payloads = [json.loads(n.payload) for n in received]
+        received = list(listener.notifies(timeout=2.0))
+    # one notification for the statement that appended the three steps
+    assert len(received) == 1
+    payloads = json.loads(received[0].payload)
     assert [p["action"] for p in payloads] == ["report", "file", "dispatch"]
     assert {p["event_id"] for p in payloads} == {made.event_id}
     assert payloads[-1]["to_status"] == "dispatched"
