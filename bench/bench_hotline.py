@@ -3,8 +3,8 @@
 Creates its own database, loads the demo district (district scale, 418 grids), writes a
 CSV of one million tickets at random points of the district, imports it, and prints:
 
-* the assignment step (placing every ticket in its grid, community and subdistrict in
-  one set-based statement, gis/sql/hotline_place.sql) against the 10 s target, beside a
+* the assignment step (placing every ticket in its grid, community and subdistrict with
+  set-based SQL, gis/sql/hotline_place.sql) against the 10 s target, beside a
   baseline measured in the same run: the same placement done per row from a Python loop
   (one indexed query per ticket, as intake places a single report) over 10,000 tickets,
   extrapolated to the million;
@@ -132,7 +132,7 @@ def main() -> None:
         place = summary.seconds["place"]
         verdict = "OK" if place < TARGET_ASSIGNMENT_S else "MISSED"
         print(
-            f"assignment (place {args.rows:,} tickets, one statement): {place:6.2f} s"
+            f"assignment (place {args.rows:,} tickets, set-based SQL): {place:6.2f} s"
             f"  target {TARGET_ASSIGNMENT_S:.0f} s: {verdict}"
         )
         print(

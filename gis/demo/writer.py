@@ -15,7 +15,7 @@ import shapely
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from gis.demo.activity import Events, Patrols, street_edges
+from gis.demo.activity import EPOCH, Events, Patrols, street_edges
 from gis.demo.ground import (
     Ground,
     as_multipolygons,
@@ -23,6 +23,8 @@ from gis.demo.ground import (
     union_runs,
 )
 from gis.demo.places import DEDICATED_NAMES, Plan
+from gis.events.sqlfiles import CENTRES
+from gis.events.stages import BEFORE_HANDLED
 
 TABLES = (
     "districts",
@@ -36,7 +38,7 @@ TABLES = (
     "events",
     "patrol_tracks",
 )
-STEPS = 2 + len(TABLES) + 2
+STEPS = 2 + len(TABLES) + 3
 PRIMARY_STREETS = (
     "江南大道",
     "星光大道",
@@ -251,6 +253,8 @@ def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[s
         counts["patrol_tracks"] = _write_patrols(conn, plan, district.patrols)
         bar.step("placing events in grids")
         conn.execute(_sql("place_events.sql"))
+        bar.step("the events' loop: dispatch, handling, history")
+        _write_event_loop(conn)
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('compounds', 'compound_id'),"
             " greatest((SELECT max(compound_id) FROM compounds), 1))"
@@ -260,6 +264,18 @@ def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[s
         conn.execute(f"ANALYZE {table}")
     conn.commit()
     return counts
+
+
+def _write_event_loop(conn: psycopg.Connection) -> None:
+    """Give each demo event the loop behind its stage (gis/sql/demo_event_loop.sql), then
+    escalate those open past their deadline as the sweep would have by the demo's now."""
+    conn.execute("SET LOCAL onemap.notify = 'off'")
+    # Several statements with one parameter: bound on the client side.
+    psycopg.ClientCursor(conn).execute(_sql("demo_event_loop.sql"), {"now": EPOCH})
+    conn.execute(
+        _sql("events_escalate.sql"),
+        {"now": EPOCH, "before_handled": list(BEFORE_HANDLED), "centres": list(CENTRES)},
+    )
 
 
 def _sql(name: str) -> str:

@@ -101,6 +101,14 @@ RETURN json_build_object(
 END
 $$;
 
+-- The code of the department an event is dispatched to (the OGC events collection's
+-- `department` property, whatever alias the feature queries give the table).
+CREATE FUNCTION event_department_code(department_id bigint) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT d.department_code FROM departments AS d
+    WHERE d.department_id = event_department_code.department_id
+$$;
+
 -- The dispatch rule for a category in an area: the most specific one wins, a subclass
 -- rule over a class rule, then a community rule over a subdistrict rule over a
 -- county-wide rule. A rule sending the task to the grid applies only in a grid.
@@ -422,6 +430,7 @@ DROP FUNCTION IF EXISTS event_likely_duplicate(bpchar, text, geometry, timestamp
     integer, text[], bigint);
 DROP FUNCTION IF EXISTS event_dispatch_rule(bpchar, text, bpchar, bpchar, boolean);
 DROP FUNCTION IF EXISTS event_feature(events, boolean, boolean, text[]);
+DROP FUNCTION IF EXISTS event_department_code(bigint);
 """
 
 

@@ -252,3 +252,42 @@ def test_same_seed_same_district_other_seed_other_district():
     first = _fingerprint(demo.build("district", seed=11))
     assert first == _fingerprint(demo.build("district", seed=11))
     assert first != _fingerprint(demo.build("district", seed=12))
+
+
+def test_every_demo_event_has_the_loop_behind_its_stage(db, demo_district):
+    """Each history walks legal transitions from `reported` to the event's stage, in time
+    order, and the event row agrees with it."""
+    from gis.events.stages import TRANSITIONS
+
+    legal = {(t.action, source, t.target) for t in TRANSITIONS for source in t.sources}
+    legal |= {("report", None, "reported"), ("escalate", "dispatched", "dispatched"),
+              ("escalate", "in_progress", "in_progress")}  # fmt: skip
+    rows = db.execute(
+        "SELECT e.event_id, e.status, e.reported_at, e.dispatched_at, e.handled_at,"
+        " e.deadline_at, e.overdue, e.rework_count,"
+        " array_agg(h.action ORDER BY h.history_id), array_agg(h.from_status ORDER BY"
+        " h.history_id), array_agg(h.to_status ORDER BY h.history_id),"
+        " array_agg(h.at ORDER BY h.history_id)"
+        " FROM events AS e JOIN event_history AS h USING (event_id) GROUP BY e.event_id"
+    ).fetchall()
+    assert len(rows) == demo_district["events"]
+    late = 0
+    for (_, status, reported, dispatched, handled, deadline, overdue, reworks,
+         actions, sources, targets, times) in rows:  # fmt: skip
+        assert actions[0] == "report" and times[0] == reported
+        assert all((a, s, t) in legal for a, s, t in zip(actions, sources, targets, strict=True))
+        assert all(t == s for t, s in zip(targets[:-1], sources[1:], strict=True))
+        assert targets[-1] == status
+        assert times == sorted(times)
+        if "dispatch" in actions:
+            assert dispatched == times[actions.index("dispatch")]
+        handles = [t for a, t in zip(actions, times, strict=True) if a == "handle"]
+        assert handled == (handles[-1] if handles else None)
+        assert reworks == actions.count("rework")
+        if handled is not None:
+            assert overdue == (handled > deadline)
+            late += overdue
+    handled_events = scalar(db, "SELECT count(*) FROM events WHERE handled_at IS NOT NULL")
+    # a working district: most handled in time, some late
+    assert 0.05 < late / handled_events < 0.25
+    assert scalar(db, "SELECT count(*) FROM events WHERE escalation_level > 0") > 0

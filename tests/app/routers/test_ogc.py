@@ -352,6 +352,14 @@ def test_paging_through_a_filtered_collection(client, db):
         ("buildings", {"building_use": "residential"}, "building_use = 'residential'"),
         ("compounds", {"has_property_manager": "false"}, "NOT has_property_manager"),
         ("events", {"status": "closed"}, "status = 'closed'"),
+        ("events", {"overdue": "true"}, "overdue"),
+        ("events", {"escalation_level": "1"}, "escalation_level = 1"),
+        (
+            "events",
+            {"department": "chengguan", "status": "evaluated"},
+            "department_id = (SELECT department_id FROM departments"
+            " WHERE department_code = 'chengguan') AND status = 'evaluated'",
+        ),
         ("service_centers", {"level": "community"}, "level = 'community'"),
         (
             "buildings",
