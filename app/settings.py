@@ -22,3 +22,6 @@ class Settings(BaseSettings):
     public_url: str = ""
     # The county (district) this deployment serves; used for titles and defaults.
     county_code: str = "450105"
+    # Walking speed for service areas, km/h: minutes become metres on the walking network
+    # (15 min at 5 km/h = 1,250 m). gis.access.DEFAULT_WALKING_SPEED_KMH is the same 5.
+    walking_speed_kmh: float = Field(default=5.0, gt=0)

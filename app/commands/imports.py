@@ -23,8 +23,10 @@ EXIT_USAGE = 2
 # Spelled here so that `onemap --help` does not load GeoPandas and GDAL.
 LAYERS = (
     "districts, subdistricts, communities, grids, compounds, buildings, service_centers; "
-    "or all: every layer of a GeoPackage named so, parents first, in one transaction"
+    "or all: every layer of a GeoPackage named so, parents first, in one transaction; "
+    "or osm: the county's walking network from an OpenStreetMap .osm.pbf"
 )
+OSM = "osm"
 
 
 def import_command(
@@ -34,7 +36,8 @@ def import_command(
         exists=True,
         dir_okay=False,
         readable=True,
-        help="GeoJSON (FeatureCollection or bare array), GeoPackage, zipped Shapefile or CSV",
+        help="GeoJSON (FeatureCollection or bare array), GeoPackage, zipped Shapefile or CSV;"
+        " for osm an .osm.pbf",
     ),
     crs: str | None = typer.Option(
         None, "--crs", help="CRS of the coordinates: EPSG:nnnn, or gcj02 (Chinese web maps)"
@@ -48,6 +51,12 @@ def import_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="check and report, write nothing"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
     progress: bool = typer.Option(True, help="show progress bars on stderr"),
+    county: str | None = typer.Option(
+        None, "--county", help="osm: the network's county (default: ONEMAP_COUNTY_CODE)"
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="osm: replace the county's walking network, in one transaction"
+    ),
 ) -> None:
     """Import places from FILE into LAYER, all or nothing.
 
@@ -55,6 +64,13 @@ def import_command(
     before anything is written; any problem refuses the whole file and names every
     offending record. Exit codes: 0 imported (or dry run passed), 1 refused, 2 usage error.
     """
+    if layer == OSM:
+        options = {"--crs": crs, "--layer": layer_name, "--repair": repair}
+        _import_osm(file, county, replace, dry_run, as_json, progress, options)
+        return
+    if county or replace:
+        console.print("[red]error:[/red] --county and --replace are options of osm only")
+        raise typer.Exit(EXIT_USAGE)
     try:
         report = asyncio.run(
             _run(layer, file, crs, layer_name, repair, dry_run, progress and not as_json)
@@ -137,4 +153,60 @@ def _print_report(report: dict[str, Any]) -> None:
         f"{report['updated']:,} updated"
         + (f", {assigned:,} building codes assigned" if assigned else "")
         + (", nothing written (dry run)" if report["dry_run"] else "")
+    )
+
+
+def _import_osm(
+    file: Path,
+    county: str | None,
+    replace: bool,
+    dry_run: bool,
+    as_json: bool,
+    progress: bool,
+    options: dict[str, object],
+) -> None:
+    """The walking network from an OpenStreetMap file (gis/access): exit 0 built, 1 bad
+    input or the county has a network and no --replace, 2 usage error."""
+    from app.settings import Settings
+    from gis.access import network
+    from gis.codes import InvalidCode
+
+    misplaced = [option for option, value in options.items() if value]
+    if misplaced:
+        console.print(f"[red]error:[/red] {', '.join(misplaced)}: not an option of osm")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with psycopg.connect(database_url(), autocommit=True) as conn:
+            summary = network.import_osm(
+                conn,
+                file,
+                county_code=county or Settings().county_code,
+                replace=replace,
+                dry_run=dry_run,
+                progress=progress and not as_json,
+            )
+    except InvalidCode as error:
+        console.print(f"[red]error:[/red] --county: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (network.NetworkInputError, network.NetworkExists) as error:
+        console.print(f"[red]error:[/red] {error}; nothing was written")
+        raise typer.Exit(EXIT_REJECTED) from None
+    except psycopg.OperationalError as error:
+        console.print(f"[red]error:[/red] database: {error}")
+        raise typer.Exit(EXIT_REJECTED) from None
+    if as_json:
+        print(json.dumps(summary.as_dict(), indent=2))
+        return
+    verb = "would build" if dry_run else "built"
+    console.print(
+        f"{verb} the walking network of county {summary.county_code} from {file}: "
+        f"{summary.nodes:,} nodes, {summary.edges:,} edges, {summary.components:,} "
+        f"components (the largest holds {summary.largest_component_share:.1%} of the edges), "
+        f"{summary.length_km:,.1f} km"
+        + (
+            f"; {'would replace' if dry_run else 'replaced'} {summary.replaced_edges:,} edges"
+            if summary.replaced_edges
+            else ""
+        )
+        + ("; nothing written (dry run)" if dry_run else "")
     )

@@ -4,8 +4,10 @@ Real codes and names (national division codes) on synthetic but plausible ground
 street lattice around Jiangnan's real location, compounds of Jiangnan's types, buildings
 with households from floors and units, base grids of 300–500 households following
 blocks, dedicated grids for schools, hospitals, malls and parks, service centres (some
-below the area standard), patrol tracks along streets and clustered events.
-Deterministic for a seed; loaded with COPY in one transaction.
+below the area standard), patrol tracks along streets and clustered events, and the
+walking network of the streets.
+Deterministic for a seed; loaded with COPY, the walking network built from the streets
+in SQL, all in one transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
-from gis.demo import activity, ground, places, writer
+from gis.demo import activity, ground, network, places, writer
 
 NANNING_COUNTIES = (
     "450102",
@@ -84,6 +86,9 @@ def load(
         bar.step("planning blocks, compounds and buildings")
         district = build(scale, seed)
         counts = writer.write(conn, district, bar)
+        bar.step("walking network")
+        counts.update(network.build_walking_network(conn))
+        conn.commit()
     return counts
 
 

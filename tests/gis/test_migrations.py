@@ -34,6 +34,10 @@ def test_up_down_up(admin_url):
             "events",
             "patrol_tracks",
             "streets",
+            "event_history",
+            "idempotency_keys",
+            "walk_nodes",
+            "walk_edges",
         }
         assert expected <= _tables(url)
         downgrade(url)

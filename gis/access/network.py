@@ -1,0 +1,253 @@
+"""The walking network: pgRouting nodes and edges per county, built in PostGIS.
+
+An OpenStreetMap import (`import_osm`) and the demo district (gis/demo/network.py) both
+stage edges in a temporary table and go through the same SQL: nodes at the edges' end
+points, geodesic lengths, connected components, and the county's old network replaced in
+the same transaction. Routing reads ``walk_edges`` as an undirected graph whose cost is
+``length_m``; minutes become metres at the walking speed (`walking_distance_m`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import psycopg
+import shapely
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gis import codes
+from gis.access import osm
+from gis.errors import OnemapError
+
+# An adult's unhurried pace; 15 minutes at 5 km/h is 1,250 m, the radius of the
+# "15-minute life circle" (15分钟生活圈) the service-centre standards are written for.
+DEFAULT_WALKING_SPEED_KMH = 5.0
+
+
+class NetworkInputError(OnemapError):
+    """A network source that cannot be read: not an OpenStreetMap file, empty, …"""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class EmptyNetwork(NetworkInputError):
+    """The source holds no walkable way: there would be no network to route on."""
+
+
+class NetworkExists(OnemapError):
+    """The county already has a walking network and replacing it was not asked for."""
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """A county's walking network as written (or as it would be, in a dry run)."""
+
+    county_code: str
+    nodes: int
+    edges: int
+    components: int
+    length_km: float
+    largest_component_share: float  # of the edges, 0–1
+    replaced_edges: int = 0  # edges of the county's previous network
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def walking_distance_m(minutes: float, *, speed_kmh: float = DEFAULT_WALKING_SPEED_KMH) -> float:
+    """How far one walks in ``minutes`` at ``speed_kmh``, in metres (15 min → 1,250 m)."""
+    if minutes < 0 or speed_kmh <= 0:
+        raise ValueError(f"need minutes ≥ 0 and a speed > 0, not {minutes} min at {speed_kmh}")
+    return minutes / 60.0 * speed_kmh * 1000.0
+
+
+def import_osm(
+    conn: psycopg.Connection,
+    path: Path,
+    *,
+    county_code: str,
+    replace: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> NetworkSummary:
+    """Build the county's walking network from an OpenStreetMap file, all or nothing.
+
+    Parameters
+    ----------
+    conn : an open connection; the import commits on success (or rolls back in a dry run)
+        and writes nothing on failure.
+    path : an ``.osm.pbf`` file (``.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2`` too).
+    county_code : the 6-digit county the network belongs to.
+    replace : replace the county's network if it has one; without it, refuse.
+    dry_run : build everything, report the counts, and roll back.
+    progress : show a progress bar on stderr.
+
+    Returns
+    -------
+    The network's size: nodes, edges, connected components, kilometres of edges.
+
+    Raises
+    ------
+    InvalidCode for a malformed county code; NetworkInputError naming the file when it is
+    empty or not an OpenStreetMap file; EmptyNetwork when it holds no walkable way;
+    NetworkExists when the county has a network and ``replace`` is not set.
+    """
+    county = codes.parse(county_code, expect=codes.Level.COUNTY).value
+    with _Steps(progress, total=4) as steps:
+        steps.step(f"reading {path.name}")
+        try:
+            edges = osm.read_walking_edges(
+                path, on_progress=lambda ways: steps.describe(f"reading {path.name}: {ways:,} ways")
+            )
+        except osm.OsmReadError as error:
+            raise NetworkInputError(str(path), str(error)) from None
+        if not len(edges):
+            refused = ", ".join(f"{reason} ({n})" for reason, n in edges.refused.most_common(5))
+            raise EmptyNetwork(
+                str(path),
+                f"empty network: no walkable way among the file's {edges.highway_ways:,}"
+                " ways tagged highway" + (f" (refused: {refused})" if refused else ""),
+            )
+        geoms = shapely.to_wkb(shapely.set_srid(edges.lines, 4326), hex=True, include_srid=True)
+        rows = zip(
+            [county] * len(edges),
+            edges.osm_way_ids,
+            edges.highways,
+            edges.names,
+            edges.source_nodes,
+            edges.target_nodes,
+            geoms,
+            strict=True,
+        )
+        with conn.transaction() as transaction:
+            previous = _lock_county(conn, county)
+            if previous and not replace:
+                raise NetworkExists(
+                    f"county {county} already has a walking network of {previous:,} edges;"
+                    " pass --replace (replace=True) to replace it"
+                )
+            steps.step(f"staging {len(edges):,} edges")
+            stage_edges(conn, rows)
+            replace_staged_network(conn, steps.step)
+            summary = dataclasses.replace(
+                network_summary(conn, [county])[0], replaced_edges=previous, dry_run=dry_run
+            )
+            if dry_run:
+                raise psycopg.Rollback(transaction)
+    conn.commit()
+    return summary
+
+
+def stage_edges(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> None:
+    """Stage edges for `replace_staged_network` in a temporary table gone at commit.
+
+    Parameters
+    ----------
+    rows : (county_code, osm_way_id, highway, name, source OSM node id, target OSM node id,
+        EPSG:4326 LineString as EWKB hex or WKT) per edge; the ids may be None.
+    """
+    conn.execute(_sql("access_staging.sql"))
+    _copy_staged(conn, rows)
+
+
+def replace_staged_network(
+    conn: psycopg.Connection, step: Callable[[str], None] | None = None
+) -> None:
+    """Turn the edges staged in ``walk_staging`` into nodes, edges and components, and
+    replace the networks of the counties they belong to. Runs in the caller's transaction.
+    """
+    announce = step or (lambda _: None)
+    announce("nodes, lengths and connected components")
+    conn.execute(_sql("access_build_network.sql"))
+    announce("writing the network")
+    conn.execute(_sql("access_write_network.sql"))
+
+
+def network_summary(conn: psycopg.Connection, counties: Sequence[str]) -> list[NetworkSummary]:
+    """Nodes, edges, components and kilometres of each county's walking network (counties
+    without one are left out)."""
+    rows = conn.execute(_sql("access_network_summary.sql"), {"counties": list(counties)})
+    return [
+        NetworkSummary(
+            county_code=county,
+            nodes=int(nodes),
+            edges=int(edges_),
+            components=int(components),
+            length_km=float(length_km),
+            largest_component_share=float(share),
+        )
+        for county, nodes, edges_, components, length_km, share in rows.fetchall()
+    ]
+
+
+def _lock_county(conn: psycopg.Connection, county: str) -> int:
+    """Serialise imports of one county, and count the edges of its current network."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('walk_network:' || %s))", (county,))
+    row = conn.execute("SELECT count(*) FROM walk_edges WHERE county_code = %s", (county,))
+    count = row.fetchone()
+    return int(count[0]) if count else 0
+
+
+def _copy_staged(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> None:
+    columns = "county_code, osm_way_id, highway, name, source_osm, target_osm, geom"
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY walk_staging ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _sql(name: str) -> str:
+    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")
+
+
+class _Steps:
+    """A progress bar over an import's steps (silent when disabled)."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description:<48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not enabled,
+        )
+        self._total = total
+        self._task = self._bar.add_task("walking network", total=total)
+        self._started = False
+
+    def __enter__(self) -> _Steps:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._bar.update(self._task, description="done", completed=self._total)
+        else:
+            self._bar.update(self._task, description="failed, nothing written")
+        self._bar.__exit__(kind, error, trace)
+
+    def step(self, description: str) -> None:
+        if self._started:
+            self._bar.advance(self._task)
+        self._started = True
+        self._bar.update(self._task, description=description)
+
+    def describe(self, description: str) -> None:
+        self._bar.update(self._task, description=description)
