@@ -262,7 +262,6 @@ def test_closed_events_are_not_matched_and_staff_merge_or_dispatch(url):
 
 
 def test_the_duplicate_search_uses_the_geography_index(scratch_database):
-    from gis.events.sqlfiles import query_text
     from tests.gis.event_places import plant
 
     plant(scratch_database)
@@ -283,7 +282,9 @@ def test_the_duplicate_search_uses_the_geography_index(scratch_database):
         conn.execute("ANALYZE events")
         event_id = conn.execute("SELECT max(event_id) FROM events").fetchone()[0]  # type: ignore[index]
         plan = conn.execute(
-            "EXPLAIN " + query_text("duplicate"),
+            "EXPLAIN SELECT * FROM events AS new, event_likely_duplicate(new.county_code,"
+            " new.category_code, new.geom, new.reported_at, %(metres)s, %(hours)s, %(open)s,"
+            " new.event_id) AS d WHERE new.event_id = %(event_id)s",
             {"event_id": event_id, "metres": 50, "hours": 72, "open": ["filed"]},
         ).fetchall()
     assert "events_geog_idx" in "\n".join(line[0] for line in plan)
