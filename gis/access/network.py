@@ -14,16 +14,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import psycopg
 import shapely
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gis import codes
 from gis.access import osm
 from gis.errors import OnemapError
+from gis.progress import StepProgress
 
 # An adult's unhurried pace; 15 minutes at 5 km/h is 1,250 m, the radius of the
 # "15-minute life circle" (15分钟生活圈) the service-centre standards are written for.
@@ -103,7 +102,9 @@ def import_osm(
     NetworkExists when the county has a network and ``replace`` is not set.
     """
     county = codes.parse(county_code, expect=codes.Level.COUNTY).value
-    with _Steps(progress, total=4) as steps:
+    with StepProgress(
+        "walking network", 4, enabled=progress, failed="failed, nothing written"
+    ) as steps:
         steps.step(f"reading {path.name}")
         try:
             edges = osm.read_walking_edges(
@@ -210,44 +211,3 @@ def _copy_staged(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> 
 
 def _sql(name: str) -> str:
     return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")
-
-
-class _Steps:
-    """A progress bar over an import's steps (silent when disabled)."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self._bar = Progress(
-            TextColumn("{task.description:<48}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not enabled,
-        )
-        self._total = total
-        self._task = self._bar.add_task("walking network", total=total)
-        self._started = False
-
-    def __enter__(self) -> _Steps:
-        self._bar.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self._bar.update(self._task, description="done", completed=self._total)
-        else:
-            self._bar.update(self._task, description="failed, nothing written")
-        self._bar.__exit__(kind, error, trace)
-
-    def step(self, description: str) -> None:
-        if self._started:
-            self._bar.advance(self._task)
-        self._started = True
-        self._bar.update(self._task, description=description)
-
-    def describe(self, description: str) -> None:
-        self._bar.update(self._task, description=description)

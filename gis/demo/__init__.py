@@ -18,6 +18,7 @@ import numpy as np
 import psycopg
 
 from gis.demo import activity, ground, network, places, writer
+from gis.progress import StepProgress
 
 NANNING_COUNTIES = (
     "450102",
@@ -82,7 +83,7 @@ def load(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
-    with writer.Progress(enabled=progress) as bar:
+    with StepProgress("demo district", writer.STEPS, enabled=progress) as bar:
         bar.step("planning blocks, compounds and buildings")
         district = build(scale, seed)
         counts = writer.write(conn, district, bar)

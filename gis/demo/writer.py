@@ -7,13 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from types import TracebackType
 
 import numpy as np
 import psycopg
 import shapely
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 
 from gis.demo.activity import EPOCH, Events, Patrols, street_edges
 from gis.demo.ground import (
@@ -25,6 +22,7 @@ from gis.demo.ground import (
 from gis.demo.places import DEDICATED_NAMES, Plan
 from gis.events.sqlfiles import CENTRES
 from gis.events.stages import BEFORE_HANDLED
+from gis.progress import StepProgress
 
 TABLES = (
     "districts",
@@ -72,44 +70,6 @@ class District:
     county_names: dict[str, str]
 
 
-class Progress:
-    """A progress bar over the load's steps (silent when disabled)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar = RichProgress(
-            TextColumn("{task.description:<44}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not enabled,
-            transient=False,
-        )
-        self._task = self._bar.add_task("demo district", total=STEPS)
-        self._started = False
-
-    def __enter__(self) -> Progress:
-        self._bar.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self._bar.update(self._task, description="done", completed=STEPS)
-        else:
-            self._bar.update(self._task, description="failed")
-        self._bar.__exit__(kind, error, trace)
-
-    def step(self, description: str) -> None:
-        if self._started:
-            self._bar.advance(self._task)
-        self._started = True
-        self._bar.update(self._task, description=description)
-
-
 def _ewkb(geometries: np.ndarray) -> list[str]:
     return list(shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True, include_srid=True))
 
@@ -148,7 +108,7 @@ def _grid_codes(plan: Plan, centroids: np.ndarray) -> list[str]:
     return codes
 
 
-def write(conn: psycopg.Connection, district: District, bar: Progress) -> dict[str, int]:
+def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> dict[str, int]:
     plan, ground = district.plan, district.ground
     bar.step("drawing grids, communities and subdistricts")
     cell_polygons = shapely.polygons(ground.corners)
