@@ -9,6 +9,7 @@ import psycopg
 import typer
 from rich.console import Console
 
+from app.commands import access as access_commands
 from app.commands import audit as audit_commands
 from app.commands import events as events_commands
 from app.commands import grids as grids_commands
@@ -30,6 +31,7 @@ cli.add_typer(tokens_commands.app, name="tokens")
 cli.add_typer(audit_commands.app, name="audit")
 cli.add_typer(events_commands.app, name="events")
 cli.add_typer(grids_commands.app, name="grids")
+cli.add_typer(access_commands.app, name="access")
 cli.command("import")(imports_commands.import_command)
 cli.command("import-events")(hotline_commands.import_events)
 

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from gis.access.siting import TargetUnreachable
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.events.errors import (
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: dict[type[OnemapError], int] = {
     NotAllowed: 403,
     PhotoTooLarge: 413,
     UnsupportedPhoto: 415,
+    TargetUnreachable: 422,
 }
 
 

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     from app.routers import (
+        access,
         audit,
         codes,
         event_stream,
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before events: /api/v1/events/stream is not an event called "stream".
     app.include_router(event_stream.router)
     # Reports come in fastest: their router is matched first.
-    for family in (events, ogc, web, codes, audit, imports, indicators, open311):
+    for family in (events, ogc, web, codes, audit, imports, indicators, open311, access):
         app.include_router(family.router)
     web.mount_static(app)
     return app

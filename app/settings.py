@@ -25,3 +25,6 @@ class Settings(BaseSettings):
     # Walking speed for service areas, km/h: minutes become metres on the walking network
     # (15 min at 5 km/h = 1,250 m). gis.access.DEFAULT_WALKING_SPEED_KMH is the same 5.
     walking_speed_kmh: float = Field(default=5.0, gt=0)
+    # Half-width of the band drawn around the streets a service area reaches, metres
+    # (gis.access.DEFAULT_BUFFER_M is the same 50).
+    service_area_buffer_m: float = Field(default=50.0, ge=0, le=500)

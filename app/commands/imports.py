@@ -91,6 +91,46 @@ def import_command(
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_report(report)
+    if not dry_run and layer in ("service_centers", "all"):
+        refresh_areas(progress and not as_json, quiet=as_json)
+
+
+def refresh_areas(progress: bool, *, quiet: bool = False) -> None:
+    """Recompute the service areas the import made stale (new or moved centres, a new
+    network), after the import has committed. If this fails the import still stands and
+    the centres stay queued: every coverage answer says so until `onemap access compute`
+    runs."""
+    import os
+
+    from app.settings import Settings
+    from gis.access import refresh_service_areas
+
+    settings = Settings()
+    try:
+        with psycopg.connect(database_url(), autocommit=True) as conn:
+            run = refresh_service_areas(
+                conn,
+                speed_kmh=settings.walking_speed_kmh,
+                buffer_m=settings.service_area_buffer_m,
+                progress=progress,
+                workers=os.cpu_count() or 1,
+            )
+    except psycopg.Error as error:
+        console.print(
+            f"[yellow]warning:[/yellow] service areas not recomputed ({error}); the centres"
+            " stay queued: run onemap access compute"
+        )
+        return
+    if run.centres and not quiet:
+        console.print(
+            f"service areas recomputed for {run.centres:,} centres ({run.areas:,} areas,"
+            f" {run.seconds:.1f} s)"
+            + (
+                f"; {run.straight_line_centres:,} as straight-line circles: no walking network"
+                if run.straight_line_centres
+                else ""
+            )
+        )
 
 
 async def _run(
@@ -210,3 +250,5 @@ def _import_osm(
         )
         + ("; nothing written (dry run)" if dry_run else "")
     )
+    if not dry_run:
+        refresh_areas(progress)

@@ -4,21 +4,27 @@ Real codes and names (national division codes) on synthetic but plausible ground
 street lattice around Jiangnan's real location, compounds of Jiangnan's types, buildings
 with households from floors and units, base grids of 300–500 households following
 blocks, dedicated grids for schools, hospitals, malls and parks, service centres (some
-below the area standard), patrol tracks along streets and clustered events, and the
-walking network of the streets.
+below the area standard), patrol tracks along streets and clustered events, footways
+inside the blocks, the walking network of streets and footways, and every centre's
+5/10/15-minute service areas.
 Deterministic for a seed; loaded with COPY, the walking network built from the streets
-in SQL, all in one transaction.
+in SQL, all in one transaction; the service areas, derived from it, in a second.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import psycopg
 
+from gis.access.service_areas import compute_service_areas
 from gis.demo import activity, ground, network, places, writer
 from gis.progress import StepProgress
+
+# Connections drawing service areas at once: this machine's cores, two at least.
+_DRAWING_CONNECTIONS = max(2, os.cpu_count() or 1)
 
 NANNING_COUNTIES = (
     "450102",
@@ -66,7 +72,12 @@ def build(scale: str = "district", seed: int = 2024) -> writer.District:
 
 
 def load(
-    conn: psycopg.Connection, *, scale: str = "district", seed: int = 2024, progress: bool = False
+    conn: psycopg.Connection,
+    *,
+    scale: str = "district",
+    seed: int = 2024,
+    progress: bool = False,
+    service_areas: bool = True,
 ) -> dict[str, int]:
     """Replace every place and activity in the database with a generated demo district.
 
@@ -76,6 +87,9 @@ def load(
         behind on failure.
     scale : "district" (≈ Jiangnan's 418 grids) or "city" (≈ Nanning's 6,764 grids).
     seed : the same seed always gives the same district.
+    service_areas : also compute every centre's 5/10/15-minute service areas, once the
+        district is committed (derived data: if this fails the district stands and its
+        centres stay queued for `onemap access compute`).
 
     Returns
     -------
@@ -83,13 +97,20 @@ def load(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
-    with StepProgress("demo district", writer.STEPS, enabled=progress) as bar:
+    steps = writer.STEPS + (1 if service_areas else 0)
+    with StepProgress("demo district", steps, enabled=progress) as bar:
         bar.step("planning blocks, compounds and buildings")
         district = build(scale, seed)
         counts = writer.write(conn, district, bar)
         bar.step("walking network")
         counts.update(network.build_walking_network(conn))
         conn.commit()
+        if service_areas:
+            bar.step("service areas (5/10/15 min)")
+            # Committed first: the drawing is shared between connections, which see
+            # committed centres only.
+            run = compute_service_areas(conn, workers=_DRAWING_CONNECTIONS)
+            counts["service_areas"] = run.areas
     return counts
 
 

@@ -461,7 +461,43 @@ def _write_streets(
                 name = None
             yield (counties[county_of_cell[cell]], name, street_class, geoms[i])
 
-    return _copy(conn, "streets", ("county_code", "name", "street_class", "geom"), rows())
+    written = _copy(conn, "streets", ("county_code", "name", "street_class", "geom"), rows())
+    return written + _write_footways(conn, ground, plan, county_of_cell, counties)
+
+
+def _write_footways(
+    conn: psycopg.Connection,
+    ground: Ground,
+    plan: Plan,
+    county_of_cell: np.ndarray,
+    counties: list[str],
+) -> int:
+    """The paths inside each block people live or work in: from a gate in the middle of
+    each side to the block's middle, a cross of four footways, as compounds have (an
+    OpenStreetMap walking network maps them too). Parks, ponds and farmland ("open"
+    cells) get none. The gate is the midpoint of the street's two ends in EPSG:4326, so
+    it lies on the street, which the walking network cuts there
+    (gis/sql/access_node_streets.sql)."""
+    cells = np.array([i for i, kind in enumerate(plan.cell_kind) if kind != "open"], dtype=int)
+    if not len(cells):
+        return 0
+    corners = ground.corners[cells]  # (n, 4, 2) metres, anticlockwise
+    lon, lat = ground.to_wgs84.transform(corners[..., 0], corners[..., 1])
+    wgs = np.stack([lon, lat], axis=-1)  # the street ends, exactly as the streets have them
+    gates = (wgs + np.roll(wgs, -1, axis=1)) / 2  # side k: corner k to corner k+1
+    middles = np.repeat(wgs.mean(axis=1)[:, None, :], 4, axis=1)
+    lines = shapely.linestrings(np.stack([gates, middles], axis=2).reshape(-1, 2, 2))
+    geoms = _ewkb(shapely.set_srid(lines, 4326))
+    owners = np.repeat(cells, 4)
+    return _copy(
+        conn,
+        "streets",
+        ("county_code", "name", "street_class", "geom"),
+        (
+            (counties[county_of_cell[cell]], None, "footway", geom)
+            for cell, geom in zip(owners.tolist(), geoms, strict=True)
+        ),
+    )
 
 
 def _write_events(conn: psycopg.Connection, events: Events) -> int:

@@ -22,3 +22,5 @@ ORDER BY e.edge_id;
 
 ANALYZE walk_nodes;
 ANALYZE walk_edges;
+-- the components' sizes, which service areas read to choose where a centre joins
+REFRESH MATERIALIZED VIEW walk_components;

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import psycopg
+import shapely
 
 from tests.gis.import_places import box, counts, feature, grid_features, seed, write_geojson
 
@@ -81,3 +83,55 @@ def test_usage_errors_exit_2(scratch_database, tmp_path):
     frame.to_file(two_layers, layer="two")
     picked = onemap(scratch_database, "grids", str(two_layers))
     assert picked.returncode == 2 and "one, two" in picked.stderr
+
+
+def test_service_centres_without_a_usable_area_are_refused(scratch_database, tmp_path):
+    """A centre with no area, an empty one, zero, a negative or a non-numeric area: the
+    file is refused naming each record and the problem, and nothing is written."""
+    seed(scratch_database)
+    point = shapely.Point(108.32, 22.82)
+
+    def centre(name: str, **area: object) -> dict[str, object]:
+        return feature({"name": name, "level": "district", "county_code": "450105", **area}, point)
+
+    path = write_geojson(
+        tmp_path / "centres.geojson",
+        [
+            centre("good", area_m2=800),
+            centre("none"),
+            centre("null", area_m2=None),
+            centre("zero", area_m2=0),
+            centre("negative", area_m2=-120),
+            centre("words", area_m2="很大"),
+        ],
+    )
+    result = onemap(scratch_database, "service_centers", str(path), "--json")
+    assert result.returncode == 1, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    by_record = {p["record"]: p for p in problems}
+    assert sorted(by_record) == [f"features[{i}]" for i in range(1, 6)]
+    assert all(p["field"] == "area_m2" for p in problems), problems
+    assert counts(scratch_database)["service_centers"] == 0
+
+
+def test_imported_centres_get_their_service_areas(scratch_database, tmp_path):
+    seed(scratch_database)
+    path = write_geojson(
+        tmp_path / "centres.geojson",
+        [
+            feature(
+                {"name": "中心", "level": "district", "county_code": "450105", "area_m2": 800},
+                shapely.Point(108.32, 22.82),
+            )
+        ],
+    )
+    result = onemap(scratch_database, "service_centers", str(path), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    # no walking network yet: circles, and the summary says so
+    summary = " ".join(result.stderr.split())
+    assert "service areas recomputed for 1 centres (3 areas" in summary
+    assert "straight-line circles" in summary
+    with psycopg.connect(scratch_database) as conn:
+        rows = conn.execute("SELECT minutes, method FROM service_areas ORDER BY 1").fetchall()
+        assert rows == [(5, "straight_line"), (10, "straight_line"), (15, "straight_line")]
+        assert conn.execute("SELECT count(*) FROM service_area_queue").fetchone() == (0,)

@@ -399,14 +399,27 @@ def test_a_failure_while_writing_keeps_the_old_network(scratch_database, synthet
 
 
 def test_demo_district_has_a_connected_walking_network(db, demo_district):
-    streets = demo_district["streets"]
-    assert demo_district["walk_edges"] == streets  # lattice streets meet only at their ends
-    # ... which is what lets the end points alone make the topology: no street's interior
-    # meets another street.
+    streets = db.execute(
+        "SELECT count(*) FILTER (WHERE street_class <> 'footway'),"
+        " count(*) FILTER (WHERE street_class = 'footway') FROM streets"
+    ).fetchone()
+    assert streets == (4121, 6884)
+    # every footway starts at a gate that cuts one street in two
+    edges = demo_district["walk_edges"]
+    assert edges == 4121 + 6884 + (6884 - _shared_gates(db))
+    # edges meet only at their end points: no edge's interior meets another edge
     assert db.execute(
-        """SELECT count(*) FROM streets a JOIN streets b
-           ON a.street_id <> b.street_id AND ST_Intersects(a.geom, b.geom)
-           WHERE left(ST_Relate(a.geom, b.geom), 2) <> 'FF'"""
+        """SELECT count(*) FROM walk_edges a JOIN walk_edges b
+           ON a.edge_id < b.edge_id AND ST_Intersects(a.geom, b.geom)
+           WHERE NOT ST_Relate(a.geom, b.geom, 'FF*F*****')"""
+    ).fetchone() == (0,)
+    # a gate joins the two halves of its street and the footway: a node of degree 3 or
+    # more (4 where the block across the street has its own gate there)
+    assert db.execute(
+        """SELECT count(*) FROM streets AS f
+           JOIN walk_nodes AS n ON ST_DWithin(n.geom, ST_StartPoint(f.geom), 1e-9)
+           WHERE f.street_class = 'footway'
+             AND (SELECT count(*) FROM walk_edges e WHERE n.node_id IN (e.source, e.target)) < 3"""
     ).fetchone() == (0,)
     isolated = db.execute(
         """SELECT count(*) FROM walk_nodes n WHERE NOT EXISTS
@@ -417,7 +430,7 @@ def test_demo_district_has_a_connected_walking_network(db, demo_district):
         "SELECT county_code, edges, largest, edge_share FROM walk_components"
     ).fetchall()
     # The demo's street lattice is one piece: one component holding every edge.
-    assert components == [(COUNTY, streets, True, 1.0)]
+    assert components == [(COUNTY, edges, True, 1.0)]
     assert db.execute(
         """SELECT count(*) FROM walk_edges e JOIN walk_nodes s ON s.node_id = e.source
            JOIN walk_nodes t ON t.node_id = e.target
@@ -425,6 +438,16 @@ def test_demo_district_has_a_connected_walking_network(db, demo_district):
               OR ST_Distance(ST_StartPoint(e.geom)::geography, s.geom::geography) > 0.5
               OR ST_Distance(ST_EndPoint(e.geom)::geography, t.geom::geography) > 0.5"""
     ).fetchone() == (0,)
+
+
+def _shared_gates(db: psycopg.Connection) -> int:
+    """Gates shared by the blocks either side of a street cut it once, not twice."""
+    row = db.execute(
+        "SELECT count(*) - count(DISTINCT ST_AsEWKB(ST_StartPoint(geom))) FROM streets"
+        " WHERE street_class = 'footway'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_demo_walks_are_no_shorter_than_the_crow_flies(db, demo_district):

@@ -1,0 +1,207 @@
+"""Walking access to service centres at the HTTP edge (README, "Service areas, coverage,
+standards and siting"):
+
+- ``GET /api/v1/access/coverage?minutes=15&group_by=community`` households, residents
+  and buildings inside the service areas, per community, subdistrict or county;
+- ``GET /api/v1/access/areas?minutes=15`` the service areas, a GeoJSON layer;
+- ``GET /api/v1/access/uncovered?minutes=15`` buildings with households no area reaches,
+  a GeoJSON layer;
+- ``GET /api/v1/access/standards`` centres against their level's area and rooms;
+- ``GET /api/v1/access/sites?k=3&minutes=15`` where k new centres would reach the most
+  uncovered households (or ``target_pct=95``: the fewest that reach the target; 422 when
+  no choice of candidates does).
+
+Common parameters: ``scope`` (a county, subdistrict or community code), ``level`` (centre
+levels whose areas count, comma-separated). 400 naming the parameter for a bad value or an
+unknown parameter. Open to any caller like the audit: counts and outlines, no personal
+data. Answers drawn from stale or straight-line areas say so in ``caveats``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from app.deps import Connection
+from app.routers.ogc_params import check_known
+from gis.access import standards as access_standards
+from gis.access.coverage import (
+    DEFAULT_UNCOVERED_LIMIT,
+    area_layer_async,
+    coverage_async,
+    uncovered_layer_async,
+)
+from gis.access.siting import suggest_sites
+from gis.errors import InvalidParameter
+
+router = APIRouter(prefix="/api/v1/access", tags=["access"])
+GEOJSON = "application/geo+json"
+
+
+@router.get("/coverage", response_class=JSONResponse)
+async def coverage(request: Request, conn: Connection) -> JSONResponse:
+    """Of the buildings in ``scope``, the households, residents and buildings inside at
+    least one ``minutes``-minute service area (5, 10 or 15; default 15), per
+    ``group_by`` (community, subdistrict or county; default community), with totals,
+    percentages and caveats."""
+    params = check_known(request.query_params, ("minutes", "group_by", "scope", "level"))
+    report = await coverage_async(
+        conn,
+        minutes=_minutes(params),
+        group_by=params.get("group_by", "community"),
+        scope=params.get("scope"),
+        levels=_levels(params),
+    )
+    return JSONResponse(report.as_dict())
+
+
+@router.get("/areas", response_class=JSONResponse)
+async def areas(request: Request, conn: Connection) -> JSONResponse:
+    """The ``minutes``-minute service areas of the centres in ``scope`` (or of one
+    ``center_id``), each with its method (network or straight_line), distance and the
+    buildings, households and residents it holds."""
+    params = check_known(request.query_params, ("minutes", "scope", "level", "center_id"))
+    layer = await area_layer_async(
+        conn,
+        minutes=_minutes(params),
+        scope=params.get("scope"),
+        levels=_levels(params),
+        center_id=_integer(params, "center_id"),
+    )
+    return JSONResponse(layer, media_type=GEOJSON)
+
+
+@router.get("/uncovered", response_class=JSONResponse)
+async def uncovered(request: Request, conn: Connection) -> JSONResponse:
+    """Buildings with households in ``scope`` outside every ``minutes``-minute area, most
+    households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
+    each with the nearest centre as the crow flies."""
+    params = check_known(request.query_params, ("minutes", "scope", "level", "limit"))
+    limit = _integer(params, "limit")
+    layer = await uncovered_layer_async(
+        conn,
+        minutes=_minutes(params),
+        scope=params.get("scope"),
+        levels=_levels(params),
+        limit=DEFAULT_UNCOVERED_LIMIT if limit is None else limit,
+    )
+    return JSONResponse(layer, media_type=GEOJSON)
+
+
+@router.get("/standards", response_class=JSONResponse)
+async def standards(request: Request, conn: Connection) -> JSONResponse:
+    """Each centre in ``scope`` (of one ``level``) against its level's standard: area
+    required and shortfall in m², missing basic rooms of "4+X". ``compliant=true|false``
+    keeps one side; ``format=geojson`` gives the centres as points for the map."""
+    params = check_known(request.query_params, ("scope", "level", "compliant", "format"))
+    answer_format = params.get("format", "json")
+    if answer_format not in ("json", "geojson"):
+        raise InvalidParameter("format", f"json or geojson, not {answer_format!r}")
+    centres = await access_standards.check_standards_async(
+        conn,
+        scope=params.get("scope"),
+        level=params.get("level"),
+        compliant=_boolean(params, "compliant"),
+    )
+    if answer_format == "geojson":
+        return JSONResponse(access_standards.as_geojson(centres), media_type=GEOJSON)
+    body: dict[str, Any] = {
+        "standards": {
+            "community_centre_min_m2": access_standards.COMMUNITY_CENTRE_MIN_M2,
+            "compound_centre_min_m2": access_standards.COMPOUND_CENTRE_MIN_M2,
+            "compound_centre_m2_per_100_households": (
+                access_standards.COMPOUND_CENTRE_M2_PER_100_HOUSEHOLDS
+            ),
+            "basic_rooms": list(access_standards.BASIC_ROOMS),
+        },
+        "summary": [s.as_dict() for s in access_standards.summarise(centres)],
+        "centres": [c.as_dict() for c in centres],
+    }
+    return JSONResponse(body)
+
+
+@router.get("/sites", response_class=JSONResponse)
+async def sites(request: Request, conn: Connection) -> JSONResponse:
+    """Sites for new centres, ranked by the uncovered households each adds: ``k`` sites
+    (maximal covering) or the fewest reaching ``target_pct`` of the households; among
+    ``candidates`` (building codes, comma-separated) or the buildings of
+    ``candidate_uses`` (default public,commercial) in ``scope``."""
+    params = check_known(
+        request.query_params,
+        ("k", "target_pct", "minutes", "scope", "level", "candidates", "candidate_uses"),
+    )
+    target = params.get("target_pct")
+    try:
+        target_pct = None if target is None else float(target)
+    except ValueError:
+        raise InvalidParameter("target_pct", f"need a percentage, not {target!r}") from None
+    candidates = params.get("candidates")
+    uses = params.get("candidate_uses")
+    keywords: dict[str, Any] = {
+        "k": _integer(params, "k"),
+        "target_pct": target_pct,
+        "minutes": _minutes(params),
+        "candidates": None if candidates is None else _listed(candidates),
+        "scope": params.get("scope"),
+        "levels": _levels(params),
+    }
+    if uses is not None:
+        keywords["candidate_uses"] = _listed(uses)
+    # Siting is synchronous work of seconds (drawing every candidate's area, solving the
+    # model): run on a worker thread with its own connection, not on the event loop.
+    result = await run_in_threadpool(_suggest, request.app.state.settings, keywords)
+    return JSONResponse(result.as_dict())
+
+
+def _suggest(settings: Any, keywords: dict[str, Any]) -> Any:
+    with psycopg.connect(settings.database_url) as conn:
+        return suggest_sites(
+            conn,
+            speed_kmh=settings.walking_speed_kmh,
+            buffer_m=settings.service_area_buffer_m,
+            **keywords,
+        )
+
+
+def _listed(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _minutes(params: dict[str, str]) -> int:
+    minutes = _integer(params, "minutes")
+    return 15 if minutes is None else minutes
+
+
+def _levels(params: dict[str, str]) -> list[str] | None:
+    raw = params.get("level")
+    if raw is None:
+        return None
+    levels = [level.strip() for level in raw.split(",") if level.strip()]
+    if not levels:
+        raise InvalidParameter("level", "empty; give centre levels separated by commas")
+    return levels
+
+
+def _integer(params: dict[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidParameter(name, f"need a whole number, not {raw!r}") from None
+
+
+def _boolean(params: dict[str, str], name: str) -> bool | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidParameter(name, f"true or false, not {raw!r}")

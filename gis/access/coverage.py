@@ -1,0 +1,345 @@
+"""Coverage: which households the service centres' walking areas reach.
+
+A building is covered at t minutes when its point (``buildings.point``) lies in the
+t-minute service area of at least one centre; its households and residents count as
+covered with it. Coverage is reported per community, subdistrict or county of the
+buildings; the uncovered buildings with households, and the areas with what each holds,
+come as GeoJSON layers. Every answer carries its caveats: centres queued for recomputing,
+centres without an area, and areas that are straight-line circles.
+
+Each query has a sync function (CLI, notebooks) and an ``_async`` twin (the API); both
+build the same SQL; `parse_scope` reads the scope code all of gis.access shares.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+
+from gis import codes
+from gis.access.service_areas import SERVICE_MINUTES
+from gis.errors import InvalidParameter
+
+GROUPINGS = ("community", "subdistrict", "county")
+LEVELS = ("district", "subdistrict", "community", "compound")
+# Uncovered buildings listed at most (most households first); the counts cover them all.
+DEFAULT_UNCOVERED_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One community, subdistrict or county (or the total over the scope)."""
+
+    code: str
+    name: str | None
+    buildings: int
+    households: int
+    population: int
+    covered_buildings: int
+    covered_households: int
+    covered_population: int
+
+    @property
+    def households_pct(self) -> float | None:
+        return _pct(self.covered_households, self.households)
+
+    @property
+    def population_pct(self) -> float | None:
+        return _pct(self.covered_population, self.population)
+
+    @property
+    def buildings_pct(self) -> float | None:
+        return _pct(self.covered_buildings, self.buildings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "uncovered_households": self.households - self.covered_households,
+            "households_pct": self.households_pct,
+            "population_pct": self.population_pct,
+            "buildings_pct": self.buildings_pct,
+        }
+
+
+@dataclass(frozen=True)
+class Caveats:
+    """What the answer rests on, in the scope's county."""
+
+    queued_centres: int  # areas stale: the centre moved or the network changed
+    centres_without_area: int  # never computed at these minutes
+    straight_line_centres: int  # circles: no walking network in the county
+
+    @property
+    def notes(self) -> list[str]:
+        notes = []
+        if self.straight_line_centres:
+            notes.append(
+                f"{self.straight_line_centres} centres have straight-line circles, not walking"
+                " areas: their county has no walking network (onemap import osm)"
+            )
+        if self.queued_centres:
+            notes.append(
+                f"{self.queued_centres} centres' areas are stale (moved, or the network"
+                " changed): run onemap access compute"
+            )
+        if self.centres_without_area:
+            notes.append(
+                f"{self.centres_without_area} centres have no area of these minutes and"
+                " count for nothing: run onemap access compute"
+            )
+        return notes
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    minutes: int
+    group_by: str
+    scope: str  # the code prefix the report covers ('' for everything)
+    groups: list[CoverageRow]
+    total: CoverageRow
+    caveats: Caveats
+    levels: tuple[str, ...] | None  # centre levels whose areas count; None: all
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "minutes": self.minutes,
+            "group_by": self.group_by,
+            "scope": self.scope or None,
+            "levels": list(self.levels) if self.levels else None,
+            "method": "network" if not self.caveats.straight_line_centres else "mixed",
+            "caveats": {**asdict(self.caveats), "notes": self.caveats.notes},
+            "total": self.total.as_dict(),
+            "groups": [row.as_dict() for row in self.groups],
+        }
+
+
+def coverage_report(
+    conn: psycopg.Connection,
+    *,
+    minutes: int = 15,
+    group_by: str = "community",
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+) -> CoverageReport:
+    """Households, residents and buildings inside the t-minute service areas, per group.
+
+    Parameters
+    ----------
+    minutes : 5, 10 or 15 (the stored areas).
+    group_by : "community", "subdistrict" or "county" of the buildings.
+    scope : a county (6 digits), subdistrict (9) or community (12) code; default all.
+    levels : centre levels whose areas count (default all).
+
+    Raises
+    ------
+    InvalidParameter naming the parameter that is out of range or malformed.
+    """
+    params = _params(minutes, scope, levels, group_by=group_by)
+    rows = conn.execute(_sql("access_coverage.sql"), params).fetchall()
+    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    return _report(params, rows, caveats)
+
+
+async def coverage_async(
+    conn: AsyncConnection,
+    *,
+    minutes: int = 15,
+    group_by: str = "community",
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+) -> CoverageReport:
+    """:func:`coverage_report` on an async connection (the API's pool)."""
+    params = _params(minutes, scope, levels, group_by=group_by)
+    rows = await (await conn.execute(_sql("access_coverage.sql"), params)).fetchall()
+    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    return _report(params, rows, caveats)
+
+
+def area_layer(
+    conn: psycopg.Connection,
+    *,
+    minutes: int = 15,
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+    center_id: int | None = None,
+) -> dict[str, Any]:
+    """The t-minute service areas of the centres in scope as a GeoJSON FeatureCollection,
+    each with its centre, method, and the buildings, households and residents it holds."""
+    params = {**_params(minutes, scope, levels), "center_id": center_id}
+    layer = conn.execute(_sql("access_area_layer.sql"), params).fetchone()
+    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    return _layer(_loaded(layer), params, caveats)
+
+
+async def area_layer_async(
+    conn: AsyncConnection,
+    *,
+    minutes: int = 15,
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+    center_id: int | None = None,
+) -> dict[str, Any]:
+    """:func:`area_layer` on an async connection."""
+    params = {**_params(minutes, scope, levels), "center_id": center_id}
+    layer = await (await conn.execute(_sql("access_area_layer.sql"), params)).fetchone()
+    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    return _layer(_loaded(layer), params, caveats)
+
+
+def uncovered_layer(
+    conn: psycopg.Connection,
+    *,
+    minutes: int = 15,
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+    limit: int = DEFAULT_UNCOVERED_LIMIT,
+) -> dict[str, Any]:
+    """Buildings with households outside every t-minute area, most households first, as a
+    GeoJSON FeatureCollection with the nearest centre (straight line, metres) of each;
+    ``numberMatched`` counts them all, ``numberReturned`` those listed (``limit``)."""
+    params = {**_params(minutes, scope, levels), "limit": _limit(limit)}
+    row = conn.execute(_sql("access_uncovered.sql"), params).fetchone()
+    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    return _uncovered(row, params, caveats)
+
+
+async def uncovered_layer_async(
+    conn: AsyncConnection,
+    *,
+    minutes: int = 15,
+    scope: str | None = None,
+    levels: Sequence[str] | None = None,
+    limit: int = DEFAULT_UNCOVERED_LIMIT,
+) -> dict[str, Any]:
+    """:func:`uncovered_layer` on an async connection."""
+    params = {**_params(minutes, scope, levels), "limit": _limit(limit)}
+    row = await (await conn.execute(_sql("access_uncovered.sql"), params)).fetchone()
+    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    return _uncovered(row, params, caveats)
+
+
+def _params(
+    minutes: int,
+    scope: str | None,
+    levels: Sequence[str] | None,
+    *,
+    group_by: str = "community",
+) -> dict[str, Any]:
+    if minutes not in SERVICE_MINUTES:
+        raise InvalidParameter(
+            "minutes",
+            f"service areas are stored for {_listed(SERVICE_MINUTES)} minutes, not {minutes}",
+        )
+    if group_by not in GROUPINGS:
+        raise InvalidParameter("group_by", f"must be one of {_listed(GROUPINGS)}, not {group_by!r}")
+    chosen = tuple(levels) if levels else None
+    if chosen and (unknown := [level for level in chosen if level not in LEVELS]):
+        raise InvalidParameter("level", f"must be among {_listed(LEVELS)}, not {unknown}")
+    return {
+        "minutes": minutes,
+        "group_by": group_by,
+        "scope": parse_scope(scope),
+        "levels": list(chosen) if chosen else None,
+    }
+
+
+def parse_scope(scope: str | None) -> str:
+    """A county, subdistrict or community code (normalised), or '' for everything."""
+    if not scope:
+        return ""
+    try:
+        parsed = codes.parse(scope)
+    except codes.InvalidCode as error:
+        raise InvalidParameter("scope", error.problem) from None
+    if parsed.level not in (codes.Level.COUNTY, codes.Level.TOWNSHIP, codes.Level.COMMUNITY):
+        raise InvalidParameter(
+            "scope",
+            f"{scope} is a {parsed.level.value} code; need a county, subdistrict or community",
+        )
+    return parsed.value
+
+
+def _limit(limit: int) -> int:
+    if not 0 <= limit <= 100_000:
+        raise InvalidParameter("limit", f"must be 0–100,000, not {limit}")
+    return limit
+
+
+def _report(params: dict[str, Any], rows: list[Any], caveats: Any) -> CoverageReport:
+    groups = [CoverageRow(str(r[0]).strip(), r[1], *(int(v) for v in r[2:])) for r in rows]
+    sums = [sum(getattr(g, name) for g in groups) for name in _COUNTS]
+    total = CoverageRow(params["scope"] or "all", None, *sums)
+    return CoverageReport(
+        minutes=params["minutes"],
+        group_by=params["group_by"],
+        scope=params["scope"],
+        groups=groups,
+        total=total,
+        caveats=_caveats(caveats),
+        levels=tuple(params["levels"]) if params["levels"] else None,
+    )
+
+
+_COUNTS = (
+    "buildings",
+    "households",
+    "population",
+    "covered_buildings",
+    "covered_households",
+    "covered_population",
+)
+
+
+def _caveats(row: Any) -> Caveats:
+    assert row is not None
+    return Caveats(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _layer(layer: dict[str, Any], params: dict[str, Any], caveats: Any) -> dict[str, Any]:
+    notes = _caveats(caveats)
+    return {
+        **layer,
+        "minutes": params["minutes"],
+        "numberReturned": len(layer["features"]),
+        "caveats": {**asdict(notes), "notes": notes.notes},
+    }
+
+
+def _uncovered(row: Any, params: dict[str, Any], caveats: Any) -> dict[str, Any]:
+    assert row is not None
+    matched, households, population, layer = row
+    notes = _caveats(caveats)
+    layer = _loaded(layer)
+    return {
+        **layer,
+        "minutes": params["minutes"],
+        "numberMatched": int(matched),
+        "numberReturned": len(layer["features"]),
+        "uncovered_households": int(households),
+        "uncovered_population": int(population),
+        "caveats": {**asdict(notes), "notes": notes.notes},
+    }
+
+
+def _loaded(value: Any) -> dict[str, Any]:
+    if isinstance(value, tuple | list):
+        value = value[0]
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _listed(values: Sequence[object]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _sql(name: str) -> str:
+    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")
