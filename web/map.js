@@ -49,6 +49,14 @@
     industrial: "工业",
   };
 
+  // Walking access (/api/v1/access): the service areas of the chosen minutes, and the
+  // buildings with households none of them reaches. Off until ticked in the layer control.
+  const ACCESS_API = new URL("api/v1/access/", document.baseURI);
+  const SERVICE_MINUTES = [5, 10, 15];
+  const AREA_COLOUR = "#2563eb";
+  const UNCOVERED_COLOUR = "#dc2626";
+  const CENTRE_LEVELS = { district: "城区", subdistrict: "街道", community: "社区", compound: "小区" };
+
   const BUILDING_COLOUR = "#6b4f3a";
   const COMMUNITY_COLOUR = "#374151";
 
@@ -304,11 +312,115 @@
   };
   legend.addTo(map);
 
+  // ---- walking access: service areas and uncovered buildings ----
+
+  let accessMinutes = 15;
+
+  const serviceAreas = L.geoJSON(null, {
+    className: "onemap-service-area",
+    style: () => ({ color: AREA_COLOUR, weight: 1, fillColor: AREA_COLOUR, fillOpacity: 0.08 }),
+    onEachFeature: (feature, layer) => {
+      layer.bindPopup(() => areaPopup(feature.properties), { maxWidth: 320 });
+    },
+  });
+
+  const uncovered = L.geoJSON(null, {
+    className: "onemap-uncovered",
+    style: () => ({ color: UNCOVERED_COLOUR, weight: 1, fillColor: UNCOVERED_COLOUR, fillOpacity: 0.7 }),
+    onEachFeature: (feature, layer) => {
+      layer.bindPopup(() => uncoveredPopup(feature.properties), { maxWidth: 320 });
+    },
+  });
+
+  function areaPopup(p) {
+    const box = element("div", "onemap-popup");
+    box.append(element("h3", null, p.name));
+    box.append(
+      definitionList([
+        ["级别", CENTRE_LEVELS[p.level] || p.level],
+        ["步行", `${p.minutes} 分钟（${Math.round(p.distance_m)} 米）`],
+        ["方法", p.method === "network" ? "路网步行" : "直线距离（无路网）"],
+        ["覆盖户数", p.households],
+        ["覆盖人口", p.population],
+      ]),
+    );
+    return box;
+  }
+
+  function uncoveredPopup(p) {
+    const box = element("div", "onemap-popup");
+    box.append(element("h3", null, p.name || p.building_code));
+    box.append(
+      definitionList([
+        ["楼栋编码", p.building_code],
+        ["户数", p.households],
+        ["人口", p.population],
+        ["最近服务中心", p.nearest_center_m === null ? "—" : `${Math.round(p.nearest_center_m)} 米（直线）`],
+      ]),
+    );
+    return box;
+  }
+
+  const accessRequests = new Map();
+
+  async function loadAccess(layer, path) {
+    if (!map.hasLayer(layer)) return;
+    const request = (accessRequests.get(layer) || 0) + 1;
+    accessRequests.set(layer, request);
+    const minutes = accessMinutes;
+    try {
+      const url = new URL(path, ACCESS_API);
+      url.searchParams.set("minutes", String(minutes));
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const body = await response.json();
+      if (accessRequests.get(layer) !== request) return; // a newer choice is on its way
+      layer.clearLayers();
+      layer.addData(body.features);
+      map.fire("accessload", { layer: path, minutes, drawn: body.features.length });
+    } catch (error) {
+      reportError("服务圈加载失败", error);
+    }
+  }
+
+  const loadAreas = () => loadAccess(serviceAreas, "areas");
+  const loadUncovered = () => loadAccess(uncovered, "uncovered");
+  serviceAreas.on("add", loadAreas);
+  uncovered.on("add", loadUncovered);
+
+  const minutesControl = L.control({ position: "topleft" });
+  minutesControl.onAdd = function () {
+    const box = element("div", "onemap-panel onemap-minutes");
+    const label = element("label", null, "服务圈 ");
+    const select = element("select");
+    select.id = "onemap-minutes";
+    for (const minutes of SERVICE_MINUTES) {
+      const option = element("option", null, `${minutes} 分钟`);
+      option.value = String(minutes);
+      option.selected = minutes === accessMinutes;
+      select.append(option);
+    }
+    select.addEventListener("change", () => {
+      accessMinutes = Number(select.value);
+      loadAreas();
+      loadUncovered();
+    });
+    label.append(select);
+    box.append(label);
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  minutesControl.addTo(map);
+
   grids.addTo(map);
   communities.addTo(map);
   buildings.addTo(map);
   L.control
-    .layers(null, { 网格: grids, 楼栋: buildings, 社区: communities }, { collapsed: false })
+    .layers(
+      null,
+      { 网格: grids, 楼栋: buildings, 社区: communities, 服务圈: serviceAreas, 未覆盖楼栋: uncovered },
+      { collapsed: false },
+    )
     .addTo(map);
 
   // ---- buildings for the current view ----
@@ -425,5 +537,11 @@
   // once the grids and communities are drawn and the map is fitted to them. The map also
   // fires "buildingsload" ({bbox, drawn, numberMatched, truncated}) when the buildings
   // for a new view are drawn.
-  window.onemap = { map, layers: { grids, buildings, communities }, ready };
+  // "accessload" ({layer: "areas" | "uncovered", minutes, drawn}) when a walking-access
+  // layer is drawn.
+  window.onemap = {
+    map,
+    layers: { grids, buildings, communities, serviceAreas, uncovered },
+    ready,
+  };
 })();

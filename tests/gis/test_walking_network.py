@@ -9,6 +9,7 @@ import sys
 import time
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import osmium
 import psycopg
@@ -240,15 +241,12 @@ def test_real_extract_gives_a_consistent_walking_network(scratch_database, extra
         assert seconds < 30
 
 
-def test_topology_matches_osmnx_on_shenzhen_nanshan(scratch_database):
-    """OSMnx's walking graph of Shenzhen Nanshan (a Chinese city centre), its edges staged
-    as lines: the build gives OSMnx's nodes, components and kilometres, and pgRouting's
-    shortest walks agree with networkx's on OSMnx's lengths."""
+def shenzhen_nanshan() -> tuple[Any, Any, list[tuple[object, ...]]]:
+    """OSMnx's walking graph of Shenzhen Nanshan: the graph as read, its undirected
+    version with lengths, and its edges as rows for `stage_edges` (county 440305)."""
     import networkx as nx
 
     path = SHARED_OSM / "transbigdata_shenzhen_nanshan_walk_G.graphml"
-    if not SHARED_OSM.is_dir():
-        pytest.skip(f"{SHARED_OSM} is absent: the reference OSMnx graph lives there")
     graph = nx.read_graphml(path, force_multigraph=True)
     undirected = nx.MultiGraph()
     rows, seen = [], set()
@@ -264,6 +262,16 @@ def test_topology_matches_osmnx_on_shenzhen_nanshan(scratch_database):
             shapely.from_wkt(data["geometry"]) if "geometry" in data else shapely.LineString(ends)
         )
         rows.append(("440305", None, data["highway"], data.get("name"), int(u), int(v), line.wkt))
+    return graph, undirected, rows
+
+
+def test_topology_matches_osmnx_on_shenzhen_nanshan(scratch_database):
+    """OSMnx's walking graph of Shenzhen Nanshan (a Chinese city centre), its edges staged
+    as lines: the build gives OSMnx's nodes, components and kilometres, and pgRouting's
+    shortest walks agree with networkx's on OSMnx's lengths."""
+    import networkx as nx
+
+    graph, undirected, rows = shenzhen_nanshan()
     with psycopg.connect(scratch_database) as conn:
         with conn.transaction():
             stage_edges(conn, rows)
