@@ -94,10 +94,16 @@ def _run(url: str, runs: int) -> None:
         f"the walk (one pgRouting drivingDistance call from all {len(centres)} centres):"
         f" median {walk_s:.2f} s"
     )
-    print(f"networkx on the same graph (built in {baseline['graph_s']:.1f} s, not counted):")
+    # pgRouting's call reads the edges and builds its graph every time; networkx's graph
+    # is built once and reused, so the first two lines leave that out and the third
+    # (the same job end to end) counts it.
+    baseline["end_to_end_s"] = baseline["graph_s"] + baseline["with_cutoff_s"]
+    cutoff_m = f"{walking_distance_m(15):,.0f} m"
+    print(f"networkx on the same graph (built from the database in {baseline['graph_s']:.1f} s):")
     for label, key in (
-        ("Dijkstra without cutoff", "no_cutoff_s"),
-        (f"Dijkstra with the {walking_distance_m(15):,.0f} m cutoff", "with_cutoff_s"),
+        ("Dijkstra without cutoff, graph not counted", "no_cutoff_s"),
+        (f"Dijkstra with the {cutoff_m} cutoff, graph not counted", "with_cutoff_s"),
+        (f"graph built + Dijkstra with the {cutoff_m} cutoff", "end_to_end_s"),
     ):
         ratio = baseline[key] / walk_s
         note = f" (extrapolated from {baseline['sample']} centres)" if key == "no_cutoff_s" else ""

@@ -61,6 +61,10 @@ def test_fewest_sites_for_a_target(scratch_database):
         assert (two.model, two.k, [s.households_added for s in two.sites]) == ("lscp", 2, [100, 60])
         three = suggest_sites(conn, target_pct=90, minutes=5)  # 198: all three
         assert three.k == 3
+        # 200 of 220 as printed (90.91 %) is every household within reach: LSCP's answer
+        cover = suggest_sites(conn, target_pct=90.91, minutes=5)
+        assert (cover.k, cover.solver_status, cover.coverage_pct_after) == (3, "Optimal", 90.91)
+        assert sorted(s.households_added for s in cover.sites) == [40, 60, 100]
         with pytest.raises(TargetUnreachable) as caught:
             suggest_sites(conn, target_pct=100, minutes=5)  # the 20 far off stay out
         assert caught.value.best_pct == pytest.approx(90.91, abs=0.01)
