@@ -21,12 +21,13 @@ PORT ?= 8000
 SCALE ?= district
 SEED ?= 2024
 
-.PHONY: help setup runtime-setup system-packages test-packages apt-install python-env ogctests-env web-assets db demo serve test lint format clean
+.PHONY: help setup runtime-setup system-packages test-packages apt-install python-env ogctests-env web-assets db demo serve notebook test lint format clean
 
 help:
 	@echo "make demo   set up, load the demo district, serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (lint, types, tests)"
 	@echo "make setup  install everything, start nothing"
+	@echo "make notebook  JupyterLab on notebooks/, against the local cluster (after make demo)"
 
 setup: runtime-setup test-packages ogctests-env
 runtime-setup: system-packages python-env web-assets
@@ -80,6 +81,13 @@ demo: db
 
 serve: db
 	$(BIN)/onemap serve --host $(HOST) --port $(PORT)
+
+# Planners' notebooks: JupyterLab in the project's environment, so `import gis` works.
+notebook: db $(VENV)/.notebook
+	$(BIN)/jupyter lab --notebook-dir notebooks --ip $(HOST) $(if $(SUDO),,--allow-root)
+$(VENV)/.notebook: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,notebook]'
+	touch $@
 
 lint: python-env
 	$(BIN)/ruff check app gis tests bench migrations
