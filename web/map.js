@@ -308,6 +308,17 @@
     buildingSwatch.style.background = BUILDING_COLOUR;
     building.append(buildingSwatch, document.createTextNode(`楼栋（放大至 ${BUILDING_MIN_ZOOM} 级显示）`));
     box.append(outline, building);
+    // the access layers, off until ticked; their colours are the layers' own
+    for (const [colour, label] of [
+      [AREA_COLOUR, "服务圈（步行可达范围）"],
+      [UNCOVERED_COLOUR, "未覆盖楼栋（服务圈外的住户）"],
+    ]) {
+      const row = element("div");
+      const swatch = element("span", "onemap-legend-swatch");
+      swatch.style.background = colour;
+      row.append(swatch, document.createTextNode(label));
+      box.append(row);
+    }
     return box;
   };
   legend.addTo(map);
@@ -326,7 +337,8 @@
 
   const uncovered = L.geoJSON(null, {
     className: "onemap-uncovered",
-    style: () => ({ color: UNCOVERED_COLOUR, weight: 1, fillColor: UNCOVERED_COLOUR, fillOpacity: 0.7 }),
+    // a 2-pixel outline keeps a building findable before its footprint is visible
+    style: () => ({ color: UNCOVERED_COLOUR, weight: 2, fillColor: UNCOVERED_COLOUR, fillOpacity: 0.7 }),
     onEachFeature: (feature, layer) => {
       layer.bindPopup(() => uncoveredPopup(feature.properties), { maxWidth: 320 });
     },
