@@ -75,6 +75,12 @@ def _statistics(level: str, *, grids: bool = True) -> tuple[Property, ...]:
     )
 
 
+def _centre(column: str) -> str:
+    # The area's centre, by the row's own center_id: the expression reads the same
+    # whatever alias the feature queries give service_areas.
+    return f"service_center_{column}(center_id)"
+
+
 COLLECTIONS: dict[str, Collection] = {
     c.id: c
     for c in (
@@ -200,6 +206,74 @@ COLLECTIONS: dict[str, Collection] = {
                 ),
                 Property("area_m2", "number", "floor area in m²", expression="area_m2::float8"),
                 Property("rooms", "array", "rooms (4+X)"),
+            ),
+        ),
+        Collection(
+            id="service_areas",
+            title="Service areas 服务圈",
+            description=(
+                "Each service centre's 5-, 10- and 15-minute walking areas: the streets"
+                " reached within speed × minutes (edges cut at the exact distance), buffered;"
+                " method straight_line where the county has no walking network."
+            ),
+            table="service_areas",
+            id_column="area_id",
+            id_type="integer",
+            geometry_type="MultiPolygon",
+            temporal_column="computed_at",
+            properties=(
+                Property("area_id", "integer", "centre id × 100 + minutes", filterable=True),
+                Property("center_id", "integer", "centre id", filterable=True),
+                _code("county_code", "6-digit county code"),
+                Property(
+                    "name",
+                    "string",
+                    "the centre's name",
+                    expression=_centre("name"),
+                ),
+                Property(
+                    "level",
+                    "string",
+                    "the centre's level: district, subdistrict, community or compound",
+                    expression=_centre("level"),
+                    filterable=True,
+                ),
+                Property("minutes", "integer", "minutes' walk: 5, 10 or 15", filterable=True),
+                Property(
+                    "method",
+                    "string",
+                    "network (walked) or straight_line (no walking network)",
+                    filterable=True,
+                ),
+                Property("distance_m", "number", "metres walked in the time"),
+                Property("speed_kmh", "number", "walking speed, km/h"),
+                Property("buffer_m", "number", "half-width of the band around reached streets"),
+                Property("snap_m", "number", "metres from the centre to its street"),
+                Property("reached_m", "number", "metres of street reached"),
+                Property("computed_at", "string", "computed at (RFC 3339)"),
+            ),
+        ),
+        Collection(
+            id="walk_edges",
+            title="Walking network 步行路网",
+            description=(
+                "The pgRouting walking network the service areas are walked on: one edge"
+                " between two nodes, its length and its connected component."
+            ),
+            table="walk_edges",
+            id_column="edge_id",
+            id_type="integer",
+            geometry_type="LineString",
+            properties=(
+                Property("edge_id", "integer", "edge id", filterable=True),
+                _code("county_code", "6-digit county code"),
+                Property("source", "integer", "node it starts at"),
+                Property("target", "integer", "node it ends at"),
+                Property("length_m", "number", "geodesic length, m"),
+                Property("highway", "string", "OpenStreetMap highway class", filterable=True),
+                Property("name", "string", "street name", filterable=True),
+                Property("osm_way_id", "integer", "OpenStreetMap way", filterable=True),
+                Property("component", "integer", "connected component", filterable=True),
             ),
         ),
         Collection(

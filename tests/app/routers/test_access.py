@@ -4,6 +4,8 @@ the demo district, checked against the library and direct SQL; bad parameters an
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gis.access import coverage_report
@@ -134,3 +136,32 @@ def test_sites_bad_parameters(client, params, parameter):
     answer = client.get("/api/v1/access/sites", params=params)
     assert answer.status_code in (400, 404), answer.text
     assert parameter in answer.text
+
+
+def test_areas_are_an_ogc_collection(client, db):
+    """The stored areas as OGC API features: one per centre and minutes, id = centre ×
+    100 + minutes, filtered by the centre's level, the geometry PostGIS stores."""
+    answer = client.get(
+        "/ogc/collections/service_areas/items",
+        params={"level": "community", "minutes": 5, "limit": 1000},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    expected = db.execute(
+        "SELECT count(*) FROM service_areas AS a JOIN service_centers AS c USING (center_id)"
+        " WHERE c.level = 'community' AND a.minutes = 5"
+    ).fetchone()[0]
+    assert body["numberMatched"] == len(body["features"]) == expected > 0
+    first = body["features"][0]
+    center_id = first["properties"]["center_id"]
+    assert first["id"] == center_id * 100 + 5
+    name, apart = db.execute(
+        "SELECT c.name, ST_HausdorffDistance(a.geom, ST_GeomFromGeoJSON(%s))"
+        " FROM service_areas AS a JOIN service_centers AS c USING (center_id)"
+        " WHERE a.center_id = %s AND a.minutes = 5",
+        (json.dumps(first["geometry"]), center_id),
+    ).fetchone()
+    assert first["properties"]["name"] == name
+    assert apart < 1e-6  # served with 7 decimals (≈ 1 cm)
+    one = client.get(f"/ogc/collections/service_areas/items/{center_id * 100 + 15}")
+    assert one.status_code == 200 and one.json()["properties"]["minutes"] == 15
