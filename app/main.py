@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool
 
 from app.errors import install_error_handlers
@@ -50,6 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # GeoJSON is mostly digits and repeated keys: a district's 15-minute areas shrink
+    # from megabytes to a fraction on the wire. Level 5 keeps the CPU cost of a large
+    # page modest on a small server; the event stream (text/event-stream) is left alone.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
 
     from app.routers import (
         access,

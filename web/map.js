@@ -374,31 +374,48 @@
   }
 
   const accessRequests = new Map();
+  // What each access layer holds: the minutes and the (padded) view it was loaded for. A
+  // city has thousands of areas, so a layer holds those reaching into the view and
+  // reloads only when the view leaves what it holds or the minutes change.
+  const accessLoaded = new Map();
 
-  async function loadAccess(layer, path) {
+  async function loadAccess(layer, path, { force = false } = {}) {
     if (!map.hasLayer(layer)) return;
+    const minutes = accessMinutes;
+    const held = accessLoaded.get(layer);
+    if (!force && held && held.minutes === minutes && held.bounds.contains(map.getBounds())) {
+      return;
+    }
     const request = (accessRequests.get(layer) || 0) + 1;
     accessRequests.set(layer, request);
-    const minutes = accessMinutes;
+    const bounds = map.getBounds().pad(0.5);
+    const bbox = bboxOf(bounds);
     try {
       const url = new URL(path, ACCESS_API);
       url.searchParams.set("minutes", String(minutes));
+      url.searchParams.set("bbox", bbox.join(","));
       const response = await fetch(url);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = await response.json();
-      if (accessRequests.get(layer) !== request) return; // a newer choice is on its way
+      if (accessRequests.get(layer) !== request) return; // a newer view or choice is on its way
       layer.clearLayers();
       layer.addData(body.features);
-      map.fire("accessload", { layer: path, minutes, drawn: body.features.length });
+      accessLoaded.set(layer, { minutes, bounds });
+      const drawn = body.features.length;
+      map.fire("accessload", { layer: path, minutes, bbox: bbox.join(","), drawn });
     } catch (error) {
       reportError("服务圈加载失败", error);
     }
   }
 
-  const loadAreas = () => loadAccess(serviceAreas, "areas");
-  const loadUncovered = () => loadAccess(uncovered, "uncovered");
-  serviceAreas.on("add", loadAreas);
-  uncovered.on("add", loadUncovered);
+  const loadAreas = (options) => loadAccess(serviceAreas, "areas", options);
+  const loadUncovered = (options) => loadAccess(uncovered, "uncovered", options);
+  serviceAreas.on("add", () => loadAreas({ force: true }));
+  uncovered.on("add", () => loadUncovered({ force: true }));
+  map.on("moveend", () => {
+    loadAreas();
+    loadUncovered();
+  });
 
   const minutesControl = L.control({ position: "topleft" });
   minutesControl.onAdd = function () {
@@ -549,7 +566,7 @@
   // once the grids and communities are drawn and the map is fitted to them. The map also
   // fires "buildingsload" ({bbox, drawn, numberMatched, truncated}) when the buildings
   // for a new view are drawn.
-  // "accessload" ({layer: "areas" | "uncovered", minutes, drawn}) when a walking-access
+  // "accessload" ({layer: "areas" | "uncovered", minutes, bbox, drawn}) when a walking-access
   // layer is drawn.
   window.onemap = {
     map,

@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.routers.ogc_params import check_known
+from app.routers.ogc_params import check_known, parse_bbox
 from gis.access import standards as access_standards
 from gis.access.coverage import (
     DEFAULT_UNCOVERED_LIMIT,
@@ -63,14 +63,16 @@ async def coverage(request: Request, conn: Connection) -> JSONResponse:
 async def areas(request: Request, conn: Connection) -> JSONResponse:
     """The ``minutes``-minute service areas of the centres in ``scope`` (or of one
     ``center_id``), each with its method (network or straight_line), distance and the
-    buildings, households and residents it holds."""
-    params = check_known(request.query_params, ("minutes", "scope", "level", "center_id"))
+    buildings, households and residents it holds; ``bbox`` (min lon, min lat, max lon,
+    max lat) keeps those reaching into a map's view."""
+    params = check_known(request.query_params, ("minutes", "scope", "level", "center_id", "bbox"))
     layer = await area_layer_async(
         conn,
         minutes=_minutes(params),
         scope=params.get("scope"),
         levels=_levels(params),
         center_id=_integer(params, "center_id"),
+        bbox=_bbox(params),
     )
     return JSONResponse(layer, media_type=GEOJSON)
 
@@ -79,8 +81,8 @@ async def areas(request: Request, conn: Connection) -> JSONResponse:
 async def uncovered(request: Request, conn: Connection) -> JSONResponse:
     """Buildings with households in ``scope`` outside every ``minutes``-minute area, most
     households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
-    each with the nearest centre as the crow flies."""
-    params = check_known(request.query_params, ("minutes", "scope", "level", "limit"))
+    each with the nearest centre as the crow flies; ``bbox`` keeps those in a view."""
+    params = check_known(request.query_params, ("minutes", "scope", "level", "limit", "bbox"))
     limit = _integer(params, "limit")
     layer = await uncovered_layer_async(
         conn,
@@ -88,6 +90,7 @@ async def uncovered(request: Request, conn: Connection) -> JSONResponse:
         scope=params.get("scope"),
         levels=_levels(params),
         limit=DEFAULT_UNCOVERED_LIMIT if limit is None else limit,
+        bbox=_bbox(params),
     )
     return JSONResponse(layer, media_type=GEOJSON)
 
@@ -165,6 +168,10 @@ def _suggest(settings: Any, keywords: dict[str, Any]) -> Any:
             buffer_m=settings.service_area_buffer_m,
             **keywords,
         )
+
+
+def _bbox(params: dict[str, str]) -> list[float] | None:
+    return parse_bbox(params["bbox"]) if "bbox" in params else None
 
 
 def _listed(raw: str) -> list[str]:

@@ -1,6 +1,7 @@
 -- The service areas of the given minutes as a GeoJSON FeatureCollection, one feature per
 -- centre in scope (centres whose community, subdistrict or county code starts with
--- %(scope)s; '' for all), with the buildings, households and residents each holds.
+-- %(scope)s; '' for all), with the buildings, households and residents each holds;
+-- %(bbox)s (min lon, min lat, max lon, max lat, or NULL) keeps the areas reaching into it.
 WITH areas AS (
     SELECT a.*, c.name, c.level, c.community_code,
            q.center_id IS NOT NULL AS queued
@@ -11,6 +12,10 @@ WITH areas AS (
       AND coalesce(c.community_code, c.subdistrict_code, c.county_code) LIKE %(scope)s || '%%'
       AND (%(levels)s::text[] IS NULL OR c.level = ANY (%(levels)s::text[]))
       AND (%(center_id)s::bigint IS NULL OR a.center_id = %(center_id)s::bigint)
+      -- the map's view: areas whose box meets it (service_areas_geom_idx)
+      AND (%(bbox)s::float8[] IS NULL
+           OR a.geom && ST_MakeEnvelope((%(bbox)s::float8[])[1], (%(bbox)s::float8[])[2],
+                                        (%(bbox)s::float8[])[3], (%(bbox)s::float8[])[4], 4326))
 )
 SELECT json_build_object(
     'type', 'FeatureCollection',

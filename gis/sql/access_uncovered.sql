@@ -8,6 +8,10 @@ WITH uncovered AS (
     FROM buildings AS b
     WHERE b.community_code LIKE %(scope)s || '%%'
       AND b.households > 0
+      -- the map's view: buildings whose point lies in it (buildings_point_idx)
+      AND (%(bbox)s::float8[] IS NULL
+           OR b.point && ST_MakeEnvelope((%(bbox)s::float8[])[1], (%(bbox)s::float8[])[2],
+                                         (%(bbox)s::float8[])[3], (%(bbox)s::float8[])[4], 4326))
       AND NOT EXISTS (
           SELECT 1 FROM service_areas AS a
           JOIN service_centers AS c USING (center_id)

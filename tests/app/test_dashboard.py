@@ -330,8 +330,8 @@ def test_service_areas_and_uncovered_buildings_layers(onemap: OneMap, server: st
             """([layer, minutes]) => new Promise((resolve) => {
                 const map = window.onemap.map;
                 // Leaflet's event carries the map itself: hand back only the figures.
-                map.once("accessload", ({ layer, minutes, drawn }) =>
-                    resolve({ layer, minutes, drawn }),
+                map.once("accessload", ({ layer, minutes, bbox, drawn }) =>
+                    resolve({ layer, minutes, bbox, drawn }),
                 );
                 if (minutes === null) {
                     map.addLayer(window.onemap.layers[layer]);
@@ -344,14 +344,58 @@ def test_service_areas_and_uncovered_buildings_layers(onemap: OneMap, server: st
             [layer, minutes],
         )
 
+    def served(path: str, minutes: int, bbox: object = None) -> dict:
+        params = {"minutes": minutes, **({"bbox": bbox} if bbox else {})}
+        answer = httpx.get(f"{server}/api/v1/access/{path}", params=params, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
     fifteen = tick("serviceAreas")
-    areas = httpx.get(f"{server}/api/v1/access/areas", params={"minutes": 15}, timeout=60).json()
-    assert fifteen == {"layer": "areas", "minutes": 15, "drawn": len(areas["features"])}
-    assert len(areas["features"]) > 400
+    areas = served("areas", 15, fifteen["bbox"])
+    assert fifteen["layer"] == "areas" and fifteen["minutes"] == 15
+    assert fifteen["drawn"] == len(areas["features"])
+    # the first view holds the whole district, so every centre's area
+    assert len(areas["features"]) == len(served("areas", 15)["features"]) > 400
     assert page.locator("path.onemap-service-area").count() == len(areas["features"])
     five = tick("serviceAreas", 5)
     assert five["minutes"] == 5 and five["drawn"] == len(areas["features"])
     missed = tick("uncovered")
-    listed = httpx.get(f"{server}/api/v1/access/uncovered", params={"minutes": 5}, timeout=60)
-    assert missed == {"layer": "uncovered", "minutes": 5, "drawn": listed.json()["numberReturned"]}
-    assert missed["drawn"] > 0
+    assert missed["layer"] == "uncovered" and missed["minutes"] == 5
+    assert missed["drawn"] == served("uncovered", 5, missed["bbox"])["numberReturned"] > 0
+
+    # Ticked again zoomed into one corner, the layers hold what reaches into that view
+    # (padded), as the API answers for it; moving to the far corner reloads them.
+    def both_loaded(move: str) -> dict[str, dict[str, object]]:
+        return page.evaluate(
+            """(move) => new Promise((resolve) => {
+                const map = window.onemap.map;
+                const { serviceAreas, uncovered } = window.onemap.layers;
+                const seen = {};
+                map.on("accessload", function collect({ layer, bbox, drawn }) {
+                    seen[layer] = { bbox, drawn };
+                    if (seen.areas && seen.uncovered) {
+                        map.off("accessload", collect);
+                        resolve(seen);
+                    }
+                });
+                const district = window.onemap.layers.communities.getBounds();
+                if (move === "southwest") {
+                    map.removeLayer(serviceAreas);
+                    map.removeLayer(uncovered);
+                    map.setView(district.getSouthWest(), 16, { animate: false });
+                    map.addLayer(serviceAreas);
+                    map.addLayer(uncovered);
+                } else {
+                    map.setView(district.getNorthEast(), 16, { animate: false });
+                }
+            })""",
+            move,
+        )
+
+    for move in ("southwest", "northeast"):
+        view = both_loaded(move)
+        near = served("areas", 5, view["areas"]["bbox"])
+        assert view["areas"]["drawn"] == len(near["features"]) < len(areas["features"]), move
+        assert page.locator("path.onemap-service-area").count() == view["areas"]["drawn"]
+        near_missed = served("uncovered", 5, view["uncovered"]["bbox"])
+        assert view["uncovered"]["drawn"] == near_missed["numberReturned"], move

@@ -165,3 +165,46 @@ def test_areas_are_an_ogc_collection(client, db):
     assert apart < 1e-6  # served with 7 decimals (≈ 1 cm)
     one = client.get(f"/ogc/collections/service_areas/items/{center_id * 100 + 15}")
     assert one.status_code == 200 and one.json()["properties"]["minutes"] == 15
+
+
+def test_layers_keep_to_a_bbox(client, db):
+    """bbox keeps the areas whose box meets it and the uncovered buildings whose point
+    lies in it, as the same filter in SQL counts them; a bad bbox is a 400 naming it."""
+    west, south, east, north = db.execute(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+        " FROM (SELECT ST_Extent(geom) AS e FROM communities) AS district"
+    ).fetchone()
+    corner = [west, south, west + (east - west) / 4, south + (north - south) / 4]
+    bbox = ",".join(f"{value:.6f}" for value in corner)
+    envelope = "ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+    corners = tuple(float(value) for value in bbox.split(","))
+
+    areas = client.get("/api/v1/access/areas", params={"minutes": 10, "bbox": bbox})
+    assert areas.status_code == 200, areas.text
+    expected = db.execute(
+        f"SELECT count(*) FROM service_areas WHERE minutes = 10 AND geom && {envelope}", corners
+    ).fetchone()[0]
+    everything = db.execute("SELECT count(*) FROM service_areas WHERE minutes = 10").fetchone()[0]
+    assert len(areas.json()["features"]) == expected
+    assert 0 < expected < everything
+    assert areas.json()["bbox"] == list(corners)
+
+    missed = client.get("/api/v1/access/uncovered", params={"minutes": 5, "bbox": bbox})
+    assert missed.status_code == 200, missed.text
+    in_view = db.execute(
+        f"""SELECT count(*) FROM buildings AS b
+            WHERE b.households > 0 AND b.point && {envelope}
+              AND NOT EXISTS (SELECT 1 FROM service_areas AS a WHERE a.minutes = 5
+                              AND ST_Intersects(a.geom, b.point))""",
+        corners,
+    ).fetchone()[0]
+    assert missed.json()["numberMatched"] == in_view > 0
+
+    for bad, problem in (
+        ("1,2,3", "expected 4 or 6"),
+        ("108.3,22.8,108.2,22.9", "exceeds maximum"),
+        ("108.2,95,108.3,96", "latitude out of range"),
+    ):
+        answer = client.get("/api/v1/access/areas", params={"minutes": 5, "bbox": bad})
+        assert answer.status_code == 400, bad
+        assert "bbox" in answer.text and problem in answer.text, answer.text
