@@ -294,31 +294,26 @@
   legend.onAdd = function () {
     const box = element("div", "onemap-panel onemap-legend");
     box.append(element("h2", null, "图例"));
-    for (const [gridType, { label }] of Object.entries(GRID_TYPES)) {
+    // one row: a swatch of a layer's colour and what it stands for
+    const swatchRow = (colour, label) => {
       const swatch = element("span", "onemap-legend-swatch");
-      swatch.style.background = gridColour(gridType);
+      swatch.style.background = colour;
       const row = element("div");
       row.append(swatch, document.createTextNode(label));
-      box.append(row);
+      return row;
+    };
+    for (const [gridType, { label }] of Object.entries(GRID_TYPES)) {
+      box.append(swatchRow(gridColour(gridType), label));
     }
     const outline = element("div");
     outline.append(element("span", "onemap-legend-line"), document.createTextNode("社区边界"));
-    const building = element("div");
-    const buildingSwatch = element("span", "onemap-legend-swatch");
-    buildingSwatch.style.background = BUILDING_COLOUR;
-    building.append(buildingSwatch, document.createTextNode(`楼栋（放大至 ${BUILDING_MIN_ZOOM} 级显示）`));
-    box.append(outline, building);
-    // the access layers, off until ticked; their colours are the layers' own
-    for (const [colour, label] of [
-      [AREA_COLOUR, "服务圈（步行可达范围）"],
-      [UNCOVERED_COLOUR, "未覆盖楼栋（服务圈外的住户）"],
-    ]) {
-      const row = element("div");
-      const swatch = element("span", "onemap-legend-swatch");
-      swatch.style.background = colour;
-      row.append(swatch, document.createTextNode(label));
-      box.append(row);
-    }
+    box.append(
+      outline,
+      swatchRow(BUILDING_COLOUR, `楼栋（放大至 ${BUILDING_MIN_ZOOM} 级显示）`),
+      // the access layers, off until ticked
+      swatchRow(AREA_COLOUR, "服务圈（步行可达范围）"),
+      swatchRow(UNCOVERED_COLOUR, "未覆盖楼栋（服务圈外的住户）"),
+    );
     return box;
   };
   legend.addTo(map);

@@ -360,15 +360,16 @@ def _mclp(
     matrix: np.ndarray, clients: np.ndarray, columns: np.ndarray, k: int
 ) -> tuple[list[int], str]:
     model = MCLP.from_cost_matrix(matrix, clients, service_radius=0.5, p_facilities=k)
-    model.solve(pulp.PULP_CBC_CMD(msg=False))
-    status = pulp.LpStatus[model.problem.status]
-    chosen = [int(columns[n]) for n, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
-    return chosen, status
+    return _solved(model, columns)
 
 
 def _lscp(matrix: np.ndarray, columns: np.ndarray) -> tuple[list[int], str]:
     """spopt's location set covering: the fewest sites covering every client."""
-    model = LSCP.from_cost_matrix(matrix, service_radius=0.5)
+    return _solved(LSCP.from_cost_matrix(matrix, service_radius=0.5), columns)
+
+
+def _solved(model: MCLP | LSCP, columns: np.ndarray) -> tuple[list[int], str]:
+    """Solve with CBC; the candidate indices of the sites opened, and the status."""
     model.solve(pulp.PULP_CBC_CMD(msg=False))
     status = pulp.LpStatus[model.problem.status]
     chosen = [int(columns[n]) for n, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
