@@ -11,12 +11,12 @@ from rich.console import Console
 
 from app.commands import access as access_commands
 from app.commands import audit as audit_commands
+from app.commands import devdb
 from app.commands import events as events_commands
 from app.commands import grids as grids_commands
 from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
 from app.commands import tokens as tokens_commands
-from gis import cluster
 from gis.errors import OnemapError
 
 console = Console(stderr=True)
@@ -45,7 +45,7 @@ def _fail(error: Exception, code: int = 1) -> None:
 def db_start() -> None:
     """Initialise (once) and start the local cluster; idempotent."""
     try:
-        dsn = cluster.start()
+        dsn = devdb.start()
     except OnemapError as error:
         _fail(error)
     console.print(f"database running: {dsn}")
@@ -55,7 +55,7 @@ def db_start() -> None:
 def db_stop() -> None:
     """Stop the local cluster; idempotent."""
     try:
-        cluster.stop()
+        devdb.stop()
     except OnemapError as error:
         _fail(error)
     console.print("database stopped")
@@ -64,7 +64,7 @@ def db_stop() -> None:
 @db_cli.command("status")
 def db_status() -> None:
     """Print the cluster's state as JSON; exit 3 when it is not running."""
-    state = cluster.status()
+    state = devdb.status()
     print(json.dumps(state, indent=2))
     if not state["running"]:
         raise typer.Exit(3)
@@ -81,7 +81,7 @@ def db_url() -> None:
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="target revision")) -> None:
     """Apply migrations/ to the database, from empty to head."""
-    from gis.migrate import upgrade
+    from app.commands.migrate import upgrade
 
     try:
         upgrade(revision=revision)

@@ -19,7 +19,7 @@ from gis.events.errors import (
     PhotoTooLarge,
     UnsupportedPhoto,
 )
-from gis.import_problems import ImportRejected
+from gis.imports.problems import ImportRejected
 
 STATUS_BY_ERROR: dict[type[OnemapError], int] = {
     InvalidParameter: 400,

@@ -26,10 +26,11 @@ from collections.abc import Callable
 
 import psycopg
 
+from app.commands import devdb
+from app.commands.migrate import upgrade
 from bench.bench_demo_load import COLUMNS, _building_rows
-from gis import cluster, demo
+from gis import demo
 from gis.grids import audit
-from gis.migrate import upgrade
 
 TARGET_CITY_AUDIT_S = 60.0
 TRIGGER_TABLES = ("buildings", "compounds", "grids")
@@ -56,8 +57,8 @@ FROM (SELECT building_code, count(*) FILTER (WHERE m2 > 1) AS held
 def _admin_url() -> str:
     if os.environ.get("ONEMAP_TEST_ADMIN_URL"):
         return os.environ["ONEMAP_TEST_ADMIN_URL"]
-    cluster.start()
-    return cluster.url().rsplit("/", 1)[0] + "/postgres"
+    devdb.start()
+    return devdb.url().rsplit("/", 1)[0] + "/postgres"
 
 
 def _seconds(action: Callable[[], object]) -> float:

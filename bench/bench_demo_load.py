@@ -17,9 +17,10 @@ import numpy as np
 import psycopg
 import shapely
 
-from gis import cluster, demo
+from app.commands import devdb
+from app.commands.migrate import upgrade
+from gis import demo
 from gis.demo.ground import as_multipolygons, polygons_in_cells
-from gis.migrate import upgrade
 
 TARGETS_S = {"district": 60.0, "city": 600.0}
 
@@ -27,8 +28,8 @@ TARGETS_S = {"district": 60.0, "city": 600.0}
 def _admin_url() -> str:
     if os.environ.get("ONEMAP_TEST_ADMIN_URL"):
         return os.environ["ONEMAP_TEST_ADMIN_URL"]
-    cluster.start()
-    return cluster.url().rsplit("/", 1)[0] + "/postgres"
+    devdb.start()
+    return devdb.url().rsplit("/", 1)[0] + "/postgres"
 
 
 def _timed_load(url: str, scale: str) -> tuple[float, dict[str, int]]:

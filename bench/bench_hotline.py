@@ -4,7 +4,7 @@ Creates its own database, loads the demo district (district scale, 418 grids), w
 CSV of one million tickets at random points of the district, imports it, and prints:
 
 * the assignment step (placing every ticket in its grid, community and subdistrict with
-  set-based SQL, gis/sql/hotline_place.sql) against the 10 s target, beside a
+  set-based SQL, gis/events/sql/hotline_place.sql) against the 10 s target, beside a
   baseline measured in the same run: the same placement done per row from a Python loop
   (one indexed query per ticket, as intake places a single report) over 10,000 tickets,
   extrapolated to the million;
@@ -27,10 +27,10 @@ import pandas as pd
 import psycopg
 import shapely
 
+from app.commands.migrate import upgrade
 from bench.bench_audit import _admin_url
 from gis import demo
 from gis.events.hotline import import_hotline
-from gis.migrate import upgrade
 
 TARGET_ASSIGNMENT_S = 10.0
 BASELINE_ROWS = 10_000

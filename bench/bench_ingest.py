@@ -39,8 +39,9 @@ import httpx
 import psycopg
 from rich.progress import Progress
 
-from gis import cluster, demo
-from gis.migrate import upgrade
+from app.commands import devdb
+from app.commands.migrate import upgrade
+from gis import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATE = 500.0
@@ -69,8 +70,8 @@ class Run:
 def _admin_url() -> str:
     if os.environ.get("ONEMAP_TEST_ADMIN_URL"):
         return os.environ["ONEMAP_TEST_ADMIN_URL"]
-    cluster.start()
-    return cluster.url().rsplit("/", 1)[0] + "/postgres"
+    devdb.start()
+    return devdb.url().rsplit("/", 1)[0] + "/postgres"
 
 
 @contextmanager

@@ -29,11 +29,11 @@ import time
 import networkx as nx
 import psycopg
 
+from app.commands.migrate import upgrade
 from bench.bench_audit import _admin_url
 from gis import demo
 from gis.access import compute_service_areas, prepare_sources, walking_distance_m
 from gis.access.service_areas import walk
-from gis.migrate import upgrade
 
 DATABASE = "onemap_bench_access"
 COMMUNITY_CENTRES, COMPOUND_CENTRES = 260, 659  # Nanning's (DOMAIN.md)

@@ -8,12 +8,26 @@ from contextlib import contextmanager
 
 import psycopg
 
-from gis import cluster
+# Where `onemap db start` puts the project-local cluster (app/commands/devdb.py): this
+# library only needs to know the address, not how the cluster is run.
+LOCAL_PORT = 54329
+LOCAL_DATABASE = "onemap"
+LOCAL_SUPERUSER = "onemap"
+
+
+def local_port() -> int:
+    """The project-local cluster's port: ``ONEMAP_DB_PORT``, else 54329."""
+    return int(os.environ.get("ONEMAP_DB_PORT", LOCAL_PORT))
+
+
+def local_url() -> str:
+    """DSN of the project-local cluster."""
+    return f"postgresql://{LOCAL_SUPERUSER}@127.0.0.1:{local_port()}/{LOCAL_DATABASE}"
 
 
 def database_url() -> str:
     """``ONEMAP_DATABASE_URL`` if set, else the project-local cluster's DSN."""
-    return os.environ.get("ONEMAP_DATABASE_URL") or cluster.url()
+    return os.environ.get("ONEMAP_DATABASE_URL") or local_url()
 
 
 def sqlalchemy_url(dsn: str | None = None) -> str:

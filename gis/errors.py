@@ -7,10 +7,6 @@ class OnemapError(Exception):
     """Base of every error the domain raises on purpose."""
 
 
-class ClusterError(OnemapError):
-    """The embedded PostgreSQL cluster could not be set up, started or stopped."""
-
-
 class InvalidParameter(OnemapError):
     """A query parameter is malformed or out of range (HTTP 400)."""
 

@@ -17,8 +17,8 @@ import httpx
 import psycopg
 import pytest
 
-from gis import cluster
-from gis.migrate import upgrade
+from app.commands import devdb
+from app.commands.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SEED = 7
@@ -29,8 +29,8 @@ def _admin_url() -> str:
     if configured:
         return configured
     # A missing database fails the suite rather than skipping it: start the local cluster.
-    cluster.start()
-    return cluster.url().rsplit("/", 1)[0] + "/postgres"
+    devdb.start()
+    return devdb.url().rsplit("/", 1)[0] + "/postgres"
 
 
 def _with_database(admin_url: str, name: str) -> str:

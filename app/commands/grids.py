@@ -87,7 +87,7 @@ def crosswalk_command(
     """
     from gis.db import connect
     from gis.grids.crosswalk import LegacyLayerError, crosswalk, system_name
-    from gis.import_problems import ImportRejected
+    from gis.imports.problems import ImportRejected
 
     if out is not None and out.suffix.lower() not in OUT_FORMATS:
         raise _fail(f"--out must end in {' or '.join(OUT_FORMATS)}, not {out.name!r}", EXIT_USAGE)
@@ -125,15 +125,15 @@ def crosswalk_command(
 
 
 def _read_legacy(file: Path, crs: str | None, layer_name: str | None) -> Any:
-    """Read the legacy layer with gis.io (the project's readers, which name each bad
+    """Read the legacy layer with gis.imports._readers (the project's readers, which name each bad
     record) and bring it to EPSG:4326 with gis.crs; the index holds record labels."""
     import geopandas as gpd
 
-    from gis import io
     from gis.crs import STORAGE_SRID, WGS84, SourceCrs, parse_crs, to_storage
-    from gis.import_problems import ImportRejected, Problem
+    from gis.imports import read_table
+    from gis.imports.problems import ImportRejected, Problem
 
-    table = io.read(file, layer_name=layer_name, name=file.name)
+    table = read_table(file, layer_name=layer_name, name=file.name)
     if table.problems:
         raise ImportRejected(table.problems)
     if len(table) == 0:

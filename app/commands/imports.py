@@ -14,7 +14,7 @@ from rich.table import Table
 
 from gis.db import database_url
 from gis.errors import InvalidParameter
-from gis.import_problems import ImportRejected
+from gis.imports.problems import ImportRejected
 
 console = Console(stderr=True)
 

@@ -30,9 +30,9 @@ from app.routers.ogc_params import (
     parse_datetime,
     parse_limit,
 )
-from gis import features
-from gis.collections import COLLECTIONS, Collection
-from gis.feature_selection import CRS84, STORAGE_CRS, SUPPORTED_CRS, Crs
+from gis.ogc import features
+from gis.ogc.collections import COLLECTIONS, Collection
+from gis.ogc.selection import CRS84, STORAGE_CRS, SUPPORTED_CRS, Crs
 
 # The routes are described by the OGC OpenAPI 3.0 document at /ogc/api, not FastAPI's.
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"], include_in_schema=False)

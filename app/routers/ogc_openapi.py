@@ -12,9 +12,9 @@ import html as html_escape
 from typing import Any
 
 from app.routers.ogc_params import ITEMS_PARAMETERS
-from gis.collections import COLLECTIONS, Collection, Property
-from gis.feature_selection import SUPPORTED_CRS
-from gis.features import DEFAULT_LIMIT, MAX_LIMIT
+from gis.ogc.collections import COLLECTIONS, Collection, Property
+from gis.ogc.features import DEFAULT_LIMIT, MAX_LIMIT
+from gis.ogc.selection import SUPPORTED_CRS
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.datastructures import QueryParams
 
-from gis.collections import Collection
 from gis.errors import InvalidParameter
-from gis.feature_selection import CRS84, Crs, Interval, crs_by_uri
-from gis.features import DEFAULT_LIMIT
+from gis.ogc.collections import Collection
+from gis.ogc.features import DEFAULT_LIMIT
+from gis.ogc.selection import CRS84, Crs, Interval, crs_by_uri
 
 # What every endpoint accepts: the output format. Only JSON is served; HTML is not.
 FORMAT_PARAMETERS = ("f",)

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from gis.cluster import project_root
+from app.commands.devdb import project_root
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -25,7 +24,8 @@ from psycopg import AsyncConnection
 from gis import codes
 from gis.access.service_areas import SERVICE_MINUTES
 from gis.errors import InvalidParameter
-from gis.feature_selection import check_bbox
+from gis.ogc.selection import check_bbox
+from gis.sql import query
 
 GROUPINGS = ("community", "subdistrict", "county")
 LEVELS = ("district", "subdistrict", "community", "compound")
@@ -142,8 +142,8 @@ def coverage_report(
     InvalidParameter naming the parameter that is out of range or malformed.
     """
     params = _params(minutes, scope, levels, group_by=group_by)
-    rows = conn.execute(_sql("access_coverage.sql"), params).fetchall()
-    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    rows = conn.execute(query("access/coverage"), params).fetchall()
+    caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
     return _report(params, rows, caveats)
 
 
@@ -157,8 +157,8 @@ async def coverage_async(
 ) -> CoverageReport:
     """:func:`coverage_report` on an async connection (the API's pool)."""
     params = _params(minutes, scope, levels, group_by=group_by)
-    rows = await (await conn.execute(_sql("access_coverage.sql"), params)).fetchall()
-    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    rows = await (await conn.execute(query("access/coverage"), params)).fetchall()
+    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
     return _report(params, rows, caveats)
 
 
@@ -175,8 +175,8 @@ def area_layer(
     each with its centre, method, and the buildings, households and residents it holds;
     with ``bbox`` (min lon, min lat, max lon, max lat) only the areas reaching into it."""
     params = {**_params(minutes, scope, levels, bbox=bbox), "center_id": center_id}
-    layer = conn.execute(_sql("access_area_layer.sql"), params).fetchone()
-    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    layer = conn.execute(query("access/area_layer"), params).fetchone()
+    caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
     return _layer(_loaded(layer), params, caveats)
 
 
@@ -191,8 +191,8 @@ async def area_layer_async(
 ) -> dict[str, Any]:
     """:func:`area_layer` on an async connection."""
     params = {**_params(minutes, scope, levels, bbox=bbox), "center_id": center_id}
-    layer = await (await conn.execute(_sql("access_area_layer.sql"), params)).fetchone()
-    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    layer = await (await conn.execute(query("access/area_layer"), params)).fetchone()
+    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
     return _layer(_loaded(layer), params, caveats)
 
 
@@ -210,8 +210,8 @@ def uncovered_layer(
     ``numberMatched`` counts them all, ``numberReturned`` those listed (``limit``); with
     ``bbox`` only the buildings whose point lies in it."""
     params = {**_params(minutes, scope, levels, bbox=bbox), "limit": _limit(limit)}
-    row = conn.execute(_sql("access_uncovered.sql"), params).fetchone()
-    caveats = conn.execute(_sql("access_coverage_caveats.sql"), params).fetchone()
+    row = conn.execute(query("access/uncovered"), params).fetchone()
+    caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
     return _uncovered(row, params, caveats)
 
 
@@ -226,8 +226,8 @@ async def uncovered_layer_async(
 ) -> dict[str, Any]:
     """:func:`uncovered_layer` on an async connection."""
     params = {**_params(minutes, scope, levels, bbox=bbox), "limit": _limit(limit)}
-    row = await (await conn.execute(_sql("access_uncovered.sql"), params)).fetchone()
-    caveats = await (await conn.execute(_sql("access_coverage_caveats.sql"), params)).fetchone()
+    row = await (await conn.execute(query("access/uncovered"), params)).fetchone()
+    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
     return _uncovered(row, params, caveats)
 
 
@@ -351,7 +351,3 @@ def _pct(part: int, whole: int) -> float | None:
 
 def _listed(values: Sequence[object]) -> str:
     return ", ".join(str(v) for v in values)
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from gis import codes
 from gis.access import osm
 from gis.errors import OnemapError
 from gis.progress import StepProgress
+from gis.sql import query
 
 # An adult's unhurried pace; 15 minutes at 5 km/h is 1,250 m, the radius of the
 # "15-minute life circle" (15分钟生活圈) the service-centre standards are written for.
@@ -157,7 +157,7 @@ def stage_edges(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> N
     rows : (county_code, osm_way_id, highway, name, source OSM node id, target OSM node id,
         EPSG:4326 LineString as EWKB hex or WKT) per edge; the ids may be None.
     """
-    conn.execute(_sql("access_staging.sql"))
+    conn.execute(query("access/staging"))
     _copy_staged(conn, rows)
 
 
@@ -169,15 +169,15 @@ def replace_staged_network(
     """
     announce = step or (lambda _: None)
     announce("nodes, lengths and connected components")
-    conn.execute(_sql("access_build_network.sql"))
+    conn.execute(query("access/build_network"))
     announce("writing the network")
-    conn.execute(_sql("access_write_network.sql"))
+    conn.execute(query("access/write_network"))
 
 
 def network_summary(conn: psycopg.Connection, counties: Sequence[str]) -> list[NetworkSummary]:
     """Nodes, edges, components and kilometres of each county's walking network (counties
     without one are left out)."""
-    rows = conn.execute(_sql("access_network_summary.sql"), {"counties": list(counties)})
+    rows = conn.execute(query("access/network_summary"), {"counties": list(counties)})
     return [
         NetworkSummary(
             county_code=county,
@@ -207,7 +207,3 @@ def _copy_staged(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> 
     ):
         for row in rows:
             copy.write_row(row)
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

@@ -3,8 +3,8 @@
 A centre's t-minute area is the street it reaches within ``speed × t`` metres of walking
 — whole edges, and the last edge of every route cut at the exact distance — drawn as a
 band of ``buffer_m`` either side. One multi-source ``pgr_drivingDistance`` call walks
-from every centre at once (gis/sql/access_reach.sql); PostGIS cuts and draws
-(gis/sql/access_areas.sql). A centre joins the network where its door meets the nearest
+from every centre at once (gis/access/sql/reach.sql); PostGIS cuts and draws
+(gis/access/sql/areas.sql). A centre joins the network where its door meets the nearest
 edge of a major component; that straight stretch is part of every route.
 
 Areas are stored in ``service_areas``. A centre that moves, and every centre of a county
@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -30,6 +29,7 @@ from psycopg.pq import TransactionStatus
 from gis.access.network import DEFAULT_WALKING_SPEED_KMH, walking_distance_m
 from gis.errors import InvalidParameter, NotFound
 from gis.progress import StepProgress
+from gis.sql import query
 
 # The service circles of the standards: 5 minutes for a compound, 10 for a community
 # (Kunshan), 15 for the resident service circle (Nanning's 15分钟居民服务圈).
@@ -182,7 +182,7 @@ def prepare_sources(conn: psycopg.Connection) -> None:
     """Create the (empty, temporary) ``access_sources`` table for `draw_areas`: fill it
     with ``(source_id, county_code, geom)`` rows — centres, or candidate sites — by
     INSERT … SELECT or COPY in the same transaction."""
-    conn.execute(_sql("access_sources.sql"))
+    conn.execute(query("access/sources"))
 
 
 def walk(
@@ -193,7 +193,7 @@ def walk(
     buffer_m: float = DEFAULT_BUFFER_M,
 ) -> tuple[int, ...]:
     """Walk from every point in ``access_sources`` with one pgRouting call; leaves the
-    temporary tables of gis/sql/access_reach.sql (``access_reached``: source, node,
+    temporary tables of gis/access/sql/reach.sql (``access_reached``: source, node,
     metres walked). Returns the checked minutes, shortest first.
 
     Raises
@@ -208,11 +208,11 @@ def walk(
         " (SELECT county_code FROM access_sources))"
     ).fetchone()
     if has_network and has_network[0]:
-        conn.execute(_sql("access_reach.sql").replace(":start_column", _start_column(conn)))
+        conn.execute(query("access/reach").replace(":start_column", _start_column(conn)))
     else:
         # No county of these sources has a network: nothing to walk on, every area is a
         # circle; the drawing still expects the (empty) tables.
-        conn.execute(_sql("access_reach_empty.sql"))
+        conn.execute(query("access/reach_empty"))
     return times
 
 
@@ -238,15 +238,15 @@ def draw_areas(
     announce(f"walking from {what} (one pgRouting call)")
     times = walk(conn, minutes=minutes, speed_kmh=speed_kmh, buffer_m=buffer_m)
     announce("cutting edges and drawing the bands")
-    conn.execute(_sql("access_pieces.sql"))
+    conn.execute(query("access/pieces"))
     previous = None
     for minutes_ in times:
         conn.execute(
-            _sql("access_band_step.sql"),
+            query("access/band_step"),
             {"minutes": minutes_, "previous": previous, "buffer_m": buffer_m},
         )
         previous = minutes_
-    conn.execute(_sql("access_areas.sql"))
+    conn.execute(query("access/areas"))
 
 
 def _draw_in_workers(
@@ -271,7 +271,7 @@ def _draw_in_workers(
             pool.map(lambda share: _draw_share(conninfo, share, times, speed_kmh, buffer_m), shares)
         )
     step("collecting the bands")
-    conn.execute(_sql("access_areas_collected.sql"))
+    conn.execute(query("access/areas_collected"))
     with (
         conn.cursor() as cursor,
         cursor.copy(f"COPY access_areas ({_AREA_COLUMNS}) FROM STDIN") as copy,
@@ -416,7 +416,3 @@ def _start_column(conn: psycopg.Connection) -> str:
     row = conn.execute("SELECT pgr_version()").fetchone()
     version = tuple(int(part) for part in str(row[0] if row else "0").split(".")[:2])
     return "start_vid" if version >= (3, 6) else "from_v"
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

@@ -24,7 +24,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from gis.access.service_areas import (
     prepare_sources,
 )
 from gis.errors import InvalidParameter, NotFound, OnemapError
+from gis.sql import query
 
 _MAX_K = 200
 # Where a new centre may go by default: the "public and commercial buildings".
@@ -155,7 +155,7 @@ def suggest_sites(
     )
     with conn.transaction() as transaction:
         # several statements with parameters: bound on the client side
-        psycopg.ClientCursor(conn).execute(_sql("access_siting_setup.sql"), params)
+        psycopg.ClientCursor(conn).execute(query("access/siting_setup"), params)
         _check_candidates(conn, candidates)
         households, covered = _scope_households(conn, params)
         demand = conn.execute(
@@ -282,7 +282,7 @@ def _covering_pairs(
         " SELECT i, county_code, point FROM siting_candidates WHERE promising"
     )
     draw_areas(conn, minutes=[minutes], speed_kmh=speed_kmh, buffer_m=buffer_m)
-    rows = conn.execute(_sql("access_siting_pairs.sql")).fetchall()
+    rows = conn.execute(query("access/siting_pairs")).fetchall()
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 
@@ -427,7 +427,3 @@ def _ranked(
 
 def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

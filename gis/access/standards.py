@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -22,6 +21,7 @@ from psycopg import AsyncConnection
 
 from gis.access.coverage import parse_scope
 from gis.errors import InvalidParameter
+from gis.sql import query
 
 COMMUNITY_CENTRE_MIN_M2 = 500.0
 COMPOUND_CENTRE_MIN_M2 = 300.0
@@ -117,7 +117,7 @@ def check_standards(
     ------
     InvalidParameter naming the malformed scope or unknown level.
     """
-    rows = conn.execute(_sql("access_standards.sql"), _params(scope, level)).fetchall()
+    rows = conn.execute(query("access/standards"), _params(scope, level)).fetchall()
     return _judged(rows, compliant)
 
 
@@ -129,7 +129,7 @@ async def check_standards_async(
     compliant: bool | None = None,
 ) -> list[CentreStandard]:
     """:func:`check_standards` on an async connection (the API's pool)."""
-    cursor = await conn.execute(_sql("access_standards.sql"), _params(scope, level))
+    cursor = await conn.execute(query("access/standards"), _params(scope, level))
     return _judged(await cursor.fetchall(), compliant)
 
 
@@ -215,7 +215,3 @@ def _judged(rows: list[Any], compliant: bool | None) -> list[CentreStandard]:
 
 def _float(value: Decimal | float) -> float:
     return round(float(value), 1)
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import psycopg
 
 from gis.access.network import replace_staged_network
+from gis.sql import query
 
 
 def build_walking_network(conn: psycopg.Connection) -> dict[str, int]:
@@ -21,15 +20,11 @@ def build_walking_network(conn: psycopg.Connection) -> dict[str, int]:
     with conn.transaction():
         # Node and edge ids start at 1 again, so a seed always gives the same network.
         conn.execute("TRUNCATE walk_edges, walk_nodes RESTART IDENTITY")
-        conn.execute(_sql("access_staging.sql"))
-        conn.execute(_sql("access_node_streets.sql"))
+        conn.execute(query("access/staging"))
+        conn.execute(query("access/node_streets"))
         replace_staged_network(conn)
         row = conn.execute(
             "SELECT (SELECT count(*) FROM walk_nodes), (SELECT count(*) FROM walk_edges)"
         ).fetchone()
     assert row is not None
     return {"walk_nodes": int(row[0]), "walk_edges": int(row[1])}
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")

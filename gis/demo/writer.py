@@ -6,7 +6,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import psycopg
@@ -20,9 +19,9 @@ from gis.demo.ground import (
     union_runs,
 )
 from gis.demo.places import DEDICATED_NAMES, Plan
-from gis.events.sqlfiles import CENTRES
-from gis.events.stages import BEFORE_HANDLED
+from gis.events.stages import BEFORE_HANDLED, CENTRES
 from gis.progress import StepProgress
+from gis.sql import query
 
 TABLES = (
     "districts",
@@ -212,7 +211,7 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
         bar.step("patrol tracks")
         counts["patrol_tracks"] = _write_patrols(conn, plan, district.patrols)
         bar.step("placing events in grids")
-        conn.execute(_sql("place_events.sql"))
+        conn.execute(query("places/events"))
         bar.step("the events' loop: dispatch, handling, history")
         _write_event_loop(conn)
         conn.execute(
@@ -227,19 +226,15 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
 
 
 def _write_event_loop(conn: psycopg.Connection) -> None:
-    """Give each demo event the loop behind its stage (gis/sql/demo_event_loop.sql), then
+    """Give each demo event the loop behind its stage (gis/demo/sql/event_loop.sql), then
     escalate those open past their deadline as the sweep would have by the demo's now."""
     conn.execute("SET LOCAL onemap.notify = 'off'")
     # Several statements with one parameter: bound on the client side.
-    psycopg.ClientCursor(conn).execute(_sql("demo_event_loop.sql"), {"now": EPOCH})
+    psycopg.ClientCursor(conn).execute(query("demo/event_loop"), {"now": EPOCH})
     conn.execute(
-        _sql("events_escalate.sql"),
+        query("events/escalate"),
         {"now": EPOCH, "before_handled": list(BEFORE_HANDLED), "centres": list(CENTRES)},
     )
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(name).read_text(encoding="utf-8")
 
 
 def _grid_rows(plan: Plan, codes: list[str], geoms: list[str]) -> Iterable[tuple[object, ...]]:
@@ -477,7 +472,7 @@ def _write_footways(
     OpenStreetMap walking network maps them too). Parks, ponds and farmland ("open"
     cells) get none. The gate is the midpoint of the street's two ends in EPSG:4326, so
     it lies on the street, which the walking network cuts there
-    (gis/sql/access_node_streets.sql)."""
+    (gis/access/sql/node_streets.sql)."""
     cells = np.array([i for i, kind in enumerate(plan.cell_kind) if kind != "open"], dtype=int)
     if not len(cells):
         return 0

@@ -19,8 +19,8 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
-from gis.events.sqlfiles import CENTRES, query_text
-from gis.events.stages import BEFORE_HANDLED
+from gis.events.stages import BEFORE_HANDLED, CENTRES
+from gis.sql import query
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ async def escalate_overdue(conn: AsyncConnection, *, now: datetime) -> list[Esca
         raise ValueError("now must be timezone-aware")
     async with conn.transaction():
         cursor = await conn.execute(
-            query_text("escalate"),
+            query("events/escalate"),
             {"now": now, "before_handled": list(BEFORE_HANDLED), "centres": list(CENTRES)},
         )
         rows = await cursor.fetchall()

@@ -23,8 +23,8 @@ from psycopg import AsyncConnection
 
 from gis.events import history
 from gis.events.errors import InvalidEvent
-from gis.events.sqlfiles import query_text
 from gis.events.stages import Actor
+from gis.sql import query
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Assignment:
 
 async def matching_rule(conn: AsyncConnection, event_id: int) -> Assignment | None:
     """The most specific dispatch rule for a stored event, or None when none applies."""
-    cursor = await conn.execute(query_text("dispatch_rule"), {"event_id": event_id})
+    cursor = await conn.execute(query("events/dispatch_rule"), {"event_id": event_id})
     row = await cursor.fetchone()
     if row is None:
         return None

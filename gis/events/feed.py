@@ -23,7 +23,7 @@ import psycopg
 from psycopg import AsyncConnection
 
 from gis.events.history import CHANNEL
-from gis.events.sqlfiles import query_text
+from gis.sql import query
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ async def replay(
     limit : rows at most; page with the last history id returned.
     """
     cursor = await conn.execute(
-        query_text("feed_replay"),
+        query("events/feed_replay"),
         {
             "after": after,
             "grid_code": selection.grid_code,

@@ -13,11 +13,11 @@ Steps (none loops over rows in Python):
    code or name, or a hotline category of :data:`HOTLINE_CATEGORIES`), status
    (:data:`STATUSES`: closed needs 办结时间 ≥ 受理时间);
 2. COPY the rows into a temporary staging table;
-3. place them all in one set-based step (gis/sql/hotline_place.sql: the grid outlines
+3. place them all in one set-based step (gis/events/sql/hotline_place.sql: the grid outlines
    drive a join to the points through a GiST index on them) — a point outside every
    district is a bad row;
 4. insert the events not imported before and one ``report`` history row each in one
-   statement (gis/sql/hotline_insert.sql).
+   statement (gis/events/sql/hotline_insert.sql).
 
 Any bad row refuses the whole file with every bad row named (:class:`HotlineRejected`)
 and nothing written. A ticket already imported (its id is in the ``report`` step's
@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ import pandas as pd
 import psycopg
 
 from gis.errors import OnemapError
+from gis.sql import query
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "ticket_id": ("工单编号", "ticket_id", "ticket"),
@@ -231,10 +231,6 @@ def check_rows(frame: pd.DataFrame, categories: dict[str, str]) -> tuple[pd.Data
     return rows, sorted(problems)
 
 
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"hotline_{name}.sql").read_text("utf-8")
-
-
 def accepted_categories(conn: psycopg.Connection) -> dict[str, str]:
     """Every accepted category spelling → code: our codes and names, the hotline's."""
     rows = conn.execute("SELECT category_code, name FROM event_categories").fetchall()
@@ -281,7 +277,7 @@ def import_hotline(
         seconds["copy"] = time.perf_counter() - started
         say("place")
         started = time.perf_counter()
-        conn.execute(_sql("place"))
+        conn.execute(query("events/hotline_place"))
         seconds["place"] = time.perf_counter() - started
         outside = conn.execute(
             "SELECT s.row_no, s.lon, s.lat FROM hotline_staging s JOIN hotline_placed p"
@@ -294,7 +290,8 @@ def import_hotline(
         say("insert")
         started = time.perf_counter()
         created = conn.execute(
-            _sql("insert"), {"actor": "12345 hotline import", "label": label or path.name}
+            query("events/hotline_insert"),
+            {"actor": "12345 hotline import", "label": label or path.name},
         ).rowcount
         seconds["insert"] = time.perf_counter() - started
         placed = conn.execute(

@@ -1,6 +1,6 @@
 """The GB/T 30428 indicators of the closed loop, per grid, community, subdistrict,
 category class, source or month, computed in one SQL statement (GROUP BY GROUPING SETS)
-in gis/sql/indicators_events.sql.
+in gis/events/sql/indicators.sql.
 
 The population is the events *reported* in the period ``[from, to)`` (either end open),
 judged by their stage today: the period chooses the events, it does not replay the loop
@@ -43,13 +43,12 @@ rounded to 2 places. The group key of events in no grid (a gap) is ``null``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from psycopg import AsyncConnection, sql
 
 from gis.errors import InvalidParameter
+from gis.sql import query
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -115,11 +114,6 @@ _RATES = (
 )
 
 
-@cache
-def _query_text() -> str:
-    return resources.files("gis.sql").joinpath("indicators_events.sql").read_text("utf-8")
-
-
 def parse_instant(name: str, value: str | None) -> datetime | None:
     """``from``/``to`` as an instant: a date (midnight in China) or an ISO 8601 date-time
     with a UTC offset; InvalidParameter naming ``name`` otherwise."""
@@ -174,8 +168,8 @@ async def event_indicators(
     as_of = now or datetime.now(UTC)
     if end is not None and end < as_of:
         as_of = end
-    query = sql.SQL(_query_text()).format(group_key=sql.SQL(expression))
-    cursor = await conn.execute(query, {"from": start, "to": end, "as_of": as_of})
+    statement = sql.SQL(query("events/indicators")).format(group_key=sql.SQL(expression))
+    cursor = await conn.execute(statement, {"from": start, "to": end, "as_of": as_of})
     names = [column.name for column in cursor.description or ()]
     groups: list[dict[str, Any]] = []
     total: dict[str, Any] = {name: 0 for name in _NUMBERS} | {"rework": 0, "overdue": 0}

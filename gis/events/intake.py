@@ -40,8 +40,8 @@ from psycopg import AsyncConnection
 from gis.events import duplicates, idempotency
 from gis.events.errors import IdempotencyKeyReused, InvalidEvent, NotAllowed
 from gis.events.photos import MAX_PHOTOS, Photo
-from gis.events.sqlfiles import CENTRES, query_text
-from gis.events.stages import OPEN, STATUSES, Actor, allowed_actions
+from gis.events.stages import CENTRES, OPEN, STATUSES, Actor, allowed_actions
+from gis.sql import query
 
 SOURCES = ("qr", "grid_member", "hotline_12345", "open311", "patrol", "video")
 # Which channels each caller may report through; the first is the default.
@@ -312,7 +312,7 @@ async def create(
 
 
 async def _intake(conn: AsyncConnection, parameters: dict[str, Any]) -> tuple[Any, ...]:
-    cursor = await conn.execute(query_text("intake"), parameters)
+    cursor = await conn.execute(query("events/intake"), parameters)
     row = await cursor.fetchone()
     assert row is not None, "intake_event returns one row"
     return tuple(row)
@@ -365,7 +365,7 @@ async def _locate(conn: AsyncConnection, report: Report) -> tuple[float, float, 
 
 async def _geocode(conn: AsyncConnection, address: str) -> tuple[float, float] | None:
     """The point of the most specific place the address names unambiguously."""
-    cursor = await conn.execute(query_text("geocode"), {"address": address})
+    cursor = await conn.execute(query("events/geocode"), {"address": address})
     hits = await cursor.fetchall()
     levels = ("subdistrict", "community", "compound")
     by_level: dict[str, list[tuple[Any, ...]]] = {level: [] for level in levels}

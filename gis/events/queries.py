@@ -1,6 +1,6 @@
 """Reading events: one event with its history, pages of events, a photo.
 
-PostGIS builds the GeoJSON (gis/sql/events_feature.sql). The public view never carries
+PostGIS builds the GeoJSON (gis/events/sql/feature.sql). The public view never carries
 personal data: the reporter's name, phone and address and the names of the people who
 acted are added only when ``private`` is true, which the HTTP edge grants to staff and to
 the grid member of the event's grid.
@@ -16,8 +16,8 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from gis.errors import InvalidParameter, NotFound
-from gis.events.sqlfiles import CENTRES, query_text
-from gis.events.stages import STATUSES, allowed_actions
+from gis.events.stages import CENTRES, STATUSES, allowed_actions
+from gis.sql import query
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -69,7 +69,7 @@ async def detail(
     first, and ``properties.allowed_actions`` what may be done next (any role)."""
     event_id = await resolve(conn, ref)
     cursor = await conn.execute(
-        query_text("feature") + " WHERE e.event_id = %(event_id)s",
+        query("events/feature") + " WHERE e.event_id = %(event_id)s",
         _feature_parameters(private, with_history) | {"event_id": event_id},
     )
     row = await cursor.fetchone()
@@ -168,7 +168,7 @@ async def listing(
     )
     matched = (await count.fetchone() or (0,))[0]
     page = await conn.execute(
-        sql.SQL(query_text("feature"))
+        sql.SQL(query("events/feature"))
         + where
         + sql.SQL(" ORDER BY e.reported_at DESC, e.event_id DESC")
         + sql.SQL(" LIMIT %(limit)s OFFSET %(offset)s"),

@@ -209,3 +209,11 @@ def markdown_table() -> str:
 
 if __name__ == "__main__":
     print(markdown_table())
+
+
+# Who supervises an event at each escalation level (events.escalation_level).
+CENTRES = (
+    "社区站 community station",
+    "街道分中心 subdistrict sub-centre",
+    "城区中心 district centre",
+)

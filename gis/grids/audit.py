@@ -28,7 +28,7 @@ Finding kinds, each a list of findings with codes, ``area_m2`` and a GeoJSON geo
 ``invalid_codes``
     grid codes the code system rejects, or whose community does not exist.
 
-PostGIS does the spatial work with index-friendly SQL (gis/sql/audit_*.sql) on temporary
+PostGIS does the spatial work with index-friendly SQL (gis/grids/sql/audit_*.sql) on temporary
 tables that hold the audited scope once, with invalid outlines repaired so one bad grid
 cannot abort the run. Areas are on the spheroid (``geography``), in m²; pieces of gaps,
 overlaps, crossings and building shares at or below :data:`AREA_TOLERANCE_M2` are float
@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -48,6 +47,7 @@ from psycopg import AsyncConnection
 
 from gis import codes
 from gis.errors import NotFound
+from gis.sql import query
 
 # Pieces of this area or less are float dust along shared edges, not findings (m²).
 AREA_TOLERANCE_M2 = 1.0
@@ -97,13 +97,9 @@ class Standard:
 StepCallback = Callable[[str], None]
 
 
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
 def _statements(name: str) -> list[str]:
     """The statements of a multi-statement file (each ends with ';' at a line's end)."""
-    return [part.strip() for part in _sql(name).split(";\n") if _has_code(part)]
+    return [part.strip() for part in query(f"grids/{name}").split(";\n") if _has_code(part)]
 
 
 def _has_code(part: str) -> bool:
@@ -273,13 +269,13 @@ def audit_grids(
         findings: dict[str, list[dict[str, Any]]] = {}
         for kind, name in _QUERIES.items():
             _report(on_step, kind.replace("_", " "))
-            row = conn.execute(_sql(name), params, prepare=False).fetchone()
+            row = conn.execute(query(f"grids/{name}"), params, prepare=False).fetchone()
             assert row is not None  # an aggregate always answers one row
             findings[kind] = row[0]
         _report(on_step, "codes")
-        problems = _code_problems(conn.execute(_sql("audit_codes"), params).fetchall())
+        problems = _code_problems(conn.execute(query("grids/audit_codes"), params).fetchall())
         places = conn.execute(
-            _sql("audit_code_findings"), {**params, "grid_codes": list(problems)}
+            query("grids/audit_code_findings"), {**params, "grid_codes": list(problems)}
         ).fetchall()
         findings["invalid_codes"] = _code_findings(problems, places)
         conn.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
@@ -316,15 +312,15 @@ async def audit_grids_async(
         findings: dict[str, list[dict[str, Any]]] = {}
         for kind, name in _QUERIES.items():
             _report(on_step, kind.replace("_", " "))
-            cursor = await conn.execute(_sql(name), params, prepare=False)
+            cursor = await conn.execute(query(f"grids/{name}"), params, prepare=False)
             row = await cursor.fetchone()
             assert row is not None
             findings[kind] = row[0]
         _report(on_step, "codes")
-        cursor = await conn.execute(_sql("audit_codes"), params)
+        cursor = await conn.execute(query("grids/audit_codes"), params)
         problems = _code_problems(await cursor.fetchall())
         cursor = await conn.execute(
-            _sql("audit_code_findings"), {**params, "grid_codes": list(problems)}
+            query("grids/audit_code_findings"), {**params, "grid_codes": list(problems)}
         )
         findings["invalid_codes"] = _code_findings(problems, await cursor.fetchall())
         await conn.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")

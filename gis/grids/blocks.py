@@ -11,19 +11,16 @@ else is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import psycopg
 
+from gis.sql import query
+
 # Blocks must share at least this much boundary to count as neighbours, metres: a corner
 # or a sliver of floating-point noise does not join two blocks into one grid.
 MIN_SHARED_EDGE_M = 1.0
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -82,9 +79,9 @@ def make_blocks(conn: psycopg.Connection, *, community_code: str, max_households
     """
     drop_blocks(conn)
     params = {"community_code": community_code, "max_households": max_households}
-    conn.execute(_sql("delineate_blocks"), params)
+    conn.execute(query("grids/delineate_blocks"), params)
     conn.execute("CREATE INDEX ON delineation_blocks USING gist (geom)")
-    conn.execute(_sql("delineate_buildings"))
+    conn.execute(query("grids/delineate_buildings"))
     divided = conn.execute(
         "SELECT count(*) FROM (SELECT block_id FROM delineation_buildings GROUP BY block_id"
         " HAVING sum(households) > %(max_households)s"
@@ -93,15 +90,15 @@ def make_blocks(conn: psycopg.Connection, *, community_code: str, max_households
     ).fetchone()
     divided_count = int(divided[0]) if divided else 0
     if divided_count:
-        conn.execute(_sql("delineate_split_blocks"), params)
+        conn.execute(query("grids/delineate_split_blocks"), params)
         conn.execute("DROP TABLE delineation_buildings")
-        conn.execute(_sql("delineate_buildings"))
+        conn.execute(query("grids/delineate_buildings"))
     conn.execute("ANALYZE delineation_blocks")
-    rows = conn.execute(_sql("delineate_block_summary")).fetchall()
+    rows = conn.execute(query("grids/delineate_block_summary")).fetchall()
     block_ids = np.array([row[0] for row in rows], dtype=np.int64)
     position = {int(block): i for i, block in enumerate(block_ids)}
     pairs = conn.execute(
-        _sql("delineate_adjacency"), {"min_shared_m": MIN_SHARED_EDGE_M}
+        query("grids/delineate_adjacency"), {"min_shared_m": MIN_SHARED_EDGE_M}
     ).fetchall()
     return Blocks(
         block_ids=block_ids,
@@ -119,7 +116,7 @@ def region_shapes(
 ) -> list[RegionShape]:
     """Union each region's blocks in PostGIS and measure it."""
     rows = conn.execute(
-        _sql("delineate_grids"),
+        query("grids/delineate_grids"),
         {"block_ids": [int(b) for b in blocks.block_ids], "regions": [int(r) for r in regions]},
     ).fetchall()
     return [

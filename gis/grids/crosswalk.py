@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from typing import Any
 
 import geopandas as gpd
@@ -29,6 +28,7 @@ import psycopg
 import shapely
 
 from gis.errors import InvalidParameter, OnemapError
+from gis.sql import query
 
 # The seven systems merged into one network, and their English names.
 SYSTEMS = {
@@ -241,10 +241,6 @@ def _without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in keys}
 
 
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
 def system_name(text: str) -> str:
     """The Chinese name of one of the seven systems, from it or an English alias.
 
@@ -386,11 +382,11 @@ def crosswalk(
         ):
             for ordinal, (legacy_id, geometry) in enumerate(zip(ids, ewkb, strict=True)):
                 copy.write_row((legacy_id, ordinal, geometry))
-        conn.execute(_sql("crosswalk_legacy"))
+        conn.execute(query("grids/crosswalk_legacy"))
         conn.execute("CREATE INDEX ON crosswalk_legacy USING gist (geom)")
         conn.execute("ANALYZE crosswalk_legacy")
-        areas = conn.execute(_sql("crosswalk_legacy_areas")).fetchall()
-        overlaps = conn.execute(_sql("crosswalk_overlaps")).fetchall()
+        areas = conn.execute(query("grids/crosswalk_legacy_areas")).fetchall()
+        overlaps = conn.execute(query("grids/crosswalk_overlaps")).fetchall()
         conn.execute("DROP TABLE crosswalk_legacy_raw, crosswalk_legacy")
     return _report(chinese, column, areas, overlaps, sliver_share, sliver_m2)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ from gis import codes
 from gis.errors import NotFound, OnemapError
 from gis.grids.blocks import drop_blocks, make_blocks, region_shapes, unplaced_buildings
 from gis.grids.regions import regionalise
+from gis.sql import query
 
 MIN_HOUSEHOLDS = 300
 MAX_HOUSEHOLDS = 500
@@ -159,10 +159,6 @@ class AppliedDelineation:
     members: int
     mismatch_m2: float
     overlap_m2: float
-
-
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def delineate(
@@ -298,7 +294,7 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
         _refuse_other_references(conn, old)
         new_codes = [g.grid_code for g in delineation.grids]
         token_moves = conn.execute(
-            _sql("delineate_token_grids"),
+            query("grids/delineate_token_grids"),
             {
                 "old_codes": old,
                 "new_codes": new_codes,
@@ -336,7 +332,8 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
                 ],
             )
         placed = conn.execute(
-            _sql("delineate_place_events"), {"community_code": community, "event_ids": event_ids}
+            query("grids/delineate_place_events"),
+            {"community_code": community, "event_ids": event_ids},
         ).fetchall()
         tokens_moved = 0
         for old_code, new_code in token_moves:
@@ -346,7 +343,9 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
                 (new_code, old_code),
             )
             tokens_moved += cursor_result.rowcount
-        tiling = conn.execute(_sql("delineate_tiling"), {"community_code": community}).fetchone()
+        tiling = conn.execute(
+            query("grids/delineate_tiling"), {"community_code": community}
+        ).fetchone()
         assert tiling is not None
         mismatch, overlap = float(tiling[0] or 0.0), float(tiling[1] or 0.0)
         if mismatch > TILING_TOLERANCE_M2 or overlap > TILING_TOLERANCE_M2:
@@ -368,7 +367,9 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
 
 
 def _fingerprint(conn: psycopg.Connection, community: str) -> str:
-    row = conn.execute(_sql("delineate_fingerprint"), {"community_code": community}).fetchone()
+    row = conn.execute(
+        query("grids/delineate_fingerprint"), {"community_code": community}
+    ).fetchone()
     return str(row[0]) if row else ""
 
 

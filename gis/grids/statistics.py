@@ -20,13 +20,13 @@ table against a fresh count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg
 
 from gis import codes
 from gis.errors import NotFound
+from gis.sql import query
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,6 @@ class Figures:
     grids: int | None = None
 
 
-def _sql(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
 def refresh(conn: psycopg.Connection, *, grid_codes: list[str] | None = None) -> int:
     """Recompute the statistics of ``grid_codes`` (every grid when None) from scratch.
 
@@ -52,7 +48,7 @@ def refresh(conn: psycopg.Connection, *, grid_codes: list[str] | None = None) ->
     -------
     The number of grids whose figures changed (0 when the table was current).
     """
-    row = conn.execute(_sql("refresh_grid_statistics"), {"grid_codes": grid_codes}).fetchone()
+    row = conn.execute(query("grids/refresh_statistics"), {"grid_codes": grid_codes}).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -62,7 +58,7 @@ def drift(conn: psycopg.Connection) -> list[dict[str, Any]]:
     ``[{"grid_code", "stored", "counted"}]``, empty when the statistics are current."""
     return [
         {"grid_code": grid_code, "stored": stored, "counted": counted}
-        for grid_code, stored, counted in conn.execute(_sql("grid_statistics_drift"))
+        for grid_code, stored, counted in conn.execute(query("grids/statistics_drift"))
     ]
 
 

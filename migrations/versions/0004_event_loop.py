@@ -144,7 +144,7 @@ CREATE TRIGGER event_history_append_only BEFORE UPDATE OR DELETE ON event_histor
 -- and no notes: the payload is a public summary; the listener reads more by history_id.
 -- A bulk load may SET LOCAL onemap.notify = 'off' to stay quiet.
 -- The public summary of one transition: what the NOTIFY carries and what the live feed
--- replays (gis/sql/events_feed_replay.sql), written once so the two cannot drift.
+-- replays (gis/events/sql/feed_replay.sql), written once so the two cannot drift.
 -- No personal data, no notes.
 CREATE FUNCTION event_feed_summary(h event_history, e events) RETURNS json
 LANGUAGE sql STABLE AS $$

@@ -30,7 +30,7 @@ CREATE INDEX buildings_point_idx ON buildings USING gist (point);
 -- Every service-area computation asks which components are major (the largest, or one
 -- with at least 1 % of the county's edges): aggregating a county's edges for that took
 -- a third of one centre's recompute. The network changes only through
--- gis/sql/access_write_network.sql, which refreshes this.
+-- gis/access/sql/write_network.sql, which refreshes this.
 DROP VIEW walk_components;
 CREATE MATERIALIZED VIEW walk_components AS
 SELECT county_code, component, edges, length_m,

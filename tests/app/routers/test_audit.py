@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis.grids import audit
-from tests.gis import grid_layout as layout
+from tests.planters import grid_layout as layout
 
 pytestmark = pytest.mark.usefixtures("demo_district")
 

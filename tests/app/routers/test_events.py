@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from gis.collections import COLLECTIONS
-from tests.gis.event_places import (
+from gis.ogc.collections import COLLECTIONS
+from tests.planters.event_places import (
     EAST_GRID,
     IN_EAST,
     IN_FAR,

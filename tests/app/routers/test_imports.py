@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis import tokens
-from tests.gis.import_places import box, counts, feature, grid_features, seed, write_geojson
+from tests.planters.import_places import box, counts, feature, grid_features, seed, write_geojson
 
 
 @pytest.fixture

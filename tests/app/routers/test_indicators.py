@@ -1,4 +1,4 @@
-"""GET /api/v1/indicators/events: the scripted scenario of tests/gis/test_event_indicators
+"""GET /api/v1/indicators/events: the scripted scenario of tests/gis/events/test_indicators
 served over HTTP with its definitions, and every bad parameter answered 400 by name."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis.events.indicators import DEFINITIONS
-from tests.gis.event_places import WEST_SOUTH, planted_database
-from tests.gis.test_event_indicators import BY_GRID, TOTAL, _play
+from tests.planters.event_places import WEST_SOUTH, planted_database
+from tests.gis.events.test_indicators import BY_GRID, TOTAL, _play
 
 URL = "/api/v1/indicators/events"
 PERIOD = {"from": "2026-06-01T09:00:00+08:00", "to": "2026-06-06T09:00:00+08:00"}

@@ -18,8 +18,8 @@ from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator
 from psycopg import sql
 
-from gis.collections import COLLECTIONS
-from gis.feature_selection import crs_by_uri, where_clause
+from gis.ogc.collections import COLLECTIONS
+from gis.ogc.selection import crs_by_uri, where_clause
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"

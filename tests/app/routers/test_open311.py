@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT7
 
 from app.main import create_app
 from app.settings import Settings
-from tests.gis.event_places import (
+from tests.planters.event_places import (
     IN_EAST,
     IN_FAR,
     IN_WEST_NORTH,
