@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis.events.indicators import DEFINITIONS
-from tests.planters.event_places import WEST_SOUTH, planted_database
 from tests.gis.events.test_indicators import BY_GRID, TOTAL, _play
+from tests.planters.event_places import WEST_SOUTH, planted_database
 
 URL = "/api/v1/indicators/events"
 PERIOD = {"from": "2026-06-01T09:00:00+08:00", "to": "2026-06-06T09:00:00+08:00"}
