@@ -93,6 +93,7 @@ lint: python-env
 	$(BIN)/ruff check app gis tests bench migrations
 	$(BIN)/ruff format --check app gis tests bench migrations
 	$(BIN)/mypy gis
+	$(BIN)/lint-imports
 
 format: python-env
 	$(BIN)/ruff format app gis tests bench migrations

@@ -84,3 +84,13 @@ def test_map_and_tables_are_drawn(executed: nbformat.NotebookNode, db) -> None:
     )
     assert expected in _printed(executed)
     assert all(site.building_code in rich[4]["text/plain"] for site in sites.sites)
+
+
+def test_suggested_sites_are_kept_as_a_scenario_layer(executed: nbformat.NotebookNode, db) -> None:
+    sites = suggest_sites(db, k=3, minutes=5, levels=["community"]).sites
+    assert f"saved {len(sites)} suggested sites to scenario.suggested_sites" in _printed(executed)
+    stored = db.execute(
+        "SELECT rank, building_code, ST_X(geometry), ST_Y(geometry)"
+        " FROM scenario.suggested_sites ORDER BY rank"
+    ).fetchall()
+    assert stored == [(s.rank, s.building_code, s.lon, s.lat) for s in sites]
