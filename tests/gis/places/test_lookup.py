@@ -1,4 +1,4 @@
-"""Places by code and by name (gis/places.py) on the demo district (read-only) and on
+"""Places by code and by name (gis/places/lookup.py) on the demo district (read-only) and on
 planted places in scratch databases."""
 
 from __future__ import annotations
