@@ -1,5 +1,5 @@
-"""Walking access to service centres at the HTTP edge (README, "Service areas, coverage,
-standards and siting"):
+"""Walking access to service centres at the HTTP edge (docs/access.md, "Service areas,
+coverage, standards and siting"):
 
 - ``GET /api/v1/access/coverage?minutes=15&group_by=community`` households, residents
   and buildings inside the service areas, per community, subdistrict or county;

@@ -1,7 +1,7 @@
 """Audits at the HTTP edge: ``GET /api/v1/audit/grids[?community=CODE]``.
 
-The answer is the grid audit document of gis.grids.audit (README, "Grid audit"), 200
-whether or not it has findings (``summary.clean`` says which); 400 for a malformed
+The answer is the grid audit document of gis.grids.audit (docs/grids.md, "Grid audit"),
+200 whether or not it has findings (``summary.clean`` says which); 400 for a malformed
 community code or an unknown parameter, 404 for a community that does not exist.
 
 Open to any caller for now, like the OGC API: the audit shows codes, outlines and counts

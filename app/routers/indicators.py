@@ -1,7 +1,7 @@
 """Indicators at the HTTP edge: ``GET /api/v1/indicators/events?group_by=…&from=&to=``.
 
-The GB/T 30428 indicators of events reported in ``[from, to)`` (README, "Event
-indicators"; definitions in gis/events/indicators.py and in the answer's
+The GB/T 30428 indicators of events reported in ``[from, to)`` (docs/events.md,
+"Event indicators"; definitions in gis/events/indicators.py and in the answer's
 ``definitions``). 400 naming the parameter for an unknown ``group_by``, a malformed
 ``from``/``to``, ``to`` not after ``from`` or an unknown parameter.
 

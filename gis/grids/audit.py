@@ -1,7 +1,7 @@
 """The grid audit (网格核查): is the network "横向到边、纵向到底" — no gaps, no overlaps,
 every building in exactly one grid — and does every grid meet the standard?
 
-One call answers one JSON-ready document (see README, "Grid audit")::
+One call answers one JSON-ready document (see docs/grids.md, "Grid audit")::
 
     with psycopg.connect(url) as conn:
         report = audit.audit_grids(conn, community_code="450105001001")
@@ -241,7 +241,7 @@ def audit_grids(
     Returns
     -------
     The audit document: ``summary`` (counts, total areas in m², ``clean``), ``rules``
-    and one list per finding kind (see the module docstring and README).
+    and one list per finding kind (see the module docstring and docs/grids.md).
 
     Raises
     ------

@@ -1,5 +1,5 @@
 """The columns each import layer accepts, in Chinese or English, and how their values
-are read. Written once here; README.md's "Importing data" table is generated from the same
+are read. Written once here; the table in docs/importing.md is generated from the same
 spellings (``python -m gis.imports.columns`` prints it).
 
 A header matches a column when, lower-cased and without spaces, underscores, hyphens and a
@@ -456,7 +456,7 @@ def _read_date(value: Any) -> tuple[date | None, str | None]:
 
 
 def markdown_table() -> str:
-    """The README table of accepted columns per layer."""
+    """The table of accepted columns per layer in docs/importing.md."""
     lines = ["| layer | field | accepted headers | required | meaning |", "|---|---|---|---|---|"]
     for layer, columns in LAYER_COLUMNS.items():
         for column in columns:

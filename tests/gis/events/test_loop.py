@@ -89,11 +89,11 @@ def test_every_status_has_a_way_forward_or_is_final():
     assert markdown_table().count("\n") == len(TRANSITIONS) + 1
 
 
-def test_the_readme_shows_the_table_the_code_uses():
+def test_the_manual_shows_the_table_the_code_uses():
     from pathlib import Path
 
-    readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text("utf-8")
-    assert markdown_table() in readme, "regenerate with: python -m gis.events.stages"
+    manual = Path(__file__).resolve().parents[3].joinpath("docs", "events.md").read_text("utf-8")
+    assert markdown_table() in manual, "regenerate with: python -m gis.events.stages"
 
 
 @pytest.mark.parametrize(("action", "source"), LEGAL, ids=[f"{a}-from-{s}" for a, s in LEGAL])

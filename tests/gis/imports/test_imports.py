@@ -452,11 +452,13 @@ def test_a_compound_centre_finds_its_compound(scratch_database, tmp_path):
     assert row == ("compound", True, EAST, "450105")
 
 
-def test_the_readme_lists_the_accepted_columns():
+def test_the_manual_lists_the_accepted_columns():
     from gis.imports.columns import markdown_table
 
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme
+    manual = (Path(__file__).resolve().parents[3] / "docs" / "importing.md").read_text(
+        encoding="utf-8"
+    )
+    assert markdown_table() in manual
 
 
 def _package(path: Path, communities: list[tuple[str, object]], grids: list[tuple[str, object]]):
