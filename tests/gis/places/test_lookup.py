@@ -11,6 +11,7 @@ import pytest
 from psycopg import sql
 
 from gis import codes, places
+from gis.places import lookup
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound
 
@@ -158,7 +159,7 @@ def test_search_by_code_prefix(database_url, demo):
     assert results[0]["code"] == community and results[0]["level"] == "community"
     assert all(r["code"].startswith(community) for r in results)
     levels = [r["level"] for r in results[1:]]
-    assert levels == sorted(levels, key=lambda level: places.LEVEL_RANK[codes.Level(level)])
+    assert levels == sorted(levels, key=lambda level: lookup.LEVEL_RANK[codes.Level(level)])
     assert {"grid", "building"} <= set(levels)
     legacy = demo["base"][:12] + demo["base"][13:]
     assert _search(database_url, legacy)[0]["code"] == demo["base"]
@@ -252,7 +253,7 @@ def test_search_uses_the_trigram_indexes_and_primary_keys(database_url, demo):
             # the code range, answered by the primary key (not the ancestors' lookups)
             ("4501050010", ["{table}_name_trgm_idx", "Index Cond: (({column} >= "]),
         ):
-            built = places._search_query(q, levels=None, limit=20)
+            built = lookup._search_query(q, levels=None, limit=20)
             assert built is not None
             query, params = built
             plan = "\n".join(
@@ -260,7 +261,7 @@ def test_search_uses_the_trigram_indexes_and_primary_keys(database_url, demo):
             )
             assert "Seq Scan" not in plan, plan
             for level in ("township", "community", "grid", "building"):
-                source = places.SOURCES[codes.Level(level)]
+                source = lookup.SOURCES[codes.Level(level)]
                 for pattern in wanted:
                     used = pattern.format(table=source.table, column=source.code_column)
                     assert used in plan, (q, used, plan)
