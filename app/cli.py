@@ -80,14 +80,14 @@ def db_url() -> None:
 
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="target revision")) -> None:
-    """Apply migrations/ to the database, from empty to head."""
+    """Apply migrations/ to the database, from empty to head, then the function files."""
     from app.commands.migrate import upgrade
 
     try:
-        upgrade(revision=revision)
+        applied = upgrade(revision=revision)
     except Exception as error:
         _fail(error)
-    console.print(f"migrated to {revision}")
+    console.print(f"migrated to {revision}; function files applied: {len(applied)}")
 
 
 @cli.command()

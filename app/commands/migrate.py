@@ -1,14 +1,37 @@
-"""Apply the schema migrations in migrations/ (alembic) to a database."""
+"""Bring a database to the project's schema: the versioned migrations in migrations/
+(alembic, DDL only), then the database functions and triggers that live beside their
+package in gis/<package>/sql/functions/*.sql.
+
+The function files are a repeatable step (Flyway's name for it): once the migrations are
+at head, every file whose text differs from the one last applied is run again, all in
+one transaction, and its SHA-256 recorded in ``function_files``. The files say
+``CREATE OR REPLACE``, so a changed function keeps its identity and the triggers that
+call it; migrating twice changes nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from app.commands.devdb import project_root
+from gis import sql
 from gis.db import database_url, sqlalchemy_url
+
+# The project's own functions: those in the public schema that no extension (PostGIS,
+# pgRouting, pg_trgm) installed.
+PROJECT_FUNCTIONS = """
+SELECT p.oid FROM pg_proc AS p
+WHERE p.pronamespace = 'public'::regnamespace
+  AND NOT EXISTS (SELECT FROM pg_depend AS d
+                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                    AND d.deptype = 'e')
+"""
 
 
 def alembic_config(dsn: str | None = None) -> Config:
@@ -21,9 +44,90 @@ def alembic_config(dsn: str | None = None) -> Config:
     return config
 
 
-def upgrade(dsn: str | None = None, revision: str = "head") -> None:
-    command.upgrade(alembic_config(dsn), revision)
+def upgrade(dsn: str | None = None, revision: str = "head") -> list[str]:
+    """Migrate to ``revision``; at head, apply the function files whose text changed.
+
+    Returns the names of the function files applied (none when nothing changed). Below
+    head the functions are left out: they are written against head's tables.
+    """
+    config = alembic_config(dsn)
+    command.upgrade(config, revision)
+    return apply_functions(dsn) if _at_head(config, dsn) else []
 
 
 def downgrade(dsn: str | None = None, revision: str = "base") -> None:
-    command.downgrade(alembic_config(dsn), revision)
+    """Step back to ``revision``, the project's functions and triggers dropped first.
+
+    They are written against head's tables (and some take a table's row type), so the
+    migrations could not drop those tables under them; ``upgrade`` creates them again.
+    """
+    config = alembic_config(dsn)
+    drop_functions(dsn)
+    command.downgrade(config, revision)
+    if _at_head(config, dsn):
+        apply_functions(dsn)
+
+
+def apply_functions(dsn: str | None = None) -> list[str]:
+    """Run each function file whose text is not the one last applied, in one transaction.
+
+    Returns the names (``"<package>/<name>"``) of the files run, in the order run.
+    """
+    names = sql.functions()
+    applied = []
+    with psycopg.connect(dsn or database_url()) as conn:
+        # Two migrations at once take turns instead of both running the same files.
+        conn.execute("LOCK TABLE function_files IN SHARE ROW EXCLUSIVE MODE")
+        recorded = dict(conn.execute("SELECT name, sha256 FROM function_files").fetchall())
+        for name in names:
+            text = sql.function(name)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if recorded.get(name) == digest:
+                continue
+            # No parameters: the text goes to the server as it is, several statements
+            # and all, with no placeholders read in its format() strings.
+            conn.execute(text.encode("utf-8"))
+            conn.execute(
+                """
+                INSERT INTO function_files (name, sha256) VALUES (%s, %s)
+                ON CONFLICT (name) DO UPDATE
+                SET sha256 = EXCLUDED.sha256, applied_at = now()
+                """,
+                (name, digest),
+            )
+            applied.append(name)
+        # A file taken out of the tree is forgotten, so putting it back applies it again.
+        conn.execute("DELETE FROM function_files WHERE NOT name = ANY (%s)", (names,))
+    return applied
+
+
+def drop_functions(dsn: str | None = None) -> None:
+    """Drop the project's functions and the triggers calling them; forget the files."""
+    with psycopg.connect(dsn or database_url()) as conn:
+        triggers = conn.execute(
+            f"""
+            SELECT format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass)
+            FROM pg_trigger AS t
+            WHERE NOT t.tgisinternal AND t.tgfoid IN ({PROJECT_FUNCTIONS})
+            """
+        ).fetchall()
+        for (statement,) in triggers:
+            conn.execute(statement)
+        # RESTRICT: should a table's column, index or CHECK ever call one of these
+        # functions, the downgrade stops here instead of dropping the column with it.
+        (functions,) = conn.execute(
+            f"SELECT string_agg(oid::regprocedure::text, ', ') FROM ({PROJECT_FUNCTIONS}) AS f"
+        ).fetchone()
+        if functions:
+            conn.execute(f"DROP FUNCTION {functions} RESTRICT")
+        if conn.execute("SELECT to_regclass('function_files')").fetchone()[0]:
+            conn.execute("DELETE FROM function_files")
+
+
+def _at_head(config: Config, dsn: str | None) -> bool:
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with psycopg.connect(dsn or database_url()) as conn:
+        if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
+            return False
+        current = {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
+    return current == heads

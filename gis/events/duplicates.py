@@ -6,8 +6,9 @@ closed: reported … handled) is linked to it as a likely duplicate on intake
 Staff then merge it (the ``merge`` transition: status duplicate) or dispatch it as an
 event of its own (which drops the link). Distance is measured on the spheroid with
 ST_DWithin on geography, which the expression index ``events_geog_idx`` serves. The rule
-itself is the database function ``event_likely_duplicate`` (migration 0005), which
-intake calls with these figures.
+itself is the database function ``event_likely_duplicate``
+(gis/events/sql/functions/event_likely_duplicate.sql), which intake calls with these
+figures.
 """
 
 from __future__ import annotations

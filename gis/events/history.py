@@ -3,14 +3,14 @@
 Each row says what was done (``action``), from which stage to which, by whom (``actor``,
 ``actor_role``, ``token_id``), when (``at``), why (``note``) and what was decided
 (``details``: department, rule, deadline, rating, duplicate, escalation levels). The table
-refuses UPDATE and DELETE (migration 0004).
+refuses UPDATE and DELETE (gis/events/sql/functions/event_history_append_only.sql).
 
 Every insert also sends a notification on :data:`CHANNEL` when its transaction commits
-(a statement-level trigger, migration 0005): a JSON array of public summaries, one per
-row appended, at most 15 per notification: history_id, event_id, tracking_number, county_code,
-action, from_status, to_status, actor_role, at, category_code, grid/community/subdistrict
-codes, escalation_level, lon, lat. A live feed LISTENs on it; a bulk load may
-``SET LOCAL onemap.notify = 'off'``.
+(a statement-level trigger, gis/events/sql/functions/event_history_notify.sql): a JSON
+array of public summaries, one per row appended, at most 15 per notification:
+history_id, event_id, tracking_number, county_code, action, from_status, to_status,
+actor_role, at, category_code, grid/community/subdistrict codes, escalation_level, lon,
+lat. A live feed LISTENs on it; a bulk load may ``SET LOCAL onemap.notify = 'off'``.
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 A phone on a weak network sends its report again when the answer does not arrive; the
 second request must not create a second event. The key, a fingerprint of the request and
 the answer are stored in the statement that stores the event (the database function
-``intake_event``, migration 0005), so either both exist or neither does. Requests with
-the same key are serialised there by a transaction-level advisory lock on the key: the
-second waits for the first to commit, then finds its answer. A key
-sent again with a different request is refused (HTTP 422, as the IETF Idempotency-Key
-draft recommends) and creates nothing.
+``intake_event``, gis/events/sql/functions/intake_event.sql), so either both exist or
+neither does. Requests with the same key are serialised there by a transaction-level
+advisory lock on the key: the second waits for the first to commit, then finds its
+answer. A key sent again with a different request is refused (HTTP 422, as the IETF
+Idempotency-Key draft recommends) and creates nothing.
 
 Keys are scoped by caller (the token, or ``public`` for reports without one) and kept
 for :data:`KEEP_HOURS`; :func:`prune` deletes older ones.

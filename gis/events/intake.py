@@ -5,7 +5,8 @@ transaction.
 a :class:`Report`; Open311, the hotline import and notebooks build a :class:`Report`
 directly. :func:`create` finds the location (the Point, else the first photo's EXIF GPS,
 else a place named in the address: compound, community, subdistrict), then hands the
-rest to the database function ``intake_event`` (migration 0005) in one statement, which
+rest to the database function ``intake_event`` (gis/events/sql/functions/intake_event.sql)
+in one statement, which
 
 1. claims the Idempotency-Key, answering a repetition with the first answer;
 2. resolves the category (code or Chinese name);

@@ -7,9 +7,9 @@ A point on an edge shared by two grids, or inside an overlap, goes to the lowest
 code, so every building counts in at most one grid. Buildings whose point lies in no grid
 count nowhere; the grid audit lists them (``stray_buildings``).
 
-Statement-level triggers (migration 0003) keep the ``grid_statistics`` table current on
-every INSERT, UPDATE, DELETE and TRUNCATE of buildings and compounds and every change of
-a grid's code or outline. Community and subdistrict figures are the sums of their grids'
+Statement-level triggers (gis/grids/sql/functions/) keep the ``grid_statistics`` table
+current on every INSERT, UPDATE, DELETE and TRUNCATE of buildings and compounds and every
+change of a grid's code or outline. Community and subdistrict figures are the sums of their grids'
 (by code), so every level adds up; the API serves them as properties of the ``grids``,
 ``communities`` and ``subdistricts`` collections.
 

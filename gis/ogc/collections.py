@@ -51,10 +51,10 @@ def _code(name: str, title: str) -> Property:
 
 
 def _statistics(level: str, *, grids: bool = True) -> tuple[Property, ...]:
-    # Kept current by triggers (migration 0003): a building counts in the grid holding its
-    # ST_PointOnSurface; communities and subdistricts sum their grids. The *_statistics_of
-    # functions take the row's own code column, so the expression reads the same whatever
-    # alias the feature queries give the table.
+    # Kept current by triggers (gis/grids/sql/functions/): a building counts in the grid
+    # holding its ST_PointOnSurface; communities and subdistricts sum their grids. The
+    # *_statistics_of functions take the row's own code column, so the expression reads
+    # the same whatever alias the feature queries give the table.
     figures = [
         ("households", "resident households (sum over buildings)"),
         ("population", "residents (sum over buildings)"),

@@ -19,7 +19,8 @@ from gis.crs import STORAGE_SRID
 from gis.errors import InvalidParameter
 from gis.ogc.collections import Collection, Property
 
-# Every published table keeps its geometry in this column, in STORAGE_SRID (migration 0001).
+# Every published table keeps its geometry in this column, in STORAGE_SRID (the tables of
+# migrations/versions/0001_places_and_activity.py).
 GEOMETRY_COLUMN = "geom"
 
 

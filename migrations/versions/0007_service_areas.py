@@ -3,10 +3,11 @@ of centres whose areas must be recomputed.
 
 An area is stored, not computed on every read: coverage, the dashboard layer and siting
 all read the same polygons. It goes stale when its centre moves or when its county's
-walking network changes; triggers put such centres in ``service_area_queue`` in the same
-transaction as the change, and `gis.access.refresh_service_areas` (run by the imports,
-the demo load and ``onemap access compute``) recomputes the queued ones. Readers see the
-queue too, so an answer drawn from stale areas says so.
+walking network changes; triggers (gis/access/sql/functions/queue_*.sql) put such
+centres in ``service_area_queue`` in the same transaction as the change, and
+`gis.access.refresh_service_areas` (run by the imports, the demo load and ``onemap
+access compute``) recomputes the queued ones. Readers see the queue too, so an answer
+drawn from stale areas says so.
 
 Revision ID: 0007
 Revises: 0006
@@ -76,66 +77,12 @@ CREATE TABLE service_area_queue (
 );
 CREATE INDEX service_area_queue_county_idx ON service_area_queue (county_code);
 
-CREATE FUNCTION queue_new_centres() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO service_area_queue (center_id, county_code, reason)
-    SELECT center_id, county_code, 'centre' FROM new_centres
-    ON CONFLICT (center_id) DO NOTHING;
-    RETURN NULL;
-END $$;
-
--- Only a move (or a change of county) changes where a centre's people walk from; a new
--- name or area leaves its service areas as they are.
-CREATE FUNCTION queue_moved_centres() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO service_area_queue (center_id, county_code, reason)
-    SELECT n.center_id, n.county_code, 'centre'
-    FROM new_centres AS n JOIN old_centres AS o USING (center_id)
-    WHERE NOT ST_Equals(n.geom, o.geom) OR n.county_code <> o.county_code
-    ON CONFLICT (center_id) DO UPDATE SET county_code = EXCLUDED.county_code;
-    RETURN NULL;
-END $$;
-
--- A county's network changed: every centre of the county walks on a different graph.
-CREATE FUNCTION queue_centres_of_changed_network() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO service_area_queue (center_id, county_code, reason)
-    SELECT c.center_id, c.county_code, 'network'
-    FROM service_centers AS c
-    WHERE c.county_code IN (SELECT DISTINCT county_code FROM changed_edges)
-    ON CONFLICT (center_id) DO NOTHING;
-    RETURN NULL;
-END $$;
-
 -- The centres already there have no areas yet: queued, like new ones.
 INSERT INTO service_area_queue (center_id, county_code, reason)
 SELECT center_id, county_code, 'centre' FROM service_centers;
-
-CREATE TRIGGER service_centers_queue_new AFTER INSERT ON service_centers
-    REFERENCING NEW TABLE AS new_centres
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_new_centres();
-CREATE TRIGGER service_centers_queue_moved AFTER UPDATE ON service_centers
-    REFERENCING OLD TABLE AS old_centres NEW TABLE AS new_centres
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_moved_centres();
-CREATE TRIGGER walk_edges_queue_inserted AFTER INSERT ON walk_edges
-    REFERENCING NEW TABLE AS changed_edges
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_centres_of_changed_network();
-CREATE TRIGGER walk_edges_queue_deleted AFTER DELETE ON walk_edges
-    REFERENCING OLD TABLE AS changed_edges
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_centres_of_changed_network();
-CREATE TRIGGER walk_edges_queue_updated AFTER UPDATE ON walk_edges
-    REFERENCING NEW TABLE AS changed_edges
-    FOR EACH STATEMENT EXECUTE FUNCTION queue_centres_of_changed_network();
 """
 
 DOWNGRADE = """
-DROP TRIGGER IF EXISTS walk_edges_queue_updated ON walk_edges;
-DROP TRIGGER IF EXISTS walk_edges_queue_deleted ON walk_edges;
-DROP TRIGGER IF EXISTS walk_edges_queue_inserted ON walk_edges;
-DROP TRIGGER IF EXISTS service_centers_queue_moved ON service_centers;
-DROP TRIGGER IF EXISTS service_centers_queue_new ON service_centers;
-DROP FUNCTION IF EXISTS queue_centres_of_changed_network(), queue_moved_centres(),
-    queue_new_centres();
 DROP TABLE IF EXISTS service_area_queue, service_areas;
 ALTER TABLE buildings DROP COLUMN IF EXISTS point;
 DROP MATERIALIZED VIEW IF EXISTS walk_components;

@@ -1,7 +1,8 @@
 """Service areas as OGC API features: one id per area, ``area_id`` = centre id × 100 +
 minutes (centre 7's 15-minute area is 715), so a feature's id says whose area it is and
-how far it reaches and stays the same when the area is recomputed; and the centre's name
-and level by its id, for the collection's properties and its ``level=`` filter.
+how far it reaches and stays the same when the area is recomputed. (The centre's name
+and level by its id, for the collection's properties and its ``level=`` filter, are
+functions in gis/access/sql/functions/.)
 
 Revision ID: 0008
 Revises: 0007
@@ -19,18 +20,9 @@ ALTER TABLE service_areas
     ADD COLUMN area_id bigint GENERATED ALWAYS AS (center_id * 100 + minutes) STORED;
 -- minutes stay below 100 (CHECK 1–60), so ids never collide
 CREATE UNIQUE INDEX service_areas_area_id_key ON service_areas (area_id);
-
-CREATE FUNCTION service_center_name(center bigint) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT name FROM service_centers WHERE center_id = center $$;
-
-CREATE FUNCTION service_center_level(center bigint) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT level FROM service_centers WHERE center_id = center $$;
 """
 
 DOWNGRADE = """
-DROP FUNCTION IF EXISTS service_center_level(bigint), service_center_name(bigint);
 ALTER TABLE service_areas DROP COLUMN IF EXISTS area_id;
 """
 

@@ -1,5 +1,5 @@
 -- The dispatch rule for a stored event (the rule is the database function
--- event_dispatch_rule, migration 0005, which intake uses too).
+-- functions/event_dispatch_rule.sql, which intake uses too).
 SELECT rule.rule_id, rule.assignee_kind, rule.department_id, rule.department_code,
        rule.department_name, rule.deadline_hours, rule.category_code, rule.area_code
 FROM events AS e

@@ -1,6 +1,6 @@
 -- The transitions a live-feed client missed: history rows after %(after)s, oldest first,
--- each with the public summary the NOTIFY trigger sends (event_feed_summary, migration
--- 0004), so a replayed row and a live one look alike. The place filters match the
+-- each with the public summary the NOTIFY trigger sends (functions/event_feed_summary.sql),
+-- so a replayed row and a live one look alike. The place filters match the
 -- event's current place.
 SELECT h.history_id, h.action, event_feed_summary(h, e)::text
 FROM event_history AS h

@@ -1,5 +1,5 @@
 -- A report becomes an event in one statement: the database function intake_event
--- (migration 0005) claims the Idempotency-Key, resolves the category, places the point,
+-- (functions/intake_event.sql) claims the Idempotency-Key, resolves the category, places the point,
 -- files and dispatches it, appends the history and returns the answer.
 SELECT outcome, event_id, status_code, response
 FROM intake_event(

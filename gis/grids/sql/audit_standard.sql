@@ -1,6 +1,6 @@
 -- Base grids outside the standard: 300–500 resident households, unless the population
 -- is about 1,000 (the bounds are parameters). Figures come from grid_statistics, which
--- the triggers of migration 0003 keep current. Dedicated grids have no such standard.
+-- the triggers in functions/ keep current. Dedicated grids have no such standard.
 SELECT coalesce(json_agg(json_build_object(
            'grid_code', rtrim(g.grid_code),
            'community_code', rtrim(g.community_code),

@@ -1,5 +1,5 @@
 -- Buildings in no grid: their point on surface lies in no grid, so no grid's statistics
--- count them (the placement rule of migration 0003).
+-- count them (the placement rule: functions/refresh_grid_statistics.sql).
 SELECT coalesce(json_agg(json_build_object(
            'building_code', rtrim(b.building_code),
            'community_code', rtrim(b.community_code),
