@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators,
         ogc,
         open311,
+        vocabulary,
         web,
     )
 
@@ -74,5 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Reports come in fastest: their router is matched first.
     for family in (events, ogc, web, codes, audit, imports, indicators, open311, access):
         app.include_router(family.router)
+    app.include_router(vocabulary.router)  # before /static: its vocabulary.json is generated
     web.mount_static(app)
     return app

@@ -1,6 +1,7 @@
 // The one map (一张图), first version: grids, buildings and community outlines of the
 // district. The page only draws: every feature comes from this service's OGC API Features
-// endpoints (/ogc). Plain script, no build step; Leaflet is served by the app itself.
+// endpoints (/ogc), and what its values are called from the service's vocabulary. Plain
+// script, no build step; Leaflet is served by the app itself.
 //
 // Feature properties are data typed in by people, so they reach the page only through
 // textContent (never innerHTML), whether in the info box, popups or labels.
@@ -22,32 +23,28 @@
   // community is wide enough on screen to carry its name.
   const COMMUNITY_LABEL_MIN_ZOOM = 15;
 
-  const GRID_TYPES = {
-    base: { label: "基础网格", colour: "#4e9a6f" },
-    dedicated: { label: "专属网格", colour: "#d9822b" },
-  };
+  const GRID_COLOURS = { base: "#4e9a6f", dedicated: "#d9822b" };
   const UNKNOWN_GRID_COLOUR = "#9ca3af";
 
-  const DEDICATED_KINDS = {
-    industrial_park: "产业园区",
-    office_tower: "商务楼宇",
-    mall: "商圈市场",
-    school: "学校",
-    hospital: "医院",
-    enterprise: "企业",
-    public_security: "治安",
-  };
+  // What stored values (grid types, building uses, centre levels…) are called: the
+  // service's one vocabulary (GET /api/v1/vocabulary, served to the page as one of its
+  // assets), read once at start. Until it arrives, or for a value it does not know, the
+  // value itself is shown.
+  const VOCABULARY_URL = new URL("static/vocabulary.json", document.baseURI);
+  const vocabulary = {};
 
-  const BUILDING_USES = {
-    residential: "住宅",
-    mixed: "商住混合",
-    commercial: "商业",
-    office: "办公",
-    public: "公共建筑",
-    school: "学校",
-    hospital: "医院",
-    industrial: "工业",
-  };
+  async function loadVocabulary() {
+    const body = await getJSON(VOCABULARY_URL);
+    for (const [name, { terms }] of Object.entries(body)) {
+      vocabulary[name] = terms;
+    }
+  }
+
+  // The Chinese label of `value` in the named vocabulary.
+  function label(name, value) {
+    const term = (vocabulary[name] || []).find((candidate) => candidate.value === value);
+    return term ? term.zh : value;
+  }
 
   // Walking access (/api/v1/access): the service areas of the chosen minutes, and the
   // buildings with households none of them reaches. Off until ticked in the layer control.
@@ -55,24 +52,21 @@
   const SERVICE_MINUTES = [5, 10, 15];
   const AREA_COLOUR = "#2563eb";
   const UNCOVERED_COLOUR = "#dc2626";
-  const CENTRE_LEVELS = { district: "城区", subdistrict: "街道", community: "社区", compound: "小区" };
 
   const BUILDING_COLOUR = "#6b4f3a";
   const COMMUNITY_COLOUR = "#374151";
 
   // One colour function for the grid style and the legend, so they cannot disagree.
   function gridColour(gridType) {
-    const known = GRID_TYPES[gridType];
-    return known ? known.colour : UNKNOWN_GRID_COLOUR;
+    return GRID_COLOURS[gridType] || UNKNOWN_GRID_COLOUR;
   }
 
   function gridTypeLabel(properties) {
-    const known = GRID_TYPES[properties.grid_type];
-    const label = known ? known.label : String(properties.grid_type);
+    const type = String(label("grid_types", properties.grid_type));
     if (properties.grid_type === "dedicated" && properties.dedicated_kind) {
-      return `${label}（${DEDICATED_KINDS[properties.dedicated_kind] || properties.dedicated_kind}）`;
+      return `${type}（${label("dedicated_kinds", properties.dedicated_kind)}）`;
     }
-    return label;
+    return type;
   }
 
   function teamLabel(properties) {
@@ -118,7 +112,7 @@
       element("h3", null, properties.name || "楼栋"),
       definitionList([
         ["楼栋编码", properties.building_code],
-        ["用途", BUILDING_USES[properties.building_use] || properties.building_use],
+        ["用途", label("building_uses", properties.building_use)],
         ["层数", properties.floors],
         ["单元", properties.units],
         ["户数", properties.households],
@@ -295,15 +289,15 @@
     const box = element("div", "onemap-panel onemap-legend");
     box.append(element("h2", null, "图例"));
     // one row: a swatch of a layer's colour and what it stands for
-    const swatchRow = (colour, label) => {
+    const swatchRow = (colour, text) => {
       const swatch = element("span", "onemap-legend-swatch");
       swatch.style.background = colour;
       const row = element("div");
-      row.append(swatch, document.createTextNode(label));
+      row.append(swatch, document.createTextNode(text));
       return row;
     };
-    for (const [gridType, { label }] of Object.entries(GRID_TYPES)) {
-      box.append(swatchRow(gridColour(gridType), label));
+    for (const { value, zh } of vocabulary.grid_types) {
+      box.append(swatchRow(gridColour(value), zh));
     }
     const outline = element("div");
     outline.append(element("span", "onemap-legend-line"), document.createTextNode("社区边界"));
@@ -316,7 +310,6 @@
     );
     return box;
   };
-  legend.addTo(map);
 
   // ---- walking access: service areas and uncovered buildings ----
 
@@ -344,9 +337,9 @@
     box.append(element("h3", null, p.name));
     box.append(
       definitionList([
-        ["级别", CENTRE_LEVELS[p.level] || p.level],
+        ["级别", label("centre_levels", p.level)],
         ["步行", `${p.minutes} 分钟（${Math.round(p.distance_m)} 米）`],
-        ["方法", p.method === "network" ? "路网步行" : "直线距离（无路网）"],
+        ["方法", label("service_area_methods", p.method)],
         ["覆盖户数", p.households],
         ["覆盖人口", p.population],
       ]),
@@ -549,10 +542,19 @@
     };
   }
 
-  const ready = loadDistrict().catch((error) => {
+  // The legend lists the grid types by their labels, so it waits for the vocabulary.
+  const labelled = loadVocabulary().then(
+    () => legend.addTo(map),
+    (error) => {
+      reportError("词汇加载失败", error);
+      throw error;
+    },
+  );
+  const drawn = loadDistrict().catch((error) => {
     reportError("网格加载失败", error);
     throw error;
   });
+  const ready = Promise.all([labelled, drawn]).then(([, counts]) => counts);
   // Reported above already; without a handler the browser would log it a second time as
   // an uncaught rejection when no test is awaiting `ready`.
   ready.catch(() => {});

@@ -15,6 +15,8 @@ from importlib import resources
 
 import numpy as np
 
+from gis.vocabulary import DEDICATED_KINDS
+
 MIN_HOUSEHOLDS = 300
 MAX_HOUSEHOLDS = 500
 MAX_CELL_HOUSEHOLDS = 200  # < MAX - MIN, so a grid filled to MIN never passes MAX
@@ -111,15 +113,6 @@ DEDICATED_KINDS_RURAL = {
     "school": 0.3,
     "enterprise": 0.2,
     "hospital": 0.05,
-}
-DEDICATED_NAMES = {
-    "school": "学校",
-    "hospital": "医院",
-    "mall": "商圈",
-    "office_tower": "商务楼宇",
-    "enterprise": "企业",
-    "public_security": "治安重点区域",
-    "industrial_park": "产业园区",
 }
 # kind: [(box, building use, floors range)]
 DEDICATED_BUILDINGS: dict[
@@ -535,6 +528,6 @@ def _add_dedicated_cell(plan: Plan, grid: Grid, kind: str, rng: np.random.Genera
                 1,
                 0,
                 0,
-                name=f"{grid.community.short_name}{DEDICATED_NAMES[kind]}",
+                name=f"{grid.community.short_name}{DEDICATED_KINDS.label(kind)}",
             )
         )

@@ -18,10 +18,11 @@ from gis.demo.ground import (
     polygons_in_cells,
     union_runs,
 )
-from gis.demo.places import DEDICATED_NAMES, Plan
+from gis.demo.places import Plan
 from gis.events.stages import BEFORE_HANDLED, CENTRES
 from gis.progress import StepProgress
 from gis.sql import query
+from gis.vocabulary import DEDICATED_KINDS
 
 TABLES = (
     "districts",
@@ -243,7 +244,7 @@ def _grid_rows(plan: Plan, codes: list[str], geoms: list[str]) -> Iterable[tuple
         if grid.grid_type == "base":
             name = f"{grid.community.short_name}第{serial}网格"
         else:
-            kind = DEDICATED_NAMES[grid.dedicated_kind or ""]
+            kind = DEDICATED_KINDS.label(grid.dedicated_kind or "")
             name = f"{grid.community.short_name}{kind}专属网格{serial - 800}"
         yield (
             codes[i],

@@ -19,19 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gis.tokens import Caller
+from gis.vocabulary import EVENT_ACTIONS, EVENT_STATUSES
 
-STATUS_NAMES = {
-    "reported": "信息收集 reported",
-    "filed": "案卷建立 filed",
-    "dispatched": "任务派遣 dispatched",
-    "in_progress": "任务处理 in progress",
-    "handled": "处理反馈 handled",
-    "closed": "核查结案 closed",
-    "evaluated": "综合评价 evaluated",
-    "rejected": "不予受理 rejected",
-    "duplicate": "重复 duplicate (merged)",
-    "not_responsible": "非职责范围 not responsible",
-}
+# "核查结案 closed": the Chinese label, then the English one.
+STATUS_NAMES = {term.value: f"{term.zh} {term.en}" for term in EVENT_STATUSES.terms}
 STATUSES = tuple(STATUS_NAMES)
 # Not yet handled: the deadline runs and escalation applies.
 BEFORE_HANDLED = ("reported", "filed", "dispatched", "in_progress")
@@ -49,20 +40,21 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     roles: tuple[str, ...]
-    name: str
     meaning: str
+
+    @property
+    def name(self) -> str:
+        """What the step is called (立案, 派遣, …), from the vocabulary."""
+        return EVENT_ACTIONS.label(self.action)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(
-        "file", ("reported",), "filed", STAFF, "立案", "the centre files a case for the report"
-    ),
+    Transition("file", ("reported",), "filed", STAFF, "the centre files a case for the report"),
     Transition(
         "dispatch",
         ("filed",),
         "dispatched",
         STAFF,
-        "派遣",
         "send to a department or the grid by the rules (or the department named); sets the "
         "deadline",
     ),
@@ -71,7 +63,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("dispatched",),
         "in_progress",
         (*STAFF, "grid_member"),
-        "接单",
         "the department (or grid) takes the task",
     ),
     Transition(
@@ -79,7 +70,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("dispatched", "in_progress"),
         "filed",
         (*STAFF, "grid_member"),
-        "退回",
         "not this department's task: back to the centre for another dispatch",
     ),
     Transition(
@@ -87,18 +77,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("in_progress",),
         "handled",
         (*STAFF, "grid_member"),
-        "处理反馈",
         "the result is reported back",
     ),
-    Transition(
-        "close", ("handled",), "closed", STAFF, "核查结案", "the centre verifies and closes"
-    ),
+    Transition("close", ("handled",), "closed", STAFF, "the centre verifies and closes"),
     Transition(
         "rework",
         ("handled", "closed", "evaluated"),
         "in_progress",
         STAFF,
-        "返工",
         "verification failed or the reporter is not satisfied: handle again",
     ),
     Transition(
@@ -106,7 +92,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("closed",),
         "evaluated",
         ("reporter", *STAFF),
-        "评价",
         "the reporter rates the result 1–5 (staff record a rating taken by phone)",
     ),
     Transition(
@@ -114,7 +99,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reported", "filed", "dispatched", "in_progress"),
         "closed",
         ("grid_member",),
-        "就地解决",
         "a grid member settles an easy matter in their own grid on the spot",
     ),
     Transition(
@@ -122,7 +106,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reported", "filed", "dispatched", "in_progress"),
         "duplicate",
         STAFF,
-        "合并",
         "a duplicate of another open event (duplicate_of, or the likely one found on intake)",
     ),
     Transition(
@@ -130,7 +113,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reported", "filed"),
         "rejected",
         STAFF,
-        "不予受理",
         "not a matter to act on (no problem found, insufficient information)",
     ),
     Transition(
@@ -138,7 +120,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reported", "filed", "dispatched"),
         "not_responsible",
         STAFF,
-        "非职责范围",
         "outside the platform's remit (courts, private contracts); the reporter is told where",
     ),
 )

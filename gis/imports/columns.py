@@ -6,7 +6,9 @@ A header matches a column when, lower-cased and without spaces, underscores, hyp
 bracketed unit (``面积（平方米）``), it equals the column's name or one of its aliases.
 Chosen values (kinds, types, levels, uses) are matched by keyword, so ``街道办事处`` reads as
 ``street`` and ``老旧小区（三无）`` as ``old_unmanaged``; the English stored values are
-accepted as they are.
+accepted as they are. The keywords are spellings met in files, not labels: what a stored
+value is called comes from gis.vocabulary, whose Chinese labels all read back as their
+values here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from gis import vocabulary
+from gis.vocabulary import Vocabulary
 
 # Spellings of the layer's own code/key in exports that do not say which level it is.
 GENERIC_CODE = ("code", "编码", "代码", "编号", "adcode", "区划代码", "行政区划代码")
@@ -32,11 +37,18 @@ class Column:
     high: float | None = None
     # keyword → stored value, tried in order (first keyword found in the value wins)
     choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # the vocabulary a choice column's values come from
+    vocabulary: Vocabulary | None = None
 
     def stored_values(self) -> list[str]:
-        return list(dict.fromkeys(value for _, value in self.choices))
+        """The values a choice column stores, in the vocabulary's order."""
+        if self.vocabulary is None:
+            return []
+        return list(self.vocabulary.values())
 
 
+# Keywords met in files for each stored value (aliases for reading; the values and their
+# labels are gis.vocabulary's). Order matters: 三无 before 老旧, 商住 before 住宅.
 SUBDISTRICT_KINDS = (
     ("街道", "street"),
     ("镇", "town"),
@@ -158,6 +170,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             "street/town/zone (from the name if absent)",
             ("类型", "类别"),
             choices=SUBDISTRICT_KINDS,
+            vocabulary=vocabulary.SUBDISTRICT_KINDS,
         ),
     ),
     "communities": (
@@ -170,6 +183,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             "community/village (from the name if absent)",
             ("类型", "类别"),
             choices=COMMUNITY_KINDS,
+            vocabulary=vocabulary.COMMUNITY_KINDS,
         ),
     ),
     "grids": (
@@ -188,6 +202,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             "base/dedicated (from the serial if absent)",
             ("网格类型", "类型"),
             choices=GRID_TYPES,
+            vocabulary=vocabulary.GRID_TYPES,
         ),
         Column(
             "dedicated_kind",
@@ -195,6 +210,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             "what a dedicated grid serves (from the name if absent)",
             ("专属类型", "专属网格类型"),
             choices=DEDICATED_KINDS,
+            vocabulary=vocabulary.DEDICATED_KINDS,
         ),
         Column(
             "leaders",
@@ -227,6 +243,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             ("小区类型", "类型"),
             required=True,
             choices=COMPOUND_TYPES,
+            vocabulary=vocabulary.COMPOUND_TYPES,
         ),
         Column(
             "built_year",
@@ -259,6 +276,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             "use (residential if absent)",
             ("用途", "建筑用途", "类型"),
             choices=BUILDING_USES,
+            vocabulary=vocabulary.BUILDING_USES,
         ),
         Column(
             "floors", "int", "floors", ("层数", "楼层数", "楼层"), required=True, low=1, high=150
@@ -284,6 +302,7 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
             ("级别", "层级"),
             required=True,
             choices=CENTER_LEVELS,
+            vocabulary=vocabulary.CENTRE_LEVELS,
         ),
         Column(
             "area_m2",

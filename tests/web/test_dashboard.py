@@ -399,3 +399,33 @@ def test_service_areas_and_uncovered_buildings_layers(onemap: OneMap, server: st
         assert page.locator("path.onemap-service-area").count() == view["areas"]["drawn"]
         near_missed = served("uncovered", 5, view["uncovered"]["bbox"])
         assert view["uncovered"]["drawn"] == near_missed["numberReturned"], move
+
+
+def test_labels_come_from_the_vocabulary(onemap: OneMap, server: str) -> None:
+    """The legend and the grid popups name grid types and dedicated kinds as the
+    service's vocabulary does (/api/v1/vocabulary), e.g. 专属网格（商圈市场）."""
+    body = httpx.get(f"{server}/api/v1/vocabulary", timeout=30).json()
+    types = {t["value"]: t["zh"] for t in body["grid_types"]["terms"]}
+    kinds = {t["value"]: t["zh"] for t in body["dedicated_kinds"]["terms"]}
+    legend = onemap.page.locator(".onemap-legend").inner_text()
+    assert types["base"] in legend and types["dedicated"] in legend
+    # One popup per dedicated kind drawn: its 类型 row.
+    shown = onemap.page.evaluate(
+        """() => {
+            const shown = {};
+            for (const layer of window.onemap.layers.grids.getLayers()) {
+                const kind = layer.feature.properties.dedicated_kind;
+                if (!kind || kind in shown) continue;
+                layer.openPopup();
+                // this layer's popup: a closed one fades out of the DOM only later
+                const rows = [...layer.getPopup().getElement().querySelectorAll("dt")];
+                shown[kind] = rows.find((dt) => dt.textContent === "类型")
+                    .nextElementSibling.textContent;
+                layer.closePopup();
+            }
+            return shown;
+        }"""
+    )
+    assert len(shown) >= 3 and set(shown) <= set(kinds)
+    for kind, text in shown.items():
+        assert text == f"{types['dedicated']}（{kinds[kind]}）"

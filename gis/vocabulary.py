@@ -1,0 +1,321 @@
+"""The one vocabulary: every kind, type, level, source and status onemap stores, with the
+Chinese label people read and the English one, in the order they are listed to people.
+
+The database constrains each of these columns with a CHECK ... IN (...) of the same values
+(tests/gis/test_vocabulary.py compares them); the API serves this module at
+``GET /api/v1/vocabulary`` and the dashboard takes its labels from there. Readers that
+accept other spellings on input (gis.imports.columns, the 12345 hotline) keep those as
+aliases of these values.
+
+Where the older copies disagreed, the label is the fuller official term: 治安重点区域 (key
+public-security area) rather than 治安, and 商圈市场 (malls and markets) rather than 商圈,
+as the grid-governance documents list the places that get a dedicated grid.
+
+Event categories are reference data in the ``event_categories`` table (a county may add
+subclasses), so :func:`event_categories` reads them from there rather than from code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection
+
+
+@dataclass(frozen=True)
+class Term:
+    """One stored value and what people read for it."""
+
+    value: str
+    zh: str
+    en: str
+    parent: str | None = None  # the class of a subclass (event categories only)
+
+    def as_json(self) -> dict[str, str]:
+        """The term as JSON: value, zh, en (and parent when it has one)."""
+        term = {"value": self.value, "zh": self.zh, "en": self.en}
+        if self.parent is not None:
+            term["parent"] = self.parent
+        return term
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """An ordered set of terms, and the ``table.column``s the database holds them in."""
+
+    name: str
+    zh: str
+    en: str
+    terms: tuple[Term, ...]
+    columns: tuple[str, ...] = ()
+
+    def values(self) -> tuple[str, ...]:
+        """The stored values, in order."""
+        return tuple(term.value for term in self.terms)
+
+    def term(self, value: str) -> Term:
+        """The term stored as ``value``; KeyError names the vocabulary when there is none."""
+        for term in self.terms:
+            if term.value == value:
+                return term
+        raise KeyError(f"{value!r} is not in the vocabulary {self.name}")
+
+    def label(self, value: str) -> str:
+        """The Chinese label of ``value``."""
+        return self.term(value).zh
+
+    def as_json(self) -> dict[str, object]:
+        """The vocabulary as JSON: its own labels, the columns it constrains, its terms."""
+        return {
+            "zh": self.zh,
+            "en": self.en,
+            "columns": list(self.columns),
+            "terms": [term.as_json() for term in self.terms],
+        }
+
+
+def _vocabulary(
+    name: str, zh: str, en: str, columns: tuple[str, ...], *terms: tuple[str, str, str]
+) -> Vocabulary:
+    return Vocabulary(name, zh, en, tuple(Term(*term) for term in terms), columns)
+
+
+SUBDISTRICT_KINDS = _vocabulary(
+    "subdistrict_kinds",
+    "街道类型",
+    "kind of subdistrict",
+    ("subdistricts.kind",),
+    ("street", "街道", "street"),
+    ("town", "乡镇", "town or township"),
+    # a development zone, park or state farm run like a street (管委会)
+    ("zone", "开发区/园区", "development zone or park"),
+)
+COMMUNITY_KINDS = _vocabulary(
+    "community_kinds",
+    "社区类型",
+    "kind of community",
+    ("communities.kind",),
+    ("community", "社区", "community (residents' committee)"),
+    ("village", "村", "village (villagers' committee)"),
+)
+GRID_TYPES = _vocabulary(
+    "grid_types",
+    "网格类型",
+    "grid type",
+    ("grids.grid_type",),
+    ("base", "基础网格", "base grid"),
+    ("dedicated", "专属网格", "dedicated grid"),
+)
+DEDICATED_KINDS = _vocabulary(
+    "dedicated_kinds",
+    "专属网格类型",
+    "what a dedicated grid serves",
+    ("grids.dedicated_kind",),
+    ("industrial_park", "产业园区", "industrial park"),
+    ("office_tower", "商务楼宇", "office tower"),
+    ("mall", "商圈市场", "mall or market"),
+    ("school", "学校", "school"),
+    ("hospital", "医院", "hospital"),
+    ("enterprise", "企业", "enterprise"),
+    ("public_security", "治安重点区域", "key public-security area"),
+)
+COMPOUND_TYPES = _vocabulary(
+    "compound_types",
+    "小区类型",
+    "compound type",
+    ("compounds.compound_type",),
+    ("commercial", "商品住宅", "commercial housing"),
+    ("old", "老旧小区", "old compound"),
+    # no property manager, no owners' committee, no supervising unit
+    ("old_unmanaged", "三无小区", "old compound with no manager"),
+    ("work_unit", "单位住宅", "work-unit housing"),
+    ("resettlement", "安置/公租", "resettlement or public rental"),
+    ("lane_bungalow", "街巷平房", "lane bungalows"),
+    ("urban_village_rental", "城中村外租房", "urban-village rentals"),
+)
+BUILDING_USES = _vocabulary(
+    "building_uses",
+    "建筑用途",
+    "building use",
+    ("buildings.building_use",),
+    ("residential", "住宅", "residential"),
+    ("mixed", "商住混合", "mixed residential and commercial"),
+    ("commercial", "商业", "commercial"),
+    ("office", "办公", "office"),
+    ("public", "公共建筑", "public building"),
+    ("school", "学校", "school"),
+    ("hospital", "医院", "hospital"),
+    ("industrial", "工业", "industrial"),
+)
+CENTRE_LEVELS = _vocabulary(
+    "centre_levels",
+    "党群服务中心级别",
+    "service-centre level",
+    ("service_centers.level",),
+    ("district", "城区", "district"),
+    ("subdistrict", "街道", "subdistrict"),
+    ("community", "社区", "community"),
+    ("compound", "小区", "compound"),
+)
+EVENT_SOURCES = _vocabulary(
+    "event_sources",
+    "事件来源",
+    "event source",
+    ("events.source",),
+    ("qr", "扫码报事", "QR-code report"),
+    ("grid_member", "网格员上报", "grid member"),
+    ("hotline_12345", "12345热线", "12345 hotline"),
+    ("open311", "Open311 对接", "Open311 partner system"),
+    ("patrol", "巡逻发现", "patrol"),
+    ("video", "视频监控", "video surveillance"),
+)
+# GB/T 30428's seven stages, then the ways out of the loop.
+EVENT_STATUSES = _vocabulary(
+    "event_statuses",
+    "事件状态",
+    "event status",
+    ("events.status",),
+    ("reported", "信息收集", "reported"),
+    ("filed", "案卷建立", "filed"),
+    ("dispatched", "任务派遣", "dispatched"),
+    ("in_progress", "任务处理", "in progress"),
+    ("handled", "处理反馈", "handled"),
+    ("closed", "核查结案", "closed"),
+    ("evaluated", "综合评价", "evaluated"),
+    ("rejected", "不予受理", "rejected"),
+    ("duplicate", "重复", "duplicate (merged)"),
+    ("not_responsible", "非职责范围", "not responsible"),
+)
+# What gis.events.stages lets people do, plus what happens by itself (report, escalate).
+EVENT_ACTIONS = _vocabulary(
+    "event_actions",
+    "事件操作",
+    "event action",
+    ("event_history.action",),
+    ("report", "上报", "report"),
+    ("file", "立案", "file"),
+    ("dispatch", "派遣", "dispatch"),
+    ("accept", "接单", "accept"),
+    ("handle", "处理反馈", "report back"),
+    ("close", "核查结案", "verify and close"),
+    ("evaluate", "评价", "evaluate"),
+    ("rework", "返工", "rework"),
+    ("settle", "就地解决", "settle on the spot"),
+    ("return", "退回", "return for another dispatch"),
+    ("reject", "不予受理", "reject"),
+    ("not_responsible", "非职责范围", "not responsible"),
+    ("merge", "合并", "merge as a duplicate"),
+    ("escalate", "超期督办", "escalate when overdue"),
+)
+_TOKEN_ROLES = (
+    ("admin", "管理员", "administrator"),
+    ("staff", "指挥中心", "command-centre staff"),
+    ("grid_member", "网格员", "grid member"),
+    ("auditor", "考核", "auditor"),
+    ("open311", "对接系统", "partner system (Open311)"),
+)
+TOKEN_ROLES = _vocabulary(
+    "token_roles", "令牌角色", "token role", ("api_tokens.role",), *_TOKEN_ROLES
+)
+# Whoever acts on an event: a token's holder, or someone without a token.
+ACTOR_ROLES = _vocabulary(
+    "actor_roles",
+    "操作人角色",
+    "who acted",
+    ("event_history.actor_role",),
+    *_TOKEN_ROLES,
+    ("public", "群众", "the public"),
+    ("reporter", "报事人", "the reporter"),
+    ("system", "系统", "onemap itself"),
+)
+LOCATION_SOURCES = _vocabulary(
+    "location_sources",
+    "定位来源",
+    "where the location came from",
+    ("events.location_source",),
+    ("point", "地图选点", "point given"),
+    ("photo", "照片定位", "photo's GPS position"),
+    ("address", "地址", "address"),
+)
+ASSIGNEE_KINDS = _vocabulary(
+    "assignee_kinds",
+    "承办方类型",
+    "who handles",
+    ("events.assignee_kind", "dispatch_rules.assignee_kind"),
+    ("department", "职能部门", "department"),
+    ("grid", "网格", "grid"),
+)
+PATROL_KINDS = _vocabulary(
+    "patrol_kinds",
+    "巡逻队伍",
+    "kind of patrol",
+    ("patrol_tracks.patrol_kind",),
+    ("red_rider", "红骑手", "red riders (couriers)"),
+    ("purple_vest", "紫马甲", "purple vests (volunteers with the police)"),
+    ("grid_member", "网格员", "grid members"),
+    ("volunteer", "志愿者", "volunteers"),
+)
+STREET_CLASSES = _vocabulary(
+    "street_classes",
+    "道路等级",
+    "street class",
+    ("streets.street_class",),
+    ("primary", "主干路", "primary"),
+    ("secondary", "次干路", "secondary"),
+    ("residential", "支路", "residential"),
+    ("service", "内部道路", "service road"),
+    ("footway", "步行道", "footway"),
+)
+SERVICE_AREA_METHODS = _vocabulary(
+    "service_area_methods",
+    "服务圈算法",
+    "how a service area was drawn",
+    ("service_areas.method",),
+    ("network", "路网步行", "walked along the network"),
+    ("straight_line", "直线距离（无路网）", "straight line (no walking network)"),
+)
+
+VOCABULARIES: dict[str, Vocabulary] = {
+    vocabulary.name: vocabulary
+    for vocabulary in (
+        SUBDISTRICT_KINDS,
+        COMMUNITY_KINDS,
+        GRID_TYPES,
+        DEDICATED_KINDS,
+        COMPOUND_TYPES,
+        BUILDING_USES,
+        CENTRE_LEVELS,
+        EVENT_SOURCES,
+        EVENT_STATUSES,
+        EVENT_ACTIONS,
+        TOKEN_ROLES,
+        ACTOR_ROLES,
+        LOCATION_SOURCES,
+        ASSIGNEE_KINDS,
+        PATROL_KINDS,
+        STREET_CLASSES,
+        SERVICE_AREA_METHODS,
+    )
+}
+
+
+def label(vocabulary: str, value: str) -> str:
+    """The Chinese label of ``value`` in the named vocabulary."""
+    return VOCABULARIES[vocabulary].label(value)
+
+
+async def event_categories(conn: AsyncConnection) -> Vocabulary:
+    """The event categories as a vocabulary: classes (2 digits) and their subclasses
+    (4 digits, ``parent`` the class), in code order, as the table holds them."""
+    cursor = await conn.execute(
+        "SELECT category_code, name, name_en, parent_code FROM event_categories"
+        " ORDER BY category_code"
+    )
+    terms = tuple(Term(*row) for row in await cursor.fetchall())
+    return Vocabulary("event_categories", "事件类别", "event category", terms)
+
+
+async def as_json(conn: AsyncConnection) -> dict[str, object]:
+    """Every vocabulary, the event categories last, as the API serves them."""
+    vocabularies = [*VOCABULARIES.values(), await event_categories(conn)]
+    return {vocabulary.name: vocabulary.as_json() for vocabulary in vocabularies}
