@@ -88,7 +88,9 @@ def test_map_and_tables_are_drawn(executed: nbformat.NotebookNode, db) -> None:
 
 def test_suggested_sites_are_kept_as_a_scenario_layer(executed: nbformat.NotebookNode, db) -> None:
     sites = suggest_sites(db, k=3, minutes=5, levels=["community"]).sites
-    assert f"saved {len(sites)} suggested sites to scenario.suggested_sites" in _printed(executed)
+    printed = _printed(executed)
+    assert f"saved {len(sites)} suggested sites to scenario.suggested_sites" in printed
+    assert f"read back {len(sites)} sites in EPSG:4326" in printed
     stored = db.execute(
         "SELECT rank, building_code, ST_X(geometry), ST_Y(geometry)"
         " FROM scenario.suggested_sites ORDER BY rank"
