@@ -9,6 +9,7 @@ import psycopg
 import typer
 from rich.console import Console
 
+from app import exits
 from app.commands import access as access_commands
 from app.commands import audit as audit_commands
 from app.commands import devdb
@@ -36,18 +37,13 @@ cli.command("import")(imports_commands.import_command)
 cli.command("import-events")(hotline_commands.import_events)
 
 
-def _fail(error: Exception, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {error}")
-    raise typer.Exit(code)
-
-
 @db_cli.command("start")
 def db_start() -> None:
     """Initialise (once) and start the local cluster; idempotent."""
     try:
         dsn = devdb.start()
     except OnemapError as error:
-        _fail(error)
+        exits.fail(error, exits.FAILED)
     console.print(f"database running: {dsn}")
 
 
@@ -57,7 +53,7 @@ def db_stop() -> None:
     try:
         devdb.stop()
     except OnemapError as error:
-        _fail(error)
+        exits.fail(error, exits.FAILED)
     console.print("database stopped")
 
 
@@ -67,7 +63,7 @@ def db_status() -> None:
     state = devdb.status()
     print(json.dumps(state, indent=2))
     if not state["running"]:
-        raise typer.Exit(3)
+        raise typer.Exit(exits.DATABASE)
 
 
 @db_cli.command("url")
@@ -86,7 +82,7 @@ def migrate(revision: str = typer.Argument("head", help="target revision")) -> N
     try:
         applied = upgrade(revision=revision)
     except Exception as error:
-        _fail(error)
+        exits.fail(error, exits.FAILED)
     console.print(f"migrated to {revision}; function files applied: {len(applied)}")
 
 
@@ -112,12 +108,12 @@ def demo_load(
     from gis.db import connect
 
     if scale not in demo.SCALES:
-        _fail(ValueError(f"--scale must be one of {', '.join(demo.SCALES)}, not {scale!r}"), 2)
+        exits.fail(f"--scale must be one of {', '.join(demo.SCALES)}, not {scale!r}", exits.USAGE)
     try:
         with connect() as conn:
             summary = demo.load(conn, scale=scale, seed=seed, progress=True)
     except (OnemapError, psycopg.Error) as error:
-        _fail(error)
+        exits.fail(error, exits.FAILED)
     for table, count in summary.items():
         console.print(f"{table:>16}: {count:,}")
 
@@ -126,4 +122,4 @@ def main() -> None:
     try:
         cli()
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(exits.INTERRUPTED)

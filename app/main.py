@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # page modest on a small server; the event stream (text/event-stream) is left alone.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
 
+    from app.ogc import router as ogc
     from app.routers import (
         access,
         audit,
@@ -64,7 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         imports,
         indicators,
-        ogc,
         open311,
         vocabulary,
         web,

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import exits
 from gis.errors import InvalidParameter, NotFound
 
 app = typer.Typer(
@@ -25,7 +26,6 @@ app = typer.Typer(
 )
 errors = Console(stderr=True)
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 LISTED = 30
 
 
@@ -67,9 +67,9 @@ def compute(
                     conn, center_ids=centres or None, county_code=county, **options
                 )
     except (InvalidParameter, NotFound) as error:
-        _fail(error, EXIT_USAGE)
+        exits.fail(error, exits.USAGE)
     except psycopg.Error as error:
-        _fail(f"the database failed: {error}; nothing was written", EXIT_DATABASE)
+        exits.fail(f"the database failed: {error}; nothing was written", exits.DATABASE)
     if as_json:
         print(json.dumps(run.as_dict(), indent=2))
         return
@@ -125,9 +125,9 @@ def coverage(
                 else None
             )
     except InvalidParameter as error:
-        _fail(error, EXIT_USAGE)
+        exits.fail(error, exits.USAGE)
     except psycopg.Error as error:
-        _fail(f"the database failed: {error}", EXIT_DATABASE)
+        exits.fail(f"the database failed: {error}", exits.DATABASE)
     if uncovered is not None and layer is not None:
         json.dump(layer, uncovered, ensure_ascii=False)
         errors.print(
@@ -159,9 +159,9 @@ def standards(
         with connect() as conn:
             centres = access_standards.check_standards(conn, scope=scope, level=level)
     except InvalidParameter as error:
-        _fail(error, EXIT_USAGE)
+        exits.fail(error, exits.USAGE)
     except psycopg.Error as error:
-        _fail(f"the database failed: {error}", EXIT_DATABASE)
+        exits.fail(f"the database failed: {error}", exits.DATABASE)
     summary = access_standards.summarise(centres)
     failing = [c for c in centres if not c.compliant]
     if as_json:
@@ -177,7 +177,7 @@ def standards(
         )
     else:
         _print_standards(summary, centres if show_all else failing)
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(exits.FINDINGS if failing else exits.OK)
 
 
 @app.command("suggest")
@@ -224,11 +224,11 @@ def suggest(
                 buffer_m=settings.service_area_buffer_m,
             )
     except TargetUnreachable as error:
-        _fail(error, EXIT_FINDINGS)
+        exits.fail(error, exits.FINDINGS)
     except (InvalidParameter, NotFound) as error:
-        _fail(error, EXIT_USAGE)
+        exits.fail(error, exits.USAGE)
     except psycopg.Error as error:
-        _fail(f"the database failed: {error}", EXIT_DATABASE)
+        exits.fail(f"the database failed: {error}", exits.DATABASE)
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -324,8 +324,3 @@ def _print_standards(summary: list[Any], listed: list[Any]) -> None:
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
-
-
-def _fail(error: object, code: int) -> None:
-    errors.print(f"[red]error:[/red] {error}")
-    raise typer.Exit(code)

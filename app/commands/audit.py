@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app import exits
 from gis.codes import InvalidCode
 from gis.errors import NotFound
 from gis.grids import audit as grid_audit
@@ -22,7 +23,6 @@ from gis.grids import audit as grid_audit
 app = typer.Typer(help="Audits: the grid network against its rules", no_args_is_help=True)
 errors = Console(stderr=True)
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 # Findings listed per kind in the table view (the JSON has them all).
 LISTED = 10
 # Kinds whose area is the problem's size; for the others it is just the grid's area.
@@ -133,13 +133,11 @@ def grids(
 
             report = grid_audit.audit_grids(conn, community_code=community, on_step=step)
     except (InvalidCode, NotFound) as error:
-        errors.print(f"[red]error:[/red] --community: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
+        exits.fail(f"--community: {error}", exits.USAGE)
     except psycopg.Error as error:
-        errors.print(f"[red]error:[/red] the database failed: {error}")
-        raise typer.Exit(EXIT_DATABASE) from None
+        exits.fail(f"the database failed: {error}", exits.DATABASE)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_tables(report)
-    raise typer.Exit(EXIT_CLEAN if report["summary"]["clean"] else EXIT_FINDINGS)
+    raise typer.Exit(exits.OK if report["summary"]["clean"] else exits.FINDINGS)

@@ -11,7 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import exits
+from app.params import parse_instant
 from gis.db import database_url
+from gis.errors import InvalidParameter
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -20,17 +23,11 @@ app = typer.Typer(
 
 
 def _instant(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
     try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        console.print(f"[red]error:[/red] --now: expected an ISO 8601 date-time, got {value!r}")
-        raise typer.Exit(2) from None
-    if instant.tzinfo is None:
-        console.print("[red]error:[/red] --now needs a UTC offset (e.g. 2026-11-25T09:00+08:00)")
-        raise typer.Exit(2)
-    return instant
+        instant = parse_instant("--now", value)
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    return datetime.now(UTC) if instant is None else instant
 
 
 @app.command("escalate")

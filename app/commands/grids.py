@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app import exits
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound
 
@@ -31,14 +32,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 stdout = Console()
 
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
 OUT_FORMATS = (".json", ".csv")
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
 
 
 @contextmanager
@@ -90,11 +84,11 @@ def crosswalk_command(
     from gis.imports.problems import ImportRejected
 
     if out is not None and out.suffix.lower() not in OUT_FORMATS:
-        raise _fail(f"--out must end in {' or '.join(OUT_FORMATS)}, not {out.name!r}", EXIT_USAGE)
+        exits.fail(f"--out must end in {' or '.join(OUT_FORMATS)}, not {out.name!r}", exits.USAGE)
     try:
         chinese = system_name(system)
     except InvalidParameter as error:
-        raise _fail(str(error), EXIT_USAGE) from None
+        exits.fail(str(error), exits.USAGE)
     try:
         with _steps(not as_json) as step:
             step(f"reading {file.name}")
@@ -103,17 +97,17 @@ def crosswalk_command(
             with connect() as conn:
                 report = crosswalk(conn, legacy, system=chinese, id_field=id_field)
     except InvalidParameter as error:
-        raise _fail(str(error), EXIT_USAGE) from None
+        exits.fail(str(error), exits.USAGE)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             console.print(f"  {problem}")
-        raise _fail(f"{file.name}: {rejected}", EXIT_REFUSED) from None
+        exits.fail(f"{file.name}: {rejected}", exits.REFUSED)
     except LegacyLayerError as error:
         for problem in error.problems:
             console.print(f"  {problem}")
-        raise _fail(f"{file.name}: {error}", EXIT_REFUSED) from None
+        exits.fail(f"{file.name}: {error}", exits.REFUSED)
     except psycopg.Error as error:
-        raise _fail(f"database: {error}", EXIT_REFUSED) from None
+        exits.fail(f"database: {error}", exits.FAILED)
     data = report.as_dict()
     if out is not None:
         _write_report(out, data, report.csv_rows())
@@ -276,11 +270,11 @@ def delineate_command(
                 step("replacing the base grids")
                 applied = apply(conn, proposal)
     except InvalidCode as error:
-        raise _fail(str(error), EXIT_USAGE) from None
+        exits.fail(str(error), exits.USAGE)
     except (NotFound, DelineationError) as error:
-        raise _fail(str(error), EXIT_REFUSED) from None
+        exits.fail(str(error), exits.REFUSED)
     except psycopg.Error as error:
-        raise _fail(f"database: {error}", EXIT_REFUSED) from None
+        exits.fail(f"database: {error}", exits.FAILED)
     _print_proposal(proposal, out)
     if applied is not None:
         stdout.print(

@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app import exits
 from gis.db import database_url
 
 console = Console(stderr=True)
-EXIT_REJECTED = 1
 _STEPS = ("read", "copy", "place", "insert")
 
 
@@ -53,7 +53,7 @@ def import_events(
                 rows = [{"row": r, "column": c, "problem": p} for r, c, p in error.problems]
                 print(json.dumps({"imported": 0, "problems": rows}, ensure_ascii=False))
             console.print(f"[red]refused:[/red] {error}")
-            raise typer.Exit(EXIT_REJECTED) from None
+            raise typer.Exit(exits.REFUSED) from None
         progress.update(task, completed=len(_STEPS))
     if as_json:
         print(json.dumps(summary.__dict__, ensure_ascii=False))

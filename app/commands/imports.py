@@ -12,14 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import exits
 from gis.db import database_url
 from gis.errors import InvalidParameter
 from gis.imports.problems import ImportRejected
 
 console = Console(stderr=True)
 
-EXIT_REJECTED = 1
-EXIT_USAGE = 2
 # Spelled here so that `onemap --help` does not load GeoPandas and GDAL.
 LAYERS = (
     "districts, subdistricts, communities, grids, compounds, buildings, service_centers; "
@@ -69,24 +68,21 @@ def import_command(
         _import_osm(file, county, replace, dry_run, as_json, progress, options)
         return
     if county or replace:
-        console.print("[red]error:[/red] --county and --replace are options of osm only")
-        raise typer.Exit(EXIT_USAGE)
+        exits.fail("--county and --replace are options of osm only", exits.USAGE)
     try:
         report = asyncio.run(
             _run(layer, file, crs, layer_name, repair, dry_run, progress and not as_json)
         )
     except InvalidParameter as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(EXIT_USAGE) from None
+        exits.fail(error, exits.USAGE)
     except ImportRejected as rejected:
         if as_json:
             print(json.dumps(rejected.report, ensure_ascii=False, indent=2))
         else:
             _print_problems(rejected)
-        raise typer.Exit(EXIT_REJECTED) from None
+        raise typer.Exit(exits.REFUSED) from None
     except psycopg.OperationalError as error:
-        console.print(f"[red]error:[/red] database: {error}")
-        raise typer.Exit(EXIT_REJECTED) from None
+        exits.fail(f"database: {error}", exits.FAILED)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -213,8 +209,7 @@ def _import_osm(
 
     misplaced = [option for option, value in options.items() if value]
     if misplaced:
-        console.print(f"[red]error:[/red] {', '.join(misplaced)}: not an option of osm")
-        raise typer.Exit(EXIT_USAGE)
+        exits.fail(f"{', '.join(misplaced)}: not an option of osm", exits.USAGE)
     try:
         with psycopg.connect(database_url(), autocommit=True) as conn:
             summary = network.import_osm(
@@ -226,14 +221,11 @@ def _import_osm(
                 progress=progress and not as_json,
             )
     except InvalidCode as error:
-        console.print(f"[red]error:[/red] --county: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
+        exits.fail(f"--county: {error}", exits.USAGE)
     except (network.NetworkInputError, network.NetworkExists) as error:
-        console.print(f"[red]error:[/red] {error}; nothing was written")
-        raise typer.Exit(EXIT_REJECTED) from None
+        exits.fail(f"{error}; nothing was written", exits.REFUSED)
     except psycopg.OperationalError as error:
-        console.print(f"[red]error:[/red] database: {error}")
-        raise typer.Exit(EXIT_REJECTED) from None
+        exits.fail(f"database: {error}", exits.FAILED)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
         return

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from app import exits
 from gis import tokens
 from gis.db import connect
 
@@ -27,7 +28,7 @@ def create(
             secret = tokens.create(conn, name=name, role=role, county_code=county, grid_code=grid)
     except tokens.TokenError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exits.USAGE) from None
     typer.echo(secret)
 
 
@@ -44,5 +45,5 @@ def revoke(token_id: int) -> None:
     with connect() as conn:
         if not tokens.revoke(conn, token_id):
             typer.echo(f"error: no active token {token_id}", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(exits.REFUSED)
     typer.echo(f"revoked token {token_id}")

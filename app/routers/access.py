@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.routers.ogc_params import check_known, parse_bbox
+from app.params import check_known, parse_bbox, parse_boolean, parse_integer, parse_paging
 from gis.access import standards as access_standards
 from gis.access.coverage import (
     DEFAULT_UNCOVERED_LIMIT,
@@ -71,8 +71,8 @@ async def areas(request: Request, conn: Connection) -> JSONResponse:
         minutes=_minutes(params),
         scope=params.get("scope"),
         levels=_levels(params),
-        center_id=_integer(params, "center_id"),
-        bbox=_bbox(params),
+        center_id=parse_integer("center_id", params.get("center_id")),
+        bbox=parse_bbox("bbox", params.get("bbox")),
     )
     return JSONResponse(layer, media_type=GEOJSON)
 
@@ -83,14 +83,17 @@ async def uncovered(request: Request, conn: Connection) -> JSONResponse:
     households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
     each with the nearest centre as the crow flies; ``bbox`` keeps those in a view."""
     params = check_known(request.query_params, ("minutes", "scope", "level", "limit", "bbox"))
-    limit = _integer(params, "limit")
+    # limit=0 answers the counts alone; the ceiling is the library's to check.
+    paging = parse_paging(
+        params, default_limit=DEFAULT_UNCOVERED_LIMIT, max_limit=None, min_limit=0
+    )
     layer = await uncovered_layer_async(
         conn,
         minutes=_minutes(params),
         scope=params.get("scope"),
         levels=_levels(params),
-        limit=DEFAULT_UNCOVERED_LIMIT if limit is None else limit,
-        bbox=_bbox(params),
+        limit=paging.limit,
+        bbox=parse_bbox("bbox", params.get("bbox")),
     )
     return JSONResponse(layer, media_type=GEOJSON)
 
@@ -108,7 +111,7 @@ async def standards(request: Request, conn: Connection) -> JSONResponse:
         conn,
         scope=params.get("scope"),
         level=params.get("level"),
-        compliant=_boolean(params, "compliant"),
+        compliant=parse_boolean("compliant", params.get("compliant")),
     )
     if answer_format == "geojson":
         return JSONResponse(access_standards.as_geojson(centres), media_type=GEOJSON)
@@ -141,11 +144,11 @@ async def sites(request: Request, conn: Connection) -> JSONResponse:
     try:
         target_pct = None if target is None else float(target)
     except ValueError:
-        raise InvalidParameter("target_pct", f"need a percentage, not {target!r}") from None
+        raise InvalidParameter("target_pct", f"expected a percentage, got {target!r}") from None
     candidates = params.get("candidates")
     uses = params.get("candidate_uses")
     keywords: dict[str, Any] = {
-        "k": _integer(params, "k"),
+        "k": parse_integer("k", params.get("k")),
         "target_pct": target_pct,
         "minutes": _minutes(params),
         "candidates": None if candidates is None else _listed(candidates),
@@ -170,17 +173,13 @@ def _suggest(settings: Any, keywords: dict[str, Any]) -> Any:
         )
 
 
-def _bbox(params: dict[str, str]) -> list[float] | None:
-    return parse_bbox(params["bbox"]) if "bbox" in params else None
-
-
 def _listed(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 def _minutes(params: dict[str, str]) -> int:
-    minutes = _integer(params, "minutes")
-    return 15 if minutes is None else minutes
+    # Which minutes are stored is the domain's to say (5, 10 or 15).
+    return parse_integer("minutes", params.get("minutes"), default=15)
 
 
 def _levels(params: dict[str, str]) -> list[str] | None:
@@ -191,24 +190,3 @@ def _levels(params: dict[str, str]) -> list[str] | None:
     if not levels:
         raise InvalidParameter("level", "empty; give centre levels separated by commas")
     return levels
-
-
-def _integer(params: dict[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"need a whole number, not {raw!r}") from None
-
-
-def _boolean(params: dict[str, str], name: str) -> bool | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise InvalidParameter(name, f"true or false, not {raw!r}")

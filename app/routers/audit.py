@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.routers.ogc_params import check_known
+from app.params import check_known
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter
 from gis.grids import audit as grid_audit

@@ -7,13 +7,11 @@ by name. The work is in gis/places.py; this module parses the query string.
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.routers.ogc_params import check_known
+from app.params import check_known, parse_paging
 from gis import places
 from gis.errors import InvalidParameter
 
@@ -41,10 +39,6 @@ async def search(request: Request, conn: Connection) -> JSONResponse:
     levels = None
     if "level" in params:
         levels = [name.strip() for name in params["level"].split(",") if name.strip()]
-    limit = places.DEFAULT_LIMIT
-    if "limit" in params:
-        if not re.fullmatch(r"\d+", params["limit"].strip()):
-            raise InvalidParameter("limit", f"expected an integer, got {params['limit']!r}")
-        limit = int(params["limit"])
-    results = await places.search(conn, query, levels=levels, limit=limit)
+    paging = parse_paging(params, default_limit=places.DEFAULT_LIMIT, max_limit=places.MAX_LIMIT)
+    results = await places.search(conn, query, levels=levels, limit=paging.limit)
     return JSONResponse({"query": query, "results": results, "numberReturned": len(results)})

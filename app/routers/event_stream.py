@@ -10,16 +10,14 @@ a quiet stream. Filters: ``grid``, ``community``, ``subdistrict`` (codes). The f
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from psycopg_pool import AsyncConnectionPool
 
-from app.routers.ogc_params import check_known
+from app.params import check_known, parse_integer
 from gis import codes
-from gis.errors import InvalidParameter
 from gis.events.feed import MAX_REPLAY, REPLAY_PAGE, EventFeed, FeedFilter, Transition, replay
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -50,15 +48,6 @@ def _selection(params: dict[str, str]) -> FeedFilter:
         community_code=found.get("community"),
         subdistrict_code=found.get("subdistrict"),
     )
-
-
-def _last_event_id(request: Request) -> int | None:
-    value = request.headers.get("last-event-id")
-    if value is None or not value.strip():
-        return None
-    if not re.fullmatch(r"\d{1,18}", value.strip()):
-        raise InvalidParameter("Last-Event-ID", f"expected a history id, got {value!r}")
-    return int(value)
 
 
 async def transitions(
@@ -117,7 +106,8 @@ async def event_stream(request: Request) -> StreamingResponse:
     missed ones first; ``grid``, ``community``, ``subdistrict`` filter by place."""
     params = check_known(request.query_params, tuple(FILTERS))
     selection = _selection(params)
-    last_event_id = _last_event_id(request)
+    # The history id of the last message the client saw (EventSource sends it back).
+    last_event_id = parse_integer("Last-Event-ID", request.headers.get("last-event-id"), minimum=0)
     feed: EventFeed = request.app.state.event_feed
     if not feed.listening:
         raise HTTPException(503, "the live feed is reconnecting", headers={"Retry-After": "1"})

@@ -19,8 +19,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -29,9 +28,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import UploadFile
 
 from app.deps import Connection, require_role
-from app.routers.ogc_params import check_known
+from app.params import (
+    check_known,
+    parse_bbox,
+    parse_boolean,
+    parse_instant,
+    parse_integer,
+    parse_paging,
+)
 from gis import tokens
-from gis.errors import InvalidParameter
 from gis.events import intake, loop, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
@@ -43,7 +48,6 @@ GEOJSON = "application/geo+json"
 # Three photos of 5 MiB and the feature; a larger body is refused before it is read.
 MAX_BODY = photos.MAX_PHOTOS * photos.MAX_PHOTO_BYTES + 1024 * 1024
 MAX_FEATURE = 256 * 1024
-CHINA = timezone(timedelta(hours=8))
 LIST_PARAMETERS = (
     "status",
     "category",
@@ -191,8 +195,8 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
     (RFC 3339; without an offset, China time), ``bbox`` (lon,lat,lon,lat), ``limit``
     (1–1000, default 50), ``offset``. No personal data."""
     params = check_known(request.query_params, LIST_PARAMETERS)
-    limit = _integer(params, "limit", queries.DEFAULT_LIMIT)
-    offset = _integer(params, "offset", 0)
+    paging = parse_paging(params, default_limit=queries.DEFAULT_LIMIT, max_limit=queries.MAX_LIMIT)
+    limit, offset = paging.limit, paging.offset
     selection = queries.EventSelection(
         status=_names(params, "status"),
         category=_names(params, "category"),
@@ -201,12 +205,14 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
         community_code=params.get("community_code"),
         subdistrict_code=params.get("subdistrict_code"),
         department=params.get("department"),
-        overdue=_flag(params, "overdue"),
-        escalation_level=_integer(params, "escalation_level", None),
-        duplicate_of=_integer(params, "duplicate_of", None),
-        reported_after=_instant(params, "reported_after"),
-        reported_before=_instant(params, "reported_before"),
-        bbox=_bbox(params),
+        overdue=parse_boolean("overdue", params.get("overdue")),
+        escalation_level=parse_integer(
+            "escalation_level", params.get("escalation_level"), minimum=0
+        ),
+        duplicate_of=parse_integer("duplicate_of", params.get("duplicate_of"), minimum=0),
+        reported_after=_reported("reported_after", params),
+        reported_before=_reported("reported_before", params),
+        bbox=parse_bbox("bbox", params.get("bbox")),
     )
     page = await queries.listing(conn, selection, limit=limit, offset=offset)
     links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
@@ -223,45 +229,9 @@ def _names(params: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in params.get(name, "").split(",") if part.strip())
 
 
-def _integer(params: dict[str, str], name: str, default: int | None) -> Any:
-    if name not in params:
-        return default
-    if not re.fullmatch(r"\d{1,9}", params[name].strip()):
-        raise InvalidParameter(name, f"expected a whole number, got {params[name]!r}")
-    return int(params[name])
-
-
-def _flag(params: dict[str, str], name: str) -> bool | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise InvalidParameter(name, f"expected true or false, got {value!r}")
-
-
-def _instant(params: dict[str, str], name: str) -> datetime | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(name, f"expected an RFC 3339 date-time, got {value!r}") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=CHINA)
-
-
-def _bbox(params: dict[str, str]) -> tuple[float, float, float, float] | None:
-    value = params.get("bbox")
-    if value is None:
-        return None
-    try:
-        numbers = [float(part) for part in value.split(",")]
-    except ValueError:
-        numbers = []
-    if len(numbers) != 4:
-        raise InvalidParameter("bbox", "expected four numbers: min lon, min lat, max lon, max lat")
-    return numbers[0], numbers[1], numbers[2], numbers[3]
+def _reported(name: str, params: dict[str, str]) -> datetime | None:
+    # Without an offset, a date or a time is China's (the clock the reports were made by).
+    return parse_instant(name, params.get(name), local_times=True)
 
 
 EventRef = Annotated[str, Path(description="event id or tracking number (SJ…)")]

@@ -17,16 +17,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from app.deps import Admin, Connection
+from app.params import parse_boolean
 from gis import imports
-from gis.errors import InvalidParameter
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 # Larger files go through `onemap import` on the server.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
 
 
 def _option(name: str, form_value: str | None, request: Request) -> str | None:
@@ -34,14 +32,7 @@ def _option(name: str, form_value: str | None, request: Request) -> str | None:
 
 
 def _flag(name: str, form_value: str | None, request: Request) -> bool:
-    value = _option(name, form_value, request)
-    if value is None:
-        return False
-    if value.strip().lower() in _TRUE:
-        return True
-    if value.strip().lower() in _FALSE:
-        return False
-    raise InvalidParameter(name, f"must be true or false, not {value!r}")
+    return parse_boolean(name, _option(name, form_value, request), default=False)
 
 
 @router.post("/import/{layer}")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.routers.ogc_params import check_known
+from app.params import check_known, parse_instant
 from gis.errors import InvalidParameter
 from gis.events import indicators
 
@@ -34,7 +34,8 @@ async def event_indicators(request: Request, conn: Connection) -> JSONResponse:
     report = await indicators.event_indicators(
         conn,
         group_by,
-        start=indicators.parse_instant("from", params.get("from")),
-        end=indicators.parse_instant("to", params.get("to")),
+        # A date is the midnight that starts it in China; a date-time needs its offset.
+        start=parse_instant("from", params.get("from")),
+        end=parse_instant("to", params.get("to")),
     )
     return JSONResponse(report)

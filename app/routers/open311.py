@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
-from app.routers.ogc_params import check_known
+from app.params import check_known, parse_instant
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.events import intake, open311, queries
@@ -161,9 +161,10 @@ async def requests(request: Request, conn: Connection) -> JSONResponse:
     for code in codes:
         if code not in {s["service_code"] for s in known}:
             raise open311.unknown_service(code, known, "service_code")
+    # Without an offset, a date or a date-time is China's clock.
     start, end = open311.search_window(
-        open311.parse_instant("start_date", params.get("start_date")),
-        open311.parse_instant("end_date", params.get("end_date")),
+        parse_instant("start_date", params.get("start_date"), local_times=True),
+        parse_instant("end_date", params.get("end_date"), local_times=True),
         now=datetime.now(UTC),
     )
     selection = queries.EventSelection(

@@ -42,15 +42,13 @@ rounded to 2 places. The group key of events in no grid (a gap) is ``null``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg import AsyncConnection, sql
 
 from gis.errors import InvalidParameter
 from gis.sql import query
-
-CHINA = timezone(timedelta(hours=8))
 
 # group_by → the SQL expression over `e` (events) that keys a group.
 GROUPS: dict[str, str] = {
@@ -112,24 +110,6 @@ _RATES = (
     "average_handling_hours",
     "average_closing_hours",
 )
-
-
-def parse_instant(name: str, value: str | None) -> datetime | None:
-    """``from``/``to`` as an instant: a date (midnight in China) or an ISO 8601 date-time
-    with a UTC offset; InvalidParameter naming ``name`` otherwise."""
-    if value is None or value == "":
-        return None
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), tzinfo=CHINA)
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(
-            name, f"expected a date (2026-06-01) or an ISO 8601 date-time, got {value!r}"
-        ) from None
-    if instant.tzinfo is None:
-        raise InvalidParameter(name, "a date-time needs a UTC offset (e.g. +08:00)")
-    return instant
 
 
 async def event_indicators(

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -33,7 +33,6 @@ from gis.events import intake
 from gis.events.errors import InvalidEvent
 from gis.events.stages import OPEN, STATUS_NAMES
 
-CHINA = timezone(timedelta(hours=8))
 # The spec: a search spans at most 90 days; without dates, the last 90 days.
 MAX_SPAN = timedelta(days=90)
 MAX_IDS = 100
@@ -398,17 +397,6 @@ def search_window(
     if end - start > MAX_SPAN:
         raise InvalidParameter("end_date", "a search spans at most 90 days from start_date")
     return start, end
-
-
-def parse_instant(name: str, value: str | None) -> datetime | None:
-    """An ISO 8601 date-time (without an offset: China time); InvalidParameter."""
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(name, f"expected an ISO 8601 date-time, got {value!r}") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=CHINA)
 
 
 def statuses(value: str | None) -> tuple[str, ...]:

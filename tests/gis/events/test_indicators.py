@@ -270,26 +270,6 @@ def test_bad_parameters_are_named(
     assert caught.value.parameter == parameter
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2026-06-01", T0 - 9 * H),
-        ("2026-06-01T09:00:00+08:00", T0),
-        ("2026-06-01T01:00:00Z", T0),
-        ("", None),
-    ],
-)
-def test_from_and_to_parse(value: str, expected: datetime | None) -> None:
-    assert indicators.parse_instant("from", value) == expected
-
-
-@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-06-01T09:00"])
-def test_bad_instants_are_refused_by_name(value: str) -> None:
-    with pytest.raises(InvalidParameter) as caught:
-        indicators.parse_instant("to", value)
-    assert caught.value.parameter == "to"
-
-
 def test_demo_events_get_sensible_figures(database_url: str, demo_district: dict[str, int]) -> None:
     report = _indicators(database_url, "subdistrict", start=None, end=None)
     total = report["total"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as html_escape
 from typing import Any
 
-from app.routers.ogc_params import ITEMS_PARAMETERS
+from app.ogc.params import ITEMS_PARAMETERS
 from gis.ogc.collections import COLLECTIONS, Collection, Property
 from gis.ogc.features import DEFAULT_LIMIT, MAX_LIMIT
 from gis.ogc.selection import SUPPORTED_CRS

@@ -1,9 +1,9 @@
 """OGC API – Features (Part 1 Core + GeoJSON, Part 2 CRS) at /ogc.
 
-The collections come from the registry in gis/collections.py; the queries from
-gis/features.py, where PostGIS serializes the features. This module only parses the
+The collections come from the registry in gis/ogc/collections.py; the queries from
+gis/ogc/features.py, where PostGIS serializes the features. This module only parses the
 query string, adds the links and sets the media types. Its own OpenAPI 3.0 document is
-built in ogc_openapi.py: FastAPI's is 3.1, which OGC clients do not read.
+built in app/ogc/openapi.py: FastAPI's is 3.1, which OGC clients do not read.
 """
 
 from __future__ import annotations
@@ -17,19 +17,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.deps import Connection
-from app.routers import ogc_openapi
-from app.routers.ogc_params import (
+from app.ogc import openapi
+from app.ogc.params import (
     FORMAT_PARAMETERS,
     ITEM_PARAMETERS,
     ITEMS_PARAMETERS,
     check_format,
-    check_known,
     items_parameters,
-    parse_bbox,
     parse_crs,
     parse_datetime,
-    parse_limit,
 )
+from app.params import check_known, parse_bbox, parse_paging
 from gis.ogc import features
 from gis.ogc.collections import COLLECTIONS, Collection
 from gis.ogc.selection import CRS84, STORAGE_CRS, SUPPORTED_CRS, Crs
@@ -113,13 +111,13 @@ async def conformance(request: Request) -> JSONResponse:
 @router.get("/api")
 async def api_definition(request: Request) -> JSONResponse:
     _checked(request, FORMAT_PARAMETERS, "json")
-    return JSONResponse(ogc_openapi.document(_root(request)), media_type=OPENAPI_JSON)
+    return JSONResponse(openapi.document(_root(request)), media_type=OPENAPI_JSON)
 
 
 @router.get("/api.html")
 async def api_documentation(request: Request) -> HTMLResponse:
     _checked(request, FORMAT_PARAMETERS, "html")
-    return HTMLResponse(ogc_openapi.html(_root(request)))
+    return HTMLResponse(openapi.html(_root(request)))
 
 
 async def _collection_document(conn: Connection, source: Collection, root: str) -> dict[str, Any]:
@@ -208,12 +206,13 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
     page = await features.items(
         conn,
         source.id,
-        bbox=parse_bbox(params["bbox"]) if "bbox" in params else None,
+        bbox=parse_bbox("bbox", params.get("bbox")),
         bbox_crs=parse_crs(params, "bbox-crs"),
-        datetime=parse_datetime(params["datetime"]) if "datetime" in params else None,
+        datetime=parse_datetime(params.get("datetime")),
         filters={name: value for name, value in params.items() if name not in ITEMS_PARAMETERS},
         crs=parse_crs(params, "crs"),
-        limit=parse_limit(params.get("limit")),
+        # A limit above the maximum is clamped by the query, as OGC API Features allows.
+        limit=parse_paging(params, default_limit=features.DEFAULT_LIMIT, max_limit=None).limit,
         after=params.get("after"),
         before=params.get("before"),
     )

@@ -1,0 +1,1 @@
+"""OGC API – Features at /ogc: the router, its OpenAPI 3.0 document and its parameters."""
