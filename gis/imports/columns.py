@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from gis import vocabulary
+from gis.imports.layers import LAYERS
 from gis.vocabulary import Vocabulary
 
 # Spellings of the layer's own code/key in exports that do not say which level it is.
@@ -326,16 +327,6 @@ LAYER_COLUMNS: dict[str, tuple[Column, ...]] = {
         ),
     ),
 }
-# Each layer's own key, which the generic spellings (code, 编码, adcode) stand for.
-OWN_CODE = {
-    "districts": "county_code",
-    "subdistricts": "subdistrict_code",
-    "communities": "community_code",
-    "grids": "grid_code",
-    "compounds": "compound_id",
-    "buildings": "building_code",
-    "service_centers": "center_id",
-}
 
 _UNIT_SUFFIX = re.compile(r"[（(][^)）]*[)）]$")
 
@@ -348,7 +339,8 @@ def _header_key(header: str) -> str:
 def spellings(layer: str, column: Column) -> list[str]:
     """Every header accepted for ``column`` in ``layer``, the canonical name first."""
     names = [column.name, *column.aliases]
-    if column.name == OWN_CODE[layer]:
+    # the generic spellings (code, 编码, adcode) stand for the layer's own key
+    if column.name == LAYERS[layer].key:
         names += GENERIC_CODE
     if column.name == "name":
         names += GENERIC_NAME

@@ -18,34 +18,20 @@ from gis.imports.columns import (
     COMMUNITY_KINDS,
     DEDICATED_KINDS,
     LAYER_COLUMNS,
-    OWN_CODE,
     SUBDISTRICT_KINDS,
     choose,
     map_columns,
     read_value,
 )
+from gis.imports.layers import LAYERS
 from gis.imports.problems import Problem
 
-# The unit a record of each layer nests in, by level: (parent table, its key column).
-PARENT_TABLE = {
-    "districts": None,
-    "subdistricts": "districts",
-    "communities": "subdistricts",
-    "grids": "communities",
-    "compounds": "communities",
-    "buildings": "communities",
-}
+# The unit a service centre nests in, by its level.
 CENTER_PARENT = {
     "district": "districts",
     "subdistrict": "subdistricts",
     "community": "communities",
     "compound": "compounds",
-}
-PARENT_KEY = {
-    "districts": "county_code",
-    "subdistricts": "subdistrict_code",
-    "communities": "community_code",
-    "compounds": "compound_id",
 }
 LEVEL_OF = {
     "county_code": Level.COUNTY,
@@ -90,9 +76,9 @@ def check_records(layer: str, table: SourceTable, geometries: Any) -> Checked:
     problems: list[Problem] = []
     present = set(mapping.values())
     # GeoJSON exports (onemap's own OGC API among them) carry the code as the feature id.
-    own_from_id = OWN_CODE[layer] not in present and any(i is not None for i in table.ids)
+    own_from_id = LAYERS[layer].key not in present and any(i is not None for i in table.ids)
     if own_from_id:
-        present.add(OWN_CODE[layer])
+        present.add(LAYERS[layer].key)
     for column in LAYER_COLUMNS[layer]:
         if column.required and column.name not in present:
             problems.append(
@@ -122,14 +108,14 @@ def check_records(layer: str, table: SourceTable, geometries: Any) -> Checked:
                 values[target] = value
                 given_by[target] = header
         if own_from_id and table.ids[index] is not None:
-            own = next(c for c in LAYER_COLUMNS[layer] if c.name == OWN_CODE[layer])
+            own = next(c for c in LAYER_COLUMNS[layer] if c.name == LAYERS[layer].key)
             value, fault = read_value(own, table.ids[index])
             if fault:
                 faults.append(("id", fault))
             elif value is not None:
                 values[own.name] = value
         record = StagedRecord(
-            index, label, None, PARENT_TABLE.get(layer), None, values.get("name"), values
+            index, label, None, LAYERS[layer].parent, None, values.get("name"), values
         )
         record.geometry = geometries[index]
         _CHECKS[layer](record, faults)

@@ -16,10 +16,9 @@ import shapely
 from psycopg import AsyncConnection, sql
 
 from gis import crs as crs_
-from gis.imports.layers import UNIT
+from gis.imports.layers import LAYERS
 from gis.imports.prepared import ImportProgress, PreparedImport
 from gis.imports.problems import Problem
-from gis.imports.record_checks import PARENT_KEY
 from gis.sql import query
 
 # Nesting tolerance: covered by the parent grown by this many metres, or ...
@@ -138,17 +137,17 @@ class StagingChecks:
             statement = _template(
                 "derive_parent",
                 parent_table=parent_table,
-                parent_key=PARENT_KEY[parent_table],
+                parent_key=LAYERS[parent_table].key,
             )
             rows = await self._rows(statement, {"parent_table": parent_table})
             for ord_, parent_code in rows:
                 if parent_code is None:
-                    unit = UNIT[parent_table]
+                    unit = LAYERS[parent_table].noun
                     self._problem(
                         ord_,
-                        f"no {unit} contains it: give its {PARENT_KEY[parent_table]} or "
+                        f"no {unit} contains it: give its {LAYERS[parent_table].key} or "
                         f"import the {parent_table} first",
-                        PARENT_KEY[parent_table],
+                        LAYERS[parent_table].key,
                     )
                 else:
                     self.records[ord_].parent_code = parent_code
@@ -178,14 +177,14 @@ class StagingChecks:
         parent_tables = {r.parent_table for r in self.records if r.parent_table}
         for parent_table in sorted(t for t in parent_tables if t):
             statement = _template(
-                "nesting", parent_table=parent_table, parent_key=PARENT_KEY[parent_table]
+                "nesting", parent_table=parent_table, parent_key=LAYERS[parent_table].key
             )
             params = {
                 "parent_table": parent_table,
                 "tolerance_m": TOLERANCE_M,
                 "tolerance_m2": TOLERANCE_M2,
             }
-            unit = UNIT[parent_table]
+            unit = LAYERS[parent_table].noun
             for ord_, parent_code, unknown, outside_m2, distance_m in await self._rows(
                 statement, params
             ):
@@ -194,7 +193,7 @@ class StagingChecks:
                         ord_,
                         f"unknown parent: {unit} {parent_code} is not in the database "
                         f"(import the {parent_table} first)",
-                        PARENT_KEY[parent_table],
+                        LAYERS[parent_table].key,
                     )
                 elif outside_m2 is None:
                     self._problem(
@@ -245,12 +244,12 @@ class StagingChecks:
                 )
 
     async def _orphans(self) -> None:
-        for child_table, parent_column, child_key in self.layer.children:
+        for child_table in self.layer.children:
             statement = _template(
                 "orphans",
                 child_table=child_table,
-                parent_column=parent_column,
-                child_key=child_key,
+                parent_column=self.layer.key,
+                child_key=LAYERS[child_table].key,
             )
             for key, outside, examples in await self._rows(statement, {"tolerance_m": TOLERANCE_M}):
                 self.report["warnings"].append(
