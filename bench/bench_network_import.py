@@ -83,7 +83,7 @@ def _run(url: str, path: Path, runs: int) -> None:
         f"  walkable ways read and cut into edges: {cut_s:.2f} s ({cut_s / read_s:.1f}× the read)"
     )
     print(
-        f"  whole import: {whole_s:.2f} s ({whole_s / read_s:.1f}×)"
+        f"  whole import: {whole_s:.2f} s ({whole_s / read_s:.1f}× the read)"
         f"  target < {TARGET_IMPORT_S:.0f} s: {'met' if whole_s < TARGET_IMPORT_S else 'MISSED'}"
     )
 
