@@ -3,8 +3,9 @@
 Creates its own database, then measures, printing each median beside its baseline:
 
 * the demo load at district scale with the grid statistics triggers
-  (gis/grids/sql/functions/) on, beside the same load with them disabled (the load before statistics existed), and the
-  COPY of the district's buildings alone, where the triggers do their work, on and off
+  (gis/grids/sql/functions/) on, beside the same load with them disabled (the load
+  before statistics existed), and the COPY of the district's buildings alone, where the
+  triggers do their work, on and off
   (the whole load is noisy on a shared machine; the COPY isolates the difference);
 * the grid audit (all checks) at district scale, beside a naive formulation of its two
   index-sensitive checks run on the same database: every pair of grids intersected

@@ -11,9 +11,9 @@ import pytest
 from psycopg import sql
 
 from gis import codes, places
-from gis.places import lookup
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound
+from gis.places import lookup
 
 
 def _run(url: str, call: Any) -> Any:
