@@ -24,26 +24,21 @@ import gc
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import psycopg
 from rich.progress import Progress
 
 from app.commands import devdb
+from app.commands.launch import served
 from app.commands.migrate import upgrade
 from gis import demo
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATE = 500.0
 TARGET_P99_MS = 150.0
 MAX_SECONDS = 120.0
@@ -86,34 +81,6 @@ def _database(admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def _server(url: str, workers: int) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = {**os.environ, "ONEMAP_DATABASE_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--workers", str(workers)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/v1/event-transitions", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start on {base}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _points(url: str, count: int) -> list[tuple[float, float]]:
@@ -267,7 +234,7 @@ def main() -> None:
                 (conn.execute("SELECT max(event_id) FROM events").fetchone() or [0])[0] or 0
             )
         runs: list[Run] = []
-        with _server(url, args.workers) as base:
+        with served(url, workers=args.workers) as base:
             warmup = asyncio.run(
                 _send(base, args.clients, args.warmup_requests, points, "warm-up (not counted)")
             )

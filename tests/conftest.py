@@ -5,22 +5,16 @@ a real uvicorn server for clients that speak HTTP (GDAL, ogctests, Chromium)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
 from app.commands import devdb
+from app.commands.launch import served
 from app.commands.migrate import upgrade
+from tests.planters.databases import database
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_SEED = 7
 
 
@@ -33,24 +27,6 @@ def _admin_url() -> str:
     return devdb.url().rsplit("/", 1)[0] + "/postgres"
 
 
-def _with_database(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-@contextmanager
-def _database(admin_url: str, name: str, template: str | None = None) -> Iterator[str]:
-    """Create a database (optionally copied from ``template``), yield its URL, drop it."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        copy = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    try:
-        yield _with_database(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def admin_url() -> str:
     return _admin_url()
@@ -59,7 +35,7 @@ def admin_url() -> str:
 @pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
     """The session's database, migrated to head; dropped at the end of the session."""
-    with _database(admin_url, f"onemap_test_{os.getpid()}") as url:
+    with database(admin_url, f"onemap_test_{os.getpid()}") as url:
         upgrade(url)
         yield url
 
@@ -68,7 +44,7 @@ def database_url(admin_url: str) -> Iterator[str]:
 def migrated_template(admin_url: str) -> Iterator[str]:
     """Name of a migrated, empty database to copy scratch databases from."""
     name = f"onemap_template_{os.getpid()}"
-    with _database(admin_url, name) as url:
+    with database(admin_url, name) as url:
         upgrade(url)
         yield name
 
@@ -81,7 +57,7 @@ def scratch_database(admin_url: str, migrated_template: str) -> Iterator[str]:
     """A fresh, migrated, empty database for one test (planted cases, imports), copied
     from the template in a fraction of a second; dropped afterwards."""
     name = f"onemap_scratch_{os.getpid()}_{next(_scratch_serial)}"
-    with _database(admin_url, name, template=migrated_template) as url:
+    with database(admin_url, name, template=migrated_template) as url:
         yield url
 
 
@@ -101,49 +77,11 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
         conn.rollback()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(database_url: str, demo_district: dict[str, int]) -> Iterator[str]:
     """A real uvicorn process serving the demo district; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "ONEMAP_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base + "/ogc", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"onemap server did not start on {base}")
-        time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    with served(database_url) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

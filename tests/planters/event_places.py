@@ -22,6 +22,7 @@ import psycopg
 import shapely
 
 from gis import tokens
+from tests.planters.databases import database
 
 T = TypeVar("T")
 CHINA = timezone(timedelta(hours=8))
@@ -146,10 +147,8 @@ def plant(url: str) -> dict[str, str]:
 @contextmanager
 def planted_database(admin_url: str, template: str, label: str) -> Iterator[tuple[str, dict]]:
     """A database copied from the migrated template, planted; dropped afterwards."""
-    from tests.conftest import _database
-
     name = f"onemap_events_{label}_{os.getpid()}"
-    with _database(admin_url, name, template=template) as url:
+    with database(admin_url, name, template=template) as url:
         yield url, plant(url)
 
 

@@ -29,6 +29,8 @@ import geopandas as gpd
 import psycopg
 import shapely
 
+from tests.planters.databases import database
+
 X0, Y0 = 530_000.0, 2_520_000.0  # about 108.30 E, 22.78 N
 COUNTY, SUBDISTRICT = "450105", "450105001"
 C1, C2 = "450105001001", "450105001002"
@@ -175,22 +177,13 @@ def plant_building(
 # --- databases -----------------------------------------------------------------------
 
 
-def _url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
 @contextmanager
 def database_from(admin_url: str, template: str, label: str) -> Iterator[str]:
     """A database copied from ``template`` (no one may be connected to it); dropped
     afterwards. Yields its URL."""
     name = f"onemap_{label}_{os.getpid()}_{next(_serial)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _url(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database(admin_url, name, template=template) as url:
+        yield url
 
 
 @contextmanager

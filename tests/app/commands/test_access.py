@@ -4,24 +4,15 @@ summaries, and JSON equal to the library's answers."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from gis.access import coverage_report
-
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
+from tests.planters import cli
 
 
 def onemap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, "access", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "ONEMAP_DATABASE_URL": url, "COLUMNS": "200"},
-    )
+    env = {"ONEMAP_DATABASE_URL": url, "COLUMNS": "200"}
+    return cli.onemap("access", *args, env=env, timeout=600)
 
 
 def test_compute_one_centre_replaces_its_areas(database_url, db, demo_district):

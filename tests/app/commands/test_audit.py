@@ -4,26 +4,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
+from tests.planters import cli
 
 pytestmark = pytest.mark.usefixtures("demo_district")
 
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, "audit", "grids", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "ONEMAP_DATABASE_URL": url},
-    )
+    return cli.onemap("audit", "grids", *args, env={"ONEMAP_DATABASE_URL": url})
 
 
 def test_findings_exit_1_with_the_full_report_as_json(database_url, db):

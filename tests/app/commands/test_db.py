@@ -5,22 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from app.commands import devdb
-
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+from tests.planters.cli import ONEMAP
+from tests.planters.cli import onemap as run
 
 
 def test_db_start_is_idempotent_and_status_reports_running(admin_url):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,20 +15,13 @@ import pytest
 import shapely
 
 from gis.crs import wgs84_to_gcj02
+from tests.planters import cli
 from tests.planters import grid_planting as planting
 from tests.planters.grid_planting import G1, G2, G3
 
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
-
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, "grids", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "ONEMAP_DATABASE_URL": url, "COLUMNS": "200"},
-    )
+    return cli.onemap("grids", *args, env={"ONEMAP_DATABASE_URL": url, "COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")

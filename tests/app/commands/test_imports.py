@@ -4,28 +4,18 @@ nothing written), 2 (usage), and the same report as the API with --json."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import geopandas as gpd
 import psycopg
 import shapely
 
+from tests.planters import cli
 from tests.planters.import_places import box, counts, feature, grid_features, seed, write_geojson
-
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
 
 
 def onemap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, "import", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "ONEMAP_DATABASE_URL": url},
-    )
+    return cli.onemap("import", *args, env={"ONEMAP_DATABASE_URL": url})
 
 
 def test_import_prints_progress_and_a_summary(scratch_database, tmp_path):

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import queue
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -22,52 +18,26 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from app.commands.launch import served
 from app.routers.event_stream import transitions
 from gis.events import feed as feed_module
 from gis.events import intake
 from gis.events.feed import EventFeed, FeedFilter
 from gis.events.stages import PUBLIC
-from tests.conftest import ROOT, _free_port
 from tests.planters.event_places import EAST_GRID, IN_EAST, IN_WEST_SOUTH, plant, planted_database
 
 EVENTS = "/api/v1/events"
 STREAM = "/api/v1/events/stream"
-
-
-@contextmanager
-def uvicorn(url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "ONEMAP_DATABASE_URL": url, "ONEMAP_POOL_MIN_SIZE": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/v1/event-transitions", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start on {base}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+# Two servers on one planted database: each opens its pool with one connection.
+SMALL_POOL = {"ONEMAP_POOL_MIN_SIZE": "1"}
 
 
 @pytest.fixture(scope="module")
 def servers(admin_url: str, migrated_template: str) -> Iterator[tuple[str, str, str]]:
     with (
         planted_database(admin_url, migrated_template, "stream") as (url, _secrets),
-        uvicorn(url) as server_a,
-        uvicorn(url) as server_b,
+        served(url, env=SMALL_POOL) as server_a,
+        served(url, env=SMALL_POOL) as server_b,
     ):
         yield server_a, server_b, url
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/indicators/events: the scripted scenario of tests/gis/events/test_indicators
+"""GET /api/v1/indicators/events: the scripted scenario of tests/planters/event_scenario.py
 served over HTTP with its definitions, and every bad parameter answered 400 by name."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis.events.indicators import DEFINITIONS
-from tests.gis.events.test_indicators import BY_GRID, TOTAL, _play
 from tests.planters.event_places import WEST_SOUTH, planted_database
+from tests.planters.event_scenario import BY_GRID, TOTAL, play
 
 URL = "/api/v1/indicators/events"
 PERIOD = {"from": "2026-06-01T09:00:00+08:00", "to": "2026-06-06T09:00:00+08:00"}
@@ -21,7 +21,7 @@ PERIOD = {"from": "2026-06-01T09:00:00+08:00", "to": "2026-06-06T09:00:00+08:00"
 @pytest.fixture(scope="module")
 def api(admin_url: str, migrated_template: str) -> Iterator[TestClient]:
     with planted_database(admin_url, migrated_template, "indicators_api") as (url, _tokens):
-        _play(url)
+        play(url)
         app = create_app(Settings(database_url=url, pool_min_size=1, pool_max_size=2))
         with TestClient(app) as client:
             yield client

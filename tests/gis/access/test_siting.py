@@ -10,8 +10,8 @@ import pytest
 from gis.access import compute_service_areas
 from gis.access.siting import TargetUnreachable, suggest_sites
 from gis.errors import InvalidParameter, NotFound
-from tests.gis.access.test_coverage import NEAR, plant_building, plant_places
-from tests.gis.access.test_service_areas import plant_centre, plant_network
+from tests.planters.coverage import NEAR, plant_building, plant_places
+from tests.planters.walking import plant_centre, plant_network
 
 # A street 3 km long, east along y = 0, in 500 m edges.
 STREET = [[(x, 0), (x + 500, 0)] for x in range(0, 3000, 500)]

@@ -8,8 +8,8 @@ import pytest
 
 from gis.access.standards import BASIC_ROOMS, check_standards, summarise
 from gis.errors import InvalidParameter
-from tests.gis.access.test_coverage import NEAR, plant_building, plant_places
-from tests.gis.access.test_service_areas import COUNTY, lonlat
+from tests.planters.coverage import NEAR, plant_building, plant_places
+from tests.planters.walking import COUNTY, lonlat
 
 ALL_ROOMS = list(BASIC_ROOMS)
 

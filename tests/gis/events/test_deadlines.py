@@ -14,7 +14,7 @@ from gis.events import history, intake
 from gis.events.deadlines import escalate_overdue
 from gis.events.loop import TransitionRequest, transition
 from gis.events.stages import PUBLIC, Actor
-from tests.app.commands.test_db import run as onemap
+from tests.planters.cli import onemap
 from tests.planters.event_places import IN_EAST, IN_FAR, IN_WEST_SOUTH, T0, planted_database, run
 
 STAFF = Actor("staff", "值班员", token_id=1, county_code="450105")
