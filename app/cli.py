@@ -104,14 +104,15 @@ def demo_load(
     seed: int = typer.Option(2024, help="random seed: the same seed gives the same district"),
 ) -> None:
     """Replace the database's places and activity with a generated demo district."""
+    from app.commands.progress import StepProgress
     from gis import demo
     from gis.db import connect
 
     if scale not in demo.SCALES:
         exits.fail(f"--scale must be one of {', '.join(demo.SCALES)}, not {scale!r}", exits.USAGE)
     try:
-        with connect() as conn:
-            summary = demo.load(conn, scale=scale, seed=seed, progress=True)
+        with connect() as conn, StepProgress(demo.load_steps()) as bar:
+            summary = demo.load(conn, scale=scale, seed=seed, progress=bar)
     except (OnemapError, psycopg.Error) as error:
         exits.fail(error, exits.FAILED)
     for table, count in summary.items():

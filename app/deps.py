@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, HTTPException, Request
 from psycopg import AsyncConnection
 
@@ -18,6 +19,17 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
 
 
 Connection = Annotated[AsyncConnection, Depends(_connection)]
+
+
+def _sync_connection(request: Request) -> Iterator[psycopg.Connection]:
+    with request.app.state.sync_pool.connection() as conn:
+        yield conn
+
+
+# For the domain's synchronous analyses (gis.access coverage and standards, the grid
+# audit): a route declared with plain ``def`` runs on FastAPI's worker threads, and so
+# does this dependency, so the event loop never waits on them.
+SyncConnection = Annotated[psycopg.Connection, Depends(_sync_connection)]
 
 
 def _presented_token(request: Request) -> str | None:

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.gzip import GZipMiddleware
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from app.errors import install_error_handlers
 from app.settings import Settings
@@ -30,9 +31,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
+        # The analyses (coverage, standards, the grid audit) are synchronous domain
+        # functions, as notebooks and the CLI call them; their routes run on worker
+        # threads with a connection from this pool. One kept open: the analyses are rare,
+        # and the pool grows under load as far as the one above.
+        sync_pool = ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=settings.pool_max_size,
+            open=False,
+            kwargs={"autocommit": True},
+        )
         # One LISTEN connection per process feeds /api/v1/events/stream.
         feed = EventFeed(settings.database_url)
         try:
+            await run_in_threadpool(sync_pool.open, wait=True, timeout=30)
+            app.state.sync_pool = sync_pool
             await feed.start()
             app.state.event_feed = feed
             # The application's own objects live as long as the process: keep them out
@@ -41,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await feed.stop()
+            await run_in_threadpool(sync_pool.close)
             await pool.close()
 
     app = FastAPI(

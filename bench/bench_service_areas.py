@@ -30,6 +30,7 @@ import networkx as nx
 import psycopg
 
 from app.commands.migrate import upgrade
+from app.commands.progress import StepProgress
 from bench.bench_audit import _admin_url
 from gis import demo
 from gis.access import compute_service_areas, prepare_sources, walking_distance_m
@@ -210,7 +211,8 @@ def _create(admin: str, url: str) -> None:
     upgrade(url)
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
-        counts = demo.load(conn, scale="city", seed=2024, service_areas=False, progress=True)
+        with StepProgress(demo.load_steps(service_areas=False)) as bar:
+            counts = demo.load(conn, scale="city", seed=2024, service_areas=False, progress=bar)
         print(
             f"city demo loaded in {time.perf_counter() - started:.0f} s:"
             f" {counts['buildings']:,} buildings, {counts['service_centers']:,} centres"

@@ -1,52 +1,55 @@
-"""A progress bar over a long command's named steps (the demo load, network imports)."""
+"""How long domain work tells its progress: one small convention; the caller shows it.
+
+The long functions (the demo load, layer and network imports, service areas, the grid
+audit, delineation, the hotline import) take ``progress: Progress = SILENT`` and tell it
+as each step starts. The domain never draws: the command line passes rich bars
+(app/commands/progress.py), a notebook passes nothing or :class:`OnStep` (``print``), the
+API passes nothing. Functions that count their steps say how many in a ``STEPS`` constant,
+so a bar knows its length before the first step.
+"""
 
 from __future__ import annotations
 
-from types import TracebackType
+from collections.abc import Callable
+from typing import Protocol
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+class Progress(Protocol):
+    """What a long function tells whoever watches it."""
 
-class StepProgress:
-    """Counts ``total`` steps under ``title``; says "done" on a clean exit and ``failed``
-    when an exception leaves the block. Silent when not ``enabled``."""
+    def step(self, description: str, total: int | None = None) -> None:
+        """A step starts and the one under way is done; ``total``: the items the new
+        step will count with :meth:`advance`, when it counts any."""
 
-    def __init__(self, title: str, total: int, *, enabled: bool, failed: str = "failed") -> None:
-        self._bar = Progress(
-            TextColumn("{task.description:<48}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not enabled,
-        )
-        self._total = total
-        self._failed = failed
-        self._task = self._bar.add_task(title, total=total)
-        self._started = False
-
-    def __enter__(self) -> StepProgress:
-        self._bar.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self._bar.update(self._task, description="done", completed=self._total)
-        else:
-            self._bar.update(self._task, description=self._failed)
-        self._bar.__exit__(kind, error, trace)
-
-    def step(self, description: str) -> None:
-        """Finish the step under way (if any) and start the one described."""
-        if self._started:
-            self._bar.advance(self._task)
-        self._started = True
-        self._bar.update(self._task, description=description)
+    def advance(self, items: int = 1) -> None:
+        """``items`` more of the step under way are done."""
 
     def describe(self, description: str) -> None:
-        """Say more about the step under way without counting a new one."""
-        self._bar.update(self._task, description=description)
+        """Say more about the step under way without starting another."""
+
+
+class Silent:
+    """Progress told to no one: the default."""
+
+    def step(self, description: str, total: int | None = None) -> None:
+        """Ignore the step."""
+
+    def advance(self, items: int = 1) -> None:
+        """Ignore the items."""
+
+    def describe(self, description: str) -> None:
+        """Ignore the description."""
+
+
+SILENT: Progress = Silent()
+
+
+class OnStep(Silent):
+    """Progress as one function called with each step's description (logs, timings)."""
+
+    def __init__(self, on_step: Callable[[str], None]) -> None:
+        self._on_step = on_step
+
+    def step(self, description: str, total: int | None = None) -> None:
+        """Call the function with the step's description."""
+        self._on_step(description)

@@ -47,24 +47,27 @@ def compute(
     """Compute and store the 5/10/15-minute walking service areas of every centre (or of
     the chosen ones), replacing their old areas in one transaction. Centres in a county
     without a walking network get straight-line circles, and the summary says so."""
+    from app.commands.progress import StepProgress
     from app.settings import Settings
-    from gis.access import compute_service_areas, refresh_service_areas
+    from gis.access import compute_service_areas, refresh_service_areas, service_areas
     from gis.db import database_url
 
     settings = Settings()
     options: dict[str, Any] = {
         "speed_kmh": settings.walking_speed_kmh,
         "buffer_m": settings.service_area_buffer_m,
-        "progress": progress and not as_json,
         "workers": workers,
     }
     try:
-        with psycopg.connect(database_url(), autocommit=True) as conn:
+        with (
+            psycopg.connect(database_url(), autocommit=True) as conn,
+            StepProgress(service_areas.STEPS, enabled=progress and not as_json) as bar,
+        ):
             if queued:
-                run = refresh_service_areas(conn, county_code=county, **options)
+                run = refresh_service_areas(conn, county_code=county, progress=bar, **options)
             else:
                 run = compute_service_areas(
-                    conn, center_ids=centres or None, county_code=county, **options
+                    conn, center_ids=centres or None, county_code=county, progress=bar, **options
                 )
     except (InvalidParameter, NotFound) as error:
         exits.fail(error, exits.USAGE)

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app import exits
+from app.commands.progress import TaskSteps
 from gis.codes import InvalidCode
 from gis.errors import NotFound
 from gis.grids import audit as grid_audit
@@ -123,15 +124,9 @@ def grids(
     try:
         with progress, connect() as conn:
             task = progress.add_task("grid audit", total=grid_audit.STEPS)
-            started = [False]
-
-            def step(description: str) -> None:
-                if started[0]:
-                    progress.advance(task)
-                started[0] = True
-                progress.update(task, description=description)
-
-            report = grid_audit.audit_grids(conn, community_code=community, on_step=step)
+            report = grid_audit.audit_grids(
+                conn, community_code=community, progress=TaskSteps(progress, task)
+            )
     except (InvalidCode, NotFound) as error:
         exits.fail(f"--community: {error}", exits.USAGE)
     except psycopg.Error as error:

@@ -22,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app import exits
+from app.commands.progress import TaskSteps
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound
 
@@ -36,8 +37,8 @@ OUT_FORMATS = (".json", ".csv")
 
 
 @contextmanager
-def _steps(enabled: bool) -> Iterator[Any]:
-    """A progress display on stderr; yields a callback taking each step's description."""
+def _steps(enabled: bool) -> Iterator[TaskSteps]:
+    """A progress display on stderr; yields the steps told to it (gis.progress.Progress)."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description:<36}"),
@@ -46,8 +47,7 @@ def _steps(enabled: bool) -> Iterator[Any]:
         disable=not enabled,
         transient=True,
     ) as bar:
-        task = bar.add_task("starting", total=None)
-        yield lambda description: bar.update(task, description=description)
+        yield TaskSteps(bar, bar.add_task("starting", total=None))
 
 
 @app.command("crosswalk")
@@ -90,10 +90,10 @@ def crosswalk_command(
     except InvalidParameter as error:
         exits.fail(str(error), exits.USAGE)
     try:
-        with _steps(not as_json) as step:
-            step(f"reading {file.name}")
+        with _steps(not as_json) as steps:
+            steps.step(f"reading {file.name}")
             legacy = _read_legacy(file, crs, layer_name)
-            step(f"cross-walking {len(legacy)} {chinese} grids")
+            steps.step(f"cross-walking {len(legacy)} {chinese} grids")
             with connect() as conn:
                 report = crosswalk(conn, legacy, system=chinese, id_field=id_field)
     except InvalidParameter as error:
@@ -123,7 +123,7 @@ def _read_legacy(file: Path, crs: str | None, layer_name: str | None) -> Any:
     record) and bring it to EPSG:4326 with gis.crs; the index holds record labels."""
     import geopandas as gpd
 
-    from gis.crs import STORAGE_SRID, WGS84, SourceCrs, parse_crs, to_storage
+    from gis.crs import STORAGE_SRID, WGS84, parse_crs, to_storage
     from gis.imports import read_table
     from gis.imports.problems import ImportRejected, Problem
 
@@ -137,9 +137,7 @@ def _read_legacy(file: Path, crs: str | None, layer_name: str | None) -> Any:
     elif table.crs is not None:
         source = table.crs
     else:
-        import pyproj
-
-        source = SourceCrs(WGS84, pyproj.CRS.from_epsg(STORAGE_SRID))
+        source = parse_crs(WGS84)
     columns = list(dict.fromkeys(table.columns))
     records = [dict(properties) for properties in table.properties]
     if "id" not in columns and any(feature_id is not None for feature_id in table.ids):
@@ -253,21 +251,21 @@ def delineate_command(
     from gis.grids.delineate import DelineationError, apply, delineate
 
     try:
-        with _steps(True) as step, connect() as conn:
+        with _steps(True) as steps, connect() as conn:
             proposal = delineate(
                 conn,
                 community_code=community,
                 min_households=min_households,
                 max_households=max_households,
                 seed=seed,
-                on_step=step,
+                progress=steps,
             )
             out.write_text(
                 json.dumps(proposal.feature_collection(), ensure_ascii=False), encoding="utf-8"
             )
             applied = None
             if apply_:
-                step("replacing the base grids")
+                steps.step("replacing the base grids")
                 applied = apply(conn, proposal)
     except InvalidCode as error:
         exits.fail(str(error), exits.USAGE)

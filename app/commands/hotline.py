@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app import exits
+from app.commands.progress import TaskSteps
 from gis.db import database_url
 
 console = Console(stderr=True)
-_STEPS = ("read", "copy", "place", "insert")
 
 
 def import_events(
@@ -32,7 +32,7 @@ def import_events(
     ticket_id, 受理时间 reported_at, 类别 category, 内容 description, 经度 lon, 纬度 lat,
     地址 address, 状态 status, 办结时间 closed_at. Bad rows are all named and nothing is
     written (exit 1); tickets imported before are skipped."""
-    from gis.events.hotline import HotlineRejected, import_hotline
+    from gis.events.hotline import STEPS, HotlineRejected, import_hotline
 
     with (
         Progress(
@@ -40,13 +40,9 @@ def import_events(
         ) as progress,
         psycopg.connect(database_url()) as conn,
     ):
-        task = progress.add_task("import", total=len(_STEPS))
-
-        def step(name: str) -> None:
-            progress.update(task, description=name, completed=_STEPS.index(name))
-
+        task = progress.add_task("import", total=len(STEPS))
         try:
-            summary = import_hotline(conn, file, progress=step)
+            summary = import_hotline(conn, file, progress=TaskSteps(progress, task))
         except HotlineRejected as error:
             progress.stop()
             if as_json:
@@ -54,7 +50,7 @@ def import_events(
                 print(json.dumps({"imported": 0, "problems": rows}, ensure_ascii=False))
             console.print(f"[red]refused:[/red] {error}")
             raise typer.Exit(exits.REFUSED) from None
-        progress.update(task, completed=len(_STEPS))
+        progress.update(task, completed=len(STEPS))
     if as_json:
         print(json.dumps(summary.__dict__, ensure_ascii=False))
     console.print(

@@ -98,17 +98,21 @@ def refresh_areas(progress: bool, *, quiet: bool = False) -> None:
     runs."""
     import os
 
+    from app.commands.progress import StepProgress
     from app.settings import Settings
-    from gis.access import refresh_service_areas
+    from gis.access import refresh_service_areas, service_areas
 
     settings = Settings()
     try:
-        with psycopg.connect(database_url(), autocommit=True) as conn:
+        with (
+            psycopg.connect(database_url(), autocommit=True) as conn,
+            StepProgress(service_areas.STEPS, enabled=progress) as bar,
+        ):
             run = refresh_service_areas(
                 conn,
                 speed_kmh=settings.walking_speed_kmh,
                 buffer_m=settings.service_area_buffer_m,
-                progress=progress,
+                progress=bar,
                 workers=os.cpu_count() or 1,
             )
     except psycopg.Error as error:
@@ -138,25 +142,27 @@ async def _run(
     dry_run: bool,
     progress: bool,
 ) -> dict[str, Any]:
+    from app.commands.progress import ImportProgress
     from gis import imports
 
     if layer != imports.PACKAGE:
         imports.layer_named(layer)  # a usage error before connecting
     async with await psycopg.AsyncConnection.connect(database_url()) as conn:
-        if layer == imports.PACKAGE:
-            return await imports.import_package(
-                conn, file, crs=crs, repair=repair, dry_run=dry_run, progress=progress
+        with ImportProgress(enabled=progress) as bar:
+            if layer == imports.PACKAGE:
+                return await imports.import_package(
+                    conn, file, crs=crs, repair=repair, dry_run=dry_run, progress=bar
+                )
+            return await imports.import_file(
+                conn,
+                layer,
+                file,
+                crs=crs,
+                layer_name=layer_name,
+                repair=repair,
+                dry_run=dry_run,
+                progress=bar,
             )
-        return await imports.import_file(
-            conn,
-            layer,
-            file,
-            crs=crs,
-            layer_name=layer_name,
-            repair=repair,
-            dry_run=dry_run,
-            progress=progress,
-        )
 
 
 def _print_problems(rejected: ImportRejected) -> None:
@@ -203,6 +209,7 @@ def _import_osm(
 ) -> None:
     """The walking network from an OpenStreetMap file (gis/access): exit 0 built, 1 bad
     input or the county has a network and no --replace, 2 usage error."""
+    from app.commands.progress import StepProgress
     from app.settings import Settings
     from gis.access import network
     from gis.codes import InvalidCode
@@ -211,14 +218,19 @@ def _import_osm(
     if misplaced:
         exits.fail(f"{', '.join(misplaced)}: not an option of osm", exits.USAGE)
     try:
-        with psycopg.connect(database_url(), autocommit=True) as conn:
+        with (
+            psycopg.connect(database_url(), autocommit=True) as conn,
+            StepProgress(
+                network.STEPS, enabled=progress and not as_json, failed="failed, nothing written"
+            ) as bar,
+        ):
             summary = network.import_osm(
                 conn,
                 file,
                 county_code=county or Settings().county_code,
                 replace=replace,
                 dry_run=dry_run,
-                progress=progress and not as_json,
+                progress=bar,
             )
     except InvalidCode as error:
         exits.fail(f"--county: {error}", exits.USAGE)

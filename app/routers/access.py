@@ -26,14 +26,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from app.deps import Connection
+from app.deps import Connection, SyncConnection
 from app.params import check_known, parse_bbox, parse_boolean, parse_integer, parse_paging
 from gis.access import standards as access_standards
 from gis.access.coverage import (
     DEFAULT_UNCOVERED_LIMIT,
-    area_layer_async,
-    coverage_async,
-    uncovered_layer_async,
+    area_layer,
+    coverage_report,
+    uncovered_layer,
 )
 from gis.access.siting import suggest_sites
 from gis.errors import InvalidParameter
@@ -41,15 +41,18 @@ from gis.errors import InvalidParameter
 router = APIRouter(prefix="/api/v1/access", tags=["access"])
 GEOJSON = "application/geo+json"
 
+# The analyses are synchronous domain functions (gis.access.coverage says why): their
+# routes are plain ``def``, which FastAPI runs on worker threads, off the event loop.
+
 
 @router.get("/coverage", response_class=JSONResponse)
-async def coverage(request: Request, conn: Connection) -> JSONResponse:
+def coverage(request: Request, conn: SyncConnection) -> JSONResponse:
     """Of the buildings in ``scope``, the households, residents and buildings inside at
     least one ``minutes``-minute service area (5, 10 or 15; default 15), per
     ``group_by`` (community, subdistrict or county; default community), with totals,
     percentages and caveats."""
     params = check_known(request.query_params, ("minutes", "group_by", "scope", "level"))
-    report = await coverage_async(
+    report = coverage_report(
         conn,
         minutes=_minutes(params),
         group_by=params.get("group_by", "community"),
@@ -60,13 +63,13 @@ async def coverage(request: Request, conn: Connection) -> JSONResponse:
 
 
 @router.get("/areas", response_class=JSONResponse)
-async def areas(request: Request, conn: Connection) -> JSONResponse:
+def areas(request: Request, conn: SyncConnection) -> JSONResponse:
     """The ``minutes``-minute service areas of the centres in ``scope`` (or of one
     ``center_id``), each with its method (network or straight_line), distance and the
     buildings, households and residents it holds; ``bbox`` (min lon, min lat, max lon,
     max lat) keeps those reaching into a map's view."""
     params = check_known(request.query_params, ("minutes", "scope", "level", "center_id", "bbox"))
-    layer = await area_layer_async(
+    layer = area_layer(
         conn,
         minutes=_minutes(params),
         scope=params.get("scope"),
@@ -78,7 +81,7 @@ async def areas(request: Request, conn: Connection) -> JSONResponse:
 
 
 @router.get("/uncovered", response_class=JSONResponse)
-async def uncovered(request: Request, conn: Connection) -> JSONResponse:
+def uncovered(request: Request, conn: SyncConnection) -> JSONResponse:
     """Buildings with households in ``scope`` outside every ``minutes``-minute area, most
     households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
     each with the nearest centre as the crow flies; ``bbox`` keeps those in a view."""
@@ -87,7 +90,7 @@ async def uncovered(request: Request, conn: Connection) -> JSONResponse:
     paging = parse_paging(
         params, default_limit=DEFAULT_UNCOVERED_LIMIT, max_limit=None, min_limit=0
     )
-    layer = await uncovered_layer_async(
+    layer = uncovered_layer(
         conn,
         minutes=_minutes(params),
         scope=params.get("scope"),
@@ -99,7 +102,7 @@ async def uncovered(request: Request, conn: Connection) -> JSONResponse:
 
 
 @router.get("/standards", response_class=JSONResponse)
-async def standards(request: Request, conn: Connection) -> JSONResponse:
+def standards(request: Request, conn: SyncConnection) -> JSONResponse:
     """Each centre in ``scope`` (of one ``level``) against its level's standard: area
     required and shortfall in m², missing basic rooms of "4+X". ``compliant=true|false``
     keeps one side; ``format=geojson`` gives the centres as points for the map."""
@@ -107,7 +110,7 @@ async def standards(request: Request, conn: Connection) -> JSONResponse:
     answer_format = params.get("format", "json")
     if answer_format not in ("json", "geojson"):
         raise InvalidParameter("format", f"json or geojson, not {answer_format!r}")
-    centres = await access_standards.check_standards_async(
+    centres = access_standards.check_standards(
         conn,
         scope=params.get("scope"),
         level=params.get("level"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import Connection
+from app.deps import SyncConnection
 from app.params import check_known
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter
@@ -22,16 +22,19 @@ from gis.grids import audit as grid_audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
+# The audit is a synchronous domain function: a plain ``def`` route runs on FastAPI's
+# worker threads, off the event loop.
+
 
 @router.get("/grids", response_class=JSONResponse)
-async def audit_grids(request: Request, conn: Connection) -> JSONResponse:
+def audit_grids(request: Request, conn: SyncConnection) -> JSONResponse:
     """Audit the grid network of one community (``community``: 12-digit code) or of all:
     gaps, overlaps, grids crossing their community, buildings in no grid or split
     between grids, base grids outside the standard, grids without leader or members,
     invalid outlines and codes, each with codes, area (m²) and GeoJSON geometry."""
     params = check_known(request.query_params, ("community",))
     try:
-        report = await grid_audit.audit_grids_async(conn, community_code=params.get("community"))
+        report = grid_audit.audit_grids(conn, community_code=params.get("community"))
     except InvalidCode as error:
         raise InvalidParameter("community", error.problem) from None
     return JSONResponse(report)

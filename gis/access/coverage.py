@@ -7,8 +7,11 @@ buildings; the uncovered buildings with households, and the areas with what each
 come as GeoJSON layers. Every answer carries its caveats: centres queued for recomputing,
 centres without an area, and areas that are straight-line circles.
 
-Each query has a sync function (CLI, notebooks) and an ``_async`` twin (the API); both
-build the same SQL; `parse_scope` reads the scope code all of gis.access shares.
+One version of each query, synchronous on a ``psycopg.Connection`` like the rest of
+gis.access and gis.grids: planners call it from notebooks and the CLI as it is, and the
+API's routes run it on a worker thread with a connection from the app's synchronous pool
+(app/deps.py, ``SyncConnection``). `parse_scope` reads the scope code all of gis.access
+shares.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import psycopg
-from psycopg import AsyncConnection
 
 from gis import codes
 from gis.access.service_areas import SERVICE_MINUTES
@@ -147,21 +149,6 @@ def coverage_report(
     return _report(params, rows, caveats)
 
 
-async def coverage_async(
-    conn: AsyncConnection,
-    *,
-    minutes: int = 15,
-    group_by: str = "community",
-    scope: str | None = None,
-    levels: Sequence[str] | None = None,
-) -> CoverageReport:
-    """:func:`coverage_report` on an async connection (the API's pool)."""
-    params = _params(minutes, scope, levels, group_by=group_by)
-    rows = await (await conn.execute(query("access/coverage"), params)).fetchall()
-    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
-    return _report(params, rows, caveats)
-
-
 def area_layer(
     conn: psycopg.Connection,
     *,
@@ -177,22 +164,6 @@ def area_layer(
     params = {**_params(minutes, scope, levels, bbox=bbox), "center_id": center_id}
     layer = conn.execute(query("access/area_layer"), params).fetchone()
     caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
-    return _layer(_loaded(layer), params, caveats)
-
-
-async def area_layer_async(
-    conn: AsyncConnection,
-    *,
-    minutes: int = 15,
-    scope: str | None = None,
-    levels: Sequence[str] | None = None,
-    center_id: int | None = None,
-    bbox: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """:func:`area_layer` on an async connection."""
-    params = {**_params(minutes, scope, levels, bbox=bbox), "center_id": center_id}
-    layer = await (await conn.execute(query("access/area_layer"), params)).fetchone()
-    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
     return _layer(_loaded(layer), params, caveats)
 
 
@@ -212,22 +183,6 @@ def uncovered_layer(
     params = {**_params(minutes, scope, levels, bbox=bbox), "limit": _limit(limit)}
     row = conn.execute(query("access/uncovered"), params).fetchone()
     caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
-    return _uncovered(row, params, caveats)
-
-
-async def uncovered_layer_async(
-    conn: AsyncConnection,
-    *,
-    minutes: int = 15,
-    scope: str | None = None,
-    levels: Sequence[str] | None = None,
-    limit: int = DEFAULT_UNCOVERED_LIMIT,
-    bbox: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """:func:`uncovered_layer` on an async connection."""
-    params = {**_params(minutes, scope, levels, bbox=bbox), "limit": _limit(limit)}
-    row = await (await conn.execute(query("access/uncovered"), params)).fetchone()
-    caveats = await (await conn.execute(query("access/coverage_caveats"), params)).fetchone()
     return _uncovered(row, params, caveats)
 
 

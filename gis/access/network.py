@@ -10,7 +10,7 @@ the same transaction. Routing reads ``walk_edges`` as an undirected graph whose 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,14 @@ import shapely
 from gis import codes
 from gis.access import osm
 from gis.errors import OnemapError
-from gis.progress import StepProgress
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 # An adult's unhurried pace; 15 minutes at 5 km/h is 1,250 m, the radius of the
 # "15-minute life circle" (15分钟生活圈) the service-centre standards are written for.
 DEFAULT_WALKING_SPEED_KMH = 5.0
+# Steps `import_osm` tells its progress: reading, staging, building, writing.
+STEPS = 4
 
 
 class NetworkInputError(OnemapError):
@@ -77,7 +79,7 @@ def import_osm(
     county_code: str,
     replace: bool = False,
     dry_run: bool = False,
-    progress: bool = False,
+    progress: Progress = SILENT,
 ) -> NetworkSummary:
     """Build the county's walking network from an OpenStreetMap file, all or nothing.
 
@@ -89,7 +91,7 @@ def import_osm(
     county_code : the 6-digit county the network belongs to.
     replace : replace the county's network if it has one; without it, refuse.
     dry_run : build everything, report the counts, and roll back.
-    progress : show a progress bar on stderr.
+    progress : told as each of :data:`STEPS` steps starts, and the ways read so far.
 
     Returns
     -------
@@ -102,49 +104,44 @@ def import_osm(
     NetworkExists when the county has a network and ``replace`` is not set.
     """
     county = codes.parse(county_code, expect=codes.Level.COUNTY).value
-    with StepProgress(
-        "walking network", 4, enabled=progress, failed="failed, nothing written"
-    ) as steps:
-        steps.step(f"reading {path.name}")
-        try:
-            edges = osm.read_walking_edges(
-                path, on_progress=lambda ways: steps.describe(f"reading {path.name}: {ways:,} ways")
-            )
-        except osm.OsmReadError as error:
-            raise NetworkInputError(str(path), str(error)) from None
-        if not len(edges):
-            refused = ", ".join(f"{reason} ({n})" for reason, n in edges.refused.most_common(5))
-            raise EmptyNetwork(
-                str(path),
-                f"empty network: no walkable way among the file's {edges.highway_ways:,}"
-                " ways tagged highway" + (f" (refused: {refused})" if refused else ""),
-            )
-        geoms = shapely.to_wkb(shapely.set_srid(edges.lines, 4326), hex=True, include_srid=True)
-        rows = zip(
-            [county] * len(edges),
-            edges.osm_way_ids,
-            edges.highways,
-            edges.names,
-            edges.source_nodes,
-            edges.target_nodes,
-            geoms,
-            strict=True,
+    progress.step(f"reading {path.name}")
+    try:
+        edges = osm.read_walking_edges(path, progress=progress)
+    except osm.OsmReadError as error:
+        raise NetworkInputError(str(path), str(error)) from None
+    if not len(edges):
+        refused = ", ".join(f"{reason} ({n})" for reason, n in edges.refused.most_common(5))
+        raise EmptyNetwork(
+            str(path),
+            f"empty network: no walkable way among the file's {edges.highway_ways:,}"
+            " ways tagged highway" + (f" (refused: {refused})" if refused else ""),
         )
-        with conn.transaction() as transaction:
-            previous = _lock_county(conn, county)
-            if previous and not replace:
-                raise NetworkExists(
-                    f"county {county} already has a walking network of {previous:,} edges;"
-                    " pass --replace (replace=True) to replace it"
-                )
-            steps.step(f"staging {len(edges):,} edges")
-            stage_edges(conn, rows)
-            replace_staged_network(conn, steps.step)
-            summary = dataclasses.replace(
-                network_summary(conn, [county])[0], replaced_edges=previous, dry_run=dry_run
+    geoms = shapely.to_wkb(shapely.set_srid(edges.lines, 4326), hex=True, include_srid=True)
+    rows = zip(
+        [county] * len(edges),
+        edges.osm_way_ids,
+        edges.highways,
+        edges.names,
+        edges.source_nodes,
+        edges.target_nodes,
+        geoms,
+        strict=True,
+    )
+    with conn.transaction() as transaction:
+        previous = _lock_county(conn, county)
+        if previous and not replace:
+            raise NetworkExists(
+                f"county {county} already has a walking network of {previous:,} edges;"
+                " pass --replace (replace=True) to replace it"
             )
-            if dry_run:
-                raise psycopg.Rollback(transaction)
+        progress.step(f"staging {len(edges):,} edges")
+        stage_edges(conn, rows)
+        replace_staged_network(conn, progress)
+        summary = dataclasses.replace(
+            network_summary(conn, [county])[0], replaced_edges=previous, dry_run=dry_run
+        )
+        if dry_run:
+            raise psycopg.Rollback(transaction)
     conn.commit()
     return summary
 
@@ -161,16 +158,13 @@ def stage_edges(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> N
     _copy_staged(conn, rows)
 
 
-def replace_staged_network(
-    conn: psycopg.Connection, step: Callable[[str], None] | None = None
-) -> None:
+def replace_staged_network(conn: psycopg.Connection, progress: Progress = SILENT) -> None:
     """Turn the edges staged in ``walk_staging`` into nodes, edges and components, and
     replace the networks of the counties they belong to. Runs in the caller's transaction.
     """
-    announce = step or (lambda _: None)
-    announce("nodes, lengths and connected components")
+    progress.step("nodes, lengths and connected components")
     conn.execute(query("access/build_network"))
-    announce("writing the network")
+    progress.step("writing the network")
     conn.execute(query("access/write_network"))
 
 

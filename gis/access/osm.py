@@ -10,7 +10,7 @@ memory; nothing here touches the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import osmium
 import shapely
+
+from gis.progress import SILENT, Progress
 
 # highway=* values a pedestrian may walk along. Roads with sidewalks count (in Nanning
 # sidewalks are seldom mapped as separate footways); motorways and trunk roads do not:
@@ -115,15 +117,13 @@ class _Way:
     coords: list[tuple[float, float]]
 
 
-def read_walking_edges(
-    path: Path, *, on_progress: Callable[[int], None] | None = None
-) -> WalkingEdges:
+def read_walking_edges(path: Path, *, progress: Progress = SILENT) -> WalkingEdges:
     """Read the walkable ways of an OpenStreetMap file and cut them into edges.
 
     Parameters
     ----------
     path : an ``.osm.pbf`` (or ``.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) file.
-    on_progress : called with the number of highway ways read so far, every 10,000 ways.
+    progress : told the number of highway ways read so far, every 10,000 ways.
 
     Returns
     -------
@@ -151,8 +151,8 @@ def read_walking_edges(
             if not isinstance(way, osmium.osm.Way):  # the entity filter passes ways alone
                 continue
             edges.highway_ways += 1
-            if on_progress is not None and edges.highway_ways % 10_000 == 0:
-                on_progress(edges.highway_ways)
+            if edges.highway_ways % 10_000 == 0:
+                progress.describe(f"reading {path.name}: {edges.highway_ways:,} ways")
             tags = {tag.k: tag.v for tag in way.tags}
             reason = refusal(tags)
             if reason is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ from psycopg.pq import TransactionStatus
 
 from gis.access.network import DEFAULT_WALKING_SPEED_KMH, walking_distance_m
 from gis.errors import InvalidParameter, NotFound
-from gis.progress import StepProgress
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 # The service circles of the standards: 5 minutes for a compound, 10 for a community
@@ -50,6 +50,8 @@ _AREA_COLUMNS = (
     "source_id, minutes, distance_m, method, snap_edge_id, snap_m, reached_edges, reached_m, geom"
 )
 _MAX_BUFFER_M = 500.0
+# Steps `compute_service_areas` tells its progress: choosing, walking, drawing, writing.
+STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,7 @@ def compute_service_areas(
     minutes: Sequence[int] = SERVICE_MINUTES,
     speed_kmh: float = DEFAULT_WALKING_SPEED_KMH,
     buffer_m: float = DEFAULT_BUFFER_M,
-    progress: bool = False,
-    on_step: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
     workers: int = 1,
 ) -> ServiceAreaRun:
     """Compute and store the service areas of centres, replacing their previous areas.
@@ -95,8 +96,7 @@ def compute_service_areas(
     minutes : walking times, minutes (1–60); default 5, 10 and 15.
     speed_kmh : walking speed, km/h (default 5: 15 minutes is 1,250 m).
     buffer_m : half-width of the band drawn around the reached streets, metres.
-    progress : show a progress bar on stderr.
-    on_step : called with each step's description as it starts (timings, logs).
+    progress : told as each of :data:`STEPS` steps starts (a bar, timings, logs).
     workers : connections drawing at once (one pgRouting call each). Drawing the bands is
         most of the work and PostgreSQL gives one statement one core; with more than one
         worker the centres are split between extra connections, which see committed data
@@ -116,33 +116,24 @@ def compute_service_areas(
     times = _check(minutes, speed_kmh, buffer_m)
     started = time.perf_counter()
     outside_transaction = conn.info.transaction_status == TransactionStatus.IDLE
-    with (
-        StepProgress("service areas", 4, enabled=progress) as steps,
-        conn.transaction(),
-    ):
+    with conn.transaction():
         # One computation at a time: two would race to replace the same centres' rows.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('service_areas'))")
-
-        def step(description: str) -> None:
-            steps.step(description)
-            if on_step is not None:
-                on_step(description)
-
-        step("choosing centres")
+        progress.step("choosing centres")
         prepare_sources(conn)
         chosen = _stage_centres(conn, center_ids, county_code)
         if workers > 1 and outside_transaction and chosen >= _PARALLEL_FROM:
-            _draw_in_workers(conn, workers, times, speed_kmh, buffer_m, step, chosen)
+            _draw_in_workers(conn, workers, times, speed_kmh, buffer_m, progress, chosen)
         else:
             draw_areas(
                 conn,
                 minutes=times,
                 speed_kmh=speed_kmh,
                 buffer_m=buffer_m,
-                on_step=step,
+                progress=progress,
                 what=f"{chosen:,} centres",
             )
-        step("writing")
+        progress.step("writing")
         run = _store(conn, times, speed_kmh, buffer_m)
     return _finish(run, started, chosen)
 
@@ -153,7 +144,7 @@ def refresh_service_areas(
     county_code: str | None = None,
     speed_kmh: float = DEFAULT_WALKING_SPEED_KMH,
     buffer_m: float = DEFAULT_BUFFER_M,
-    progress: bool = False,
+    progress: Progress = SILENT,
     workers: int = 1,
 ) -> ServiceAreaRun:
     """Recompute the areas of the queued centres (moved, new, or on a changed network),
@@ -222,7 +213,7 @@ def draw_areas(
     minutes: Sequence[int] = SERVICE_MINUTES,
     speed_kmh: float = DEFAULT_WALKING_SPEED_KMH,
     buffer_m: float = DEFAULT_BUFFER_M,
-    on_step: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
     what: str = "sources",
 ) -> None:
     """Walk from every point in ``access_sources`` (one pgRouting call) and draw its
@@ -234,10 +225,9 @@ def draw_areas(
     ------
     InvalidParameter for minutes, speed or band out of range.
     """
-    announce = on_step or (lambda _: None)
-    announce(f"walking from {what} (one pgRouting call)")
+    progress.step(f"walking from {what} (one pgRouting call)")
     times = walk(conn, minutes=minutes, speed_kmh=speed_kmh, buffer_m=buffer_m)
-    announce("cutting edges and drawing the bands")
+    progress.step("cutting edges and drawing the bands")
     conn.execute(query("access/pieces"))
     previous = None
     for minutes_ in times:
@@ -255,7 +245,7 @@ def _draw_in_workers(
     times: tuple[int, ...],
     speed_kmh: float,
     buffer_m: float,
-    step: Callable[[str], None],
+    progress: Progress,
     chosen: int,
 ) -> None:
     """`draw_areas` for the staged centres, split between ``workers`` new connections;
@@ -265,12 +255,12 @@ def _draw_in_workers(
     # neighbouring ids would leave one worker with the dense centre of town.
     shares = [ids[i::workers] for i in range(workers)]
     conninfo = make_conninfo(conn.info.dsn, password=conn.info.password or None)
-    step(f"walking from {chosen:,} centres and drawing ({workers} connections)")
+    progress.step(f"walking from {chosen:,} centres and drawing ({workers} connections)")
     with ThreadPoolExecutor(workers) as pool:
         drawn = list(
             pool.map(lambda share: _draw_share(conninfo, share, times, speed_kmh, buffer_m), shares)
         )
-    step("collecting the bands")
+    progress.step("collecting the bands")
     conn.execute(query("access/areas_collected"))
     with (
         conn.cursor() as cursor,

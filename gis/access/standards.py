@@ -7,6 +7,9 @@ every centre the four basic rooms — office and consultation 办公议事, part
 activities 党群活动, culture and sport 文体娱乐, social services 社会服务. District and
 subdistrict centres have no area figure in the standards: their rooms are checked and
 their area is not (``required_m2`` is None and says so).
+
+Synchronous, like all of gis.access (see gis.access.coverage): the API runs
+:func:`check_standards` on a worker thread.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg import AsyncConnection
 
 from gis.access.coverage import parse_scope
 from gis.errors import InvalidParameter
@@ -119,18 +121,6 @@ def check_standards(
     """
     rows = conn.execute(query("access/standards"), _params(scope, level)).fetchall()
     return _judged(rows, compliant)
-
-
-async def check_standards_async(
-    conn: AsyncConnection,
-    *,
-    scope: str | None = None,
-    level: str | None = None,
-    compliant: bool | None = None,
-) -> list[CentreStandard]:
-    """:func:`check_standards` on an async connection (the API's pool)."""
-    cursor = await conn.execute(query("access/standards"), _params(scope, level))
-    return _judged(await cursor.fetchall(), compliant)
 
 
 def summarise(centres: Sequence[CentreStandard]) -> list[LevelSummary]:

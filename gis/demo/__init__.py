@@ -21,7 +21,7 @@ import psycopg
 
 from gis.access.service_areas import compute_service_areas
 from gis.demo import activity, ground, network, places, writer
-from gis.progress import StepProgress
+from gis.progress import SILENT, Progress
 
 # Connections drawing service areas at once: this machine's cores, two at least.
 _DRAWING_CONNECTIONS = max(2, os.cpu_count() or 1)
@@ -76,7 +76,7 @@ def load(
     *,
     scale: str = "district",
     seed: int = 2024,
-    progress: bool = False,
+    progress: Progress = SILENT,
     service_areas: bool = True,
 ) -> dict[str, int]:
     """Replace every place and activity in the database with a generated demo district.
@@ -87,6 +87,7 @@ def load(
         behind on failure.
     scale : "district" (≈ Jiangnan's 418 grids) or "city" (≈ Nanning's 6,764 grids).
     seed : the same seed always gives the same district.
+    progress : told as each of :func:`load_steps` steps starts (a progress bar).
     service_areas : also compute every centre's 5/10/15-minute service areas, once the
         district is committed (derived data: if this fails the district stands and its
         centres stay queued for `onemap access compute`).
@@ -97,21 +98,24 @@ def load(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
-    steps = writer.STEPS + (1 if service_areas else 0)
-    with StepProgress("demo district", steps, enabled=progress) as bar:
-        bar.step("planning blocks, compounds and buildings")
-        district = build(scale, seed)
-        counts = writer.write(conn, district, bar)
-        bar.step("walking network")
-        counts.update(network.build_walking_network(conn))
-        conn.commit()
-        if service_areas:
-            bar.step("service areas (5/10/15 min)")
-            # Committed first: the drawing is shared between connections, which see
-            # committed centres only.
-            run = compute_service_areas(conn, workers=_DRAWING_CONNECTIONS)
-            counts["service_areas"] = run.areas
+    progress.step("planning blocks, compounds and buildings")
+    district = build(scale, seed)
+    counts = writer.write(conn, district, progress)
+    progress.step("walking network")
+    counts.update(network.build_walking_network(conn))
+    conn.commit()
+    if service_areas:
+        progress.step("service areas (5/10/15 min)")
+        # Committed first: the drawing is shared between connections, which see
+        # committed centres only.
+        run = compute_service_areas(conn, workers=_DRAWING_CONNECTIONS)
+        counts["service_areas"] = run.areas
     return counts
+
+
+def load_steps(*, service_areas: bool = True) -> int:
+    """How many steps :func:`load` tells its progress (a bar's length)."""
+    return writer.STEPS + (1 if service_areas else 0)
 
 
 def _county_names(counties: tuple[str, ...]) -> dict[str, str]:
@@ -119,4 +123,4 @@ def _county_names(counties: tuple[str, ...]) -> dict[str, str]:
     return {row["code"]: row["name"] for row in rows if row["code"] in counties}
 
 
-__all__ = ["SCALES", "Scale", "build", "load"]
+__all__ = ["SCALES", "Scale", "build", "load", "load_steps"]

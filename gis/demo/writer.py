@@ -20,7 +20,7 @@ from gis.demo.ground import (
 )
 from gis.demo.places import Plan
 from gis.events.stages import BEFORE_HANDLED, CENTRES
-from gis.progress import StepProgress
+from gis.progress import Progress
 from gis.sql import query
 from gis.vocabulary import DEDICATED_KINDS
 
@@ -108,9 +108,9 @@ def _grid_codes(plan: Plan, centroids: np.ndarray) -> list[str]:
     return codes
 
 
-def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> dict[str, int]:
+def write(conn: psycopg.Connection, district: District, progress: Progress) -> dict[str, int]:
     plan, ground = district.plan, district.ground
-    bar.step("drawing grids, communities and subdistricts")
+    progress.step("drawing grids, communities and subdistricts")
     cell_polygons = shapely.polygons(ground.corners)
     grid_of_cell = np.array(plan.cell_grid)
     community_index = {c.code: i for i, c in enumerate(plan.communities)}
@@ -139,7 +139,7 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
     with conn.transaction():
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
         counts: dict[str, int] = {}
-        bar.step("districts")
+        progress.step("districts")
         counts["districts"] = _copy(
             conn,
             "districts",
@@ -149,7 +149,7 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
                 for i, code in enumerate(counties)
             ),
         )
-        bar.step("subdistricts")
+        progress.step("subdistricts")
         counts["subdistricts"] = _copy(
             conn,
             "subdistricts",
@@ -159,7 +159,7 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
                 for i, s in enumerate(plan.subdistricts)
             ),
         )
-        bar.step("communities")
+        progress.step("communities")
         counts["communities"] = _copy(
             conn,
             "communities",
@@ -176,7 +176,7 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
                 for i, c in enumerate(plan.communities)
             ),
         )
-        bar.step("grids")
+        progress.step("grids")
         counts["grids"] = _copy(
             conn,
             "grids",
@@ -194,32 +194,32 @@ def write(conn: psycopg.Connection, district: District, bar: StepProgress) -> di
             ),
             _grid_rows(plan, grid_codes, wgs["grids"]),
         )
-        bar.step("compounds")
+        progress.step("compounds")
         counts["compounds"] = _write_compounds(conn, plan, ground)
-        bar.step("buildings")
+        progress.step("buildings")
         building_metric = polygons_in_cells(
             ground,
             np.array([b.cell for b in plan.buildings]),
             np.array([b.box for b in plan.buildings]),
         )
         counts["buildings"] = _write_buildings(conn, plan, ground, building_metric)
-        bar.step("service centres")
+        progress.step("service centres")
         counts["service_centers"] = _write_centres(conn, plan, ground, building_metric)
-        bar.step("streets")
+        progress.step("streets")
         counts["streets"] = _write_streets(conn, ground, plan, county_of_cell, counties)
-        bar.step("events")
+        progress.step("events")
         counts["events"] = _write_events(conn, district.events)
-        bar.step("patrol tracks")
+        progress.step("patrol tracks")
         counts["patrol_tracks"] = _write_patrols(conn, plan, district.patrols)
-        bar.step("placing events in grids")
+        progress.step("placing events in grids")
         conn.execute(query("places/events"))
-        bar.step("the events' loop: dispatch, handling, history")
+        progress.step("the events' loop: dispatch, handling, history")
         _write_event_loop(conn)
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('compounds', 'compound_id'),"
             " greatest((SELECT max(compound_id) FROM compounds), 1))"
         )
-    bar.step("analysing")
+    progress.step("analysing")
     for table in TABLES:
         conn.execute(f"ANALYZE {table}")
     # The caller commits: the demo's walking network goes in the same transaction.

@@ -33,12 +33,12 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import psycopg
 
 from gis.errors import OnemapError
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("状态", "status"),
     "closed_at": ("办结时间", "closed_at"),
 }
+# The import's steps, told to its progress in this order.
+STEPS = ("read", "copy", "place", "insert")
 REQUIRED = ("ticket_id", "reported_at", "category", "lon", "lat")
 # Hotline categories (12345 platforms' usual names, and Boston 311's types for trials)
 # → our category codes. Our own codes and names (event_categories) are accepted as well.
@@ -244,7 +246,7 @@ def import_hotline(
     path: Path,
     *,
     label: str | None = None,
-    progress: Any = None,
+    progress: Progress = SILENT,
 ) -> ImportSummary:
     """Import the export at ``path`` in one transaction (see the module docstring).
 
@@ -253,16 +255,15 @@ def import_hotline(
     conn : a psycopg connection; the import is one transaction (a savepoint when the
         caller has one open: the caller commits), rolled back on a refusal.
     label : recorded in each history row's details (default: the file's name).
-    progress : optional callable(step: str) told as each step starts.
+    progress : told as each of :data:`STEPS` starts.
 
     Raises
     ------
     HotlineRejected: bad rows (each named: row number, column, problem); nothing written.
     """
-    say = progress or (lambda step: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    say("read")
+    progress.step("read")
     frame = read_export(path)
     rows, problems = check_rows(frame, accepted_categories(conn))
     if problems:
@@ -271,11 +272,11 @@ def import_hotline(
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('onemap hotline import'))")
         conn.execute("SET LOCAL onemap.notify = 'off'")
-        say("copy")
+        progress.step("copy")
         started = time.perf_counter()
         stage(conn, rows)
         seconds["copy"] = time.perf_counter() - started
-        say("place")
+        progress.step("place")
         started = time.perf_counter()
         conn.execute(query("events/hotline_place"))
         seconds["place"] = time.perf_counter() - started
@@ -287,7 +288,7 @@ def import_hotline(
             raise HotlineRejected(
                 [(r, "lon/lat", f"({x}, {y}) lies outside every district") for r, x, y in outside]
             )
-        say("insert")
+        progress.step("insert")
         started = time.perf_counter()
         created = conn.execute(
             query("events/hotline_insert"),

@@ -37,16 +37,15 @@ dust from shared edges and are not findings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg import AsyncConnection
 
 from gis import codes
 from gis.errors import NotFound
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 # Pieces of this area or less are float dust along shared edges, not findings (m²).
@@ -92,9 +91,6 @@ class Standard:
     households_max: int = 500
     population_min: int = 800
     population_max: int = 1200
-
-
-StepCallback = Callable[[str], None]
 
 
 def _statements(name: str) -> list[str]:
@@ -208,18 +204,13 @@ def _document(
     }
 
 
-def _report(on_step: StepCallback | None, description: str) -> None:
-    if on_step is not None:
-        on_step(description)
-
-
 def audit_grids(
     conn: psycopg.Connection,
     *,
     community_code: str | None = None,
     standard: Standard | None = None,
     tolerance_m2: float = AREA_TOLERANCE_M2,
-    on_step: StepCallback | None = None,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Audit the grids of one community (or of the whole database) and return the report.
 
@@ -235,8 +226,8 @@ def audit_grids(
         Household and population bands of a base grid; :class:`Standard` by default.
     tolerance_m2
         Pieces of this area or less (m²) are not findings.
-    on_step
-        Called with a description before each of :data:`STEPS` steps (progress bars).
+    progress
+        Told each of :data:`STEPS` steps as it starts (a progress bar).
 
     Returns
     -------
@@ -261,67 +252,22 @@ def audit_grids(
             if found is None:
                 raise NotFound(f"no community {community}")
         for name in _SETUP:
-            _report(on_step, f"scope: {name.removeprefix('audit_scope_')}")
+            progress.step(f"scope: {name.removeprefix('audit_scope_')}")
             for statement in _statements(name):
                 conn.execute(statement, params, prepare=False)
         scope_row = conn.execute(_SCOPE_COUNTS, params, prepare=False).fetchone()
         assert scope_row is not None
         findings: dict[str, list[dict[str, Any]]] = {}
         for kind, name in _QUERIES.items():
-            _report(on_step, kind.replace("_", " "))
+            progress.step(kind.replace("_", " "))
             row = conn.execute(query(f"grids/{name}"), params, prepare=False).fetchone()
             assert row is not None  # an aggregate always answers one row
             findings[kind] = row[0]
-        _report(on_step, "codes")
+        progress.step("codes")
         problems = _code_problems(conn.execute(query("grids/audit_codes"), params).fetchall())
         places = conn.execute(
             query("grids/audit_code_findings"), {**params, "grid_codes": list(problems)}
         ).fetchall()
         findings["invalid_codes"] = _code_findings(problems, places)
         conn.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
-    return _document(community, standard, tolerance_m2, tuple(scope_row), findings)
-
-
-async def audit_grids_async(
-    conn: AsyncConnection,
-    *,
-    community_code: str | None = None,
-    standard: Standard | None = None,
-    tolerance_m2: float = AREA_TOLERANCE_M2,
-    on_step: StepCallback | None = None,
-) -> dict[str, Any]:
-    """:func:`audit_grids` on an async connection (the API's pool); same parameters,
-    result and errors."""
-    standard = standard or Standard()
-    community = _community(community_code)
-    params = _params(community, standard, tolerance_m2)
-    async with conn.transaction():
-        if community is not None:
-            cursor = await conn.execute(
-                "SELECT 1 FROM communities WHERE community_code = %s", (community,)
-            )
-            if await cursor.fetchone() is None:
-                raise NotFound(f"no community {community}")
-        for name in _SETUP:
-            _report(on_step, f"scope: {name.removeprefix('audit_scope_')}")
-            for statement in _statements(name):
-                await conn.execute(statement, params, prepare=False)
-        cursor = await conn.execute(_SCOPE_COUNTS, params, prepare=False)
-        scope_row = await cursor.fetchone()
-        assert scope_row is not None
-        findings: dict[str, list[dict[str, Any]]] = {}
-        for kind, name in _QUERIES.items():
-            _report(on_step, kind.replace("_", " "))
-            cursor = await conn.execute(query(f"grids/{name}"), params, prepare=False)
-            row = await cursor.fetchone()
-            assert row is not None
-            findings[kind] = row[0]
-        _report(on_step, "codes")
-        cursor = await conn.execute(query("grids/audit_codes"), params)
-        problems = _code_problems(await cursor.fetchall())
-        cursor = await conn.execute(
-            query("grids/audit_code_findings"), {**params, "grid_codes": list(problems)}
-        )
-        findings["invalid_codes"] = _code_findings(problems, await cursor.fetchall())
-        await conn.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
     return _document(community, standard, tolerance_m2, tuple(scope_row), findings)

@@ -19,7 +19,6 @@ redraw neither creates nor loses members.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ from gis import codes
 from gis.errors import NotFound, OnemapError
 from gis.grids.blocks import drop_blocks, make_blocks, region_shapes, unplaced_buildings
 from gis.grids.regions import regionalise
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 MIN_HOUSEHOLDS = 300
@@ -168,7 +168,7 @@ def delineate(
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = 0,
-    on_step: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
 ) -> Delineation:
     """Propose base grids for a community, writing nothing.
 
@@ -178,7 +178,7 @@ def delineate(
     community_code : 12-digit community code.
     min_households, max_households : bounds of a base grid, households (300–500).
     seed : seeds the regionalisation; the same data and seed give the same proposal.
-    on_step : called with a short description as each stage starts (progress display).
+    progress : told as each stage starts (a progress display).
 
     Returns
     -------
@@ -189,7 +189,6 @@ def delineate(
     InvalidCode for a malformed community code; NotFound for an unknown community;
     DelineationError when the community has no base area or would need > 799 grids.
     """
-    step = on_step or (lambda _: None)
     community = codes.parse(community_code, expect=codes.Level.COMMUNITY).value
     if not 0 < min_households <= max_households:
         raise DelineationError(
@@ -206,14 +205,14 @@ def delineate(
             " ORDER BY grid_code",
             (community,),
         ).fetchall()
-        step("cutting street blocks")
+        progress.step("cutting street blocks")
         blocks = make_blocks(conn, community_code=community, max_households=max_households)
         if len(blocks.block_ids) == 0:
             drop_blocks(conn)
             raise DelineationError(
                 f"community {community} has no base area: dedicated grids cover all of it"
             )
-        step("grouping blocks into grids")
+        progress.step("grouping blocks into grids")
         if int(blocks.households.sum()) < min_households:
             regions = np.zeros(len(blocks.block_ids), dtype=np.int64)
         else:
@@ -225,7 +224,7 @@ def delineate(
                 max_households=max_households,
                 seed=seed,
             )
-        step("drawing the grids")
+        progress.step("drawing the grids")
         shapes = region_shapes(conn, blocks, regions)
         unplaced = unplaced_buildings(conn, community)
         drop_blocks(conn)

@@ -23,13 +23,12 @@ from gis.imports.load import (
     prepare,
     prepare_package,
 )
-from gis.imports.prepared import ImportProgress, PreparedImport
+from gis.imports.prepared import PreparedImport
 from gis.imports.problems import ImportRejected, Problem
 
 __all__ = [
     "LAYERS",
     "PACKAGE",
-    "ImportProgress",
     "ImportRejected",
     "Layer",
     "PreparedImport",

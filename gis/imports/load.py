@@ -33,10 +33,11 @@ from gis import crs as crs_
 from gis.errors import InvalidParameter
 from gis.imports import _readers as readers
 from gis.imports.layers import LAYERS, Layer
-from gis.imports.prepared import ImportProgress, PreparedImport
+from gis.imports.prepared import PreparedImport
 from gis.imports.problems import ImportRejected, Problem
 from gis.imports.record_checks import check_records
 from gis.imports.staging_checks import StagingChecks
+from gis.progress import SILENT, Progress
 from gis.sql import query
 
 
@@ -57,7 +58,7 @@ def prepare(
     crs: str | None = None,
     layer_name: str | None = None,
     name: str | None = None,
-    progress: ImportProgress | None = None,
+    progress: Progress = SILENT,
 ) -> PreparedImport:
     """Read a file, bring its geometry to EPSG:4326 and check each record on its own.
 
@@ -79,8 +80,7 @@ def prepare(
     """
     target = layer_named(layer)
     given = crs_.parse_crs(crs) if crs else None
-    progress = progress or ImportProgress(enabled=False)
-    progress.phase(f"reading {name or Path(path).name}")
+    progress.step(f"reading {name or Path(path).name}")
     try:
         table = readers.read(path, layer_name=layer_name, name=name)
     except ImportRejected as rejected:
@@ -116,7 +116,7 @@ def prepare(
     for problem in unconvertible:
         storage[problem.index] = None  # reported; nothing to stage
     table.problems.extend(unconvertible)
-    progress.phase("checking records", total=len(table))
+    progress.step("checking records", total=len(table))
     checked = check_records(target.name, table, storage)
     progress.advance(len(table))
     if checked.ignored_columns:
@@ -161,9 +161,10 @@ async def import_file(
     name: str | None = None,
     repair: bool = False,
     dry_run: bool = False,
-    progress: bool = False,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
-    """Import a file into ``layer``: :func:`prepare` then :func:`load`.
+    """Import a file into ``layer``: :func:`prepare` then :func:`load`, telling
+    ``progress`` each phase (reading, checking, staging, validating, writing).
 
     Returns
     -------
@@ -174,9 +175,8 @@ async def import_file(
     ImportRejected listing every offending record (nothing is written);
     InvalidParameter for a wrong option.
     """
-    with ImportProgress(enabled=progress) as bar:
-        prepared = prepare(layer, path, crs=crs, layer_name=layer_name, name=name, progress=bar)
-        return await load(conn, prepared, repair=repair, dry_run=dry_run, progress=bar)
+    prepared = prepare(layer, path, crs=crs, layer_name=layer_name, name=name, progress=progress)
+    return await load(conn, prepared, repair=repair, dry_run=dry_run, progress=progress)
 
 
 class _DryRun(Exception):
@@ -189,7 +189,7 @@ async def load(
     *,
     repair: bool = False,
     dry_run: bool = False,
-    progress: ImportProgress | None = None,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Stage, check and upsert a prepared file in one transaction.
 
@@ -212,7 +212,6 @@ async def load(
     ------
     ImportRejected with every problem found; the transaction is rolled back.
     """
-    progress = progress or ImportProgress(enabled=False)
     report = prepared.report(repair=repair, dry_run=dry_run)
     try:
         async with conn.transaction():
@@ -221,7 +220,7 @@ async def load(
             await run.validate(repair=repair)
             if run.problems:
                 raise ImportRejected(run.problems, report)
-            progress.phase("writing" + (" (dry run, rolled back)" if dry_run else ""), total=1)
+            progress.step("writing" + (" (dry run, rolled back)" if dry_run else ""), total=1)
             row = await (
                 await conn.execute(query(f"imports/upsert_{prepared.layer.name}"))
             ).fetchone()
@@ -269,7 +268,7 @@ def prepare_package(
     *,
     crs: str | None = None,
     name: str | None = None,
-    progress: ImportProgress | None = None,
+    progress: Progress = SILENT,
 ) -> list[PreparedImport]:
     """Every layer of a GeoPackage named after an import layer (districts, subdistricts,
     …), parents first, each read and checked as :func:`prepare` does.
@@ -302,7 +301,7 @@ async def load_package(
     *,
     repair: bool = False,
     dry_run: bool = False,
-    progress: ImportProgress | None = None,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Load several prepared layers in ONE transaction, in order, so that a layer's
     parents may come earlier in the same file. The first refused layer refuses them all
@@ -341,9 +340,8 @@ async def import_package(
     name: str | None = None,
     repair: bool = False,
     dry_run: bool = False,
-    progress: bool = False,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
-    """:func:`prepare_package` then :func:`load_package`."""
-    with ImportProgress(enabled=progress) as bar:
-        prepared = prepare_package(path, crs=crs, name=name, progress=bar)
-        return await load_package(conn, prepared, repair=repair, dry_run=dry_run, progress=bar)
+    """:func:`prepare_package` then :func:`load_package`, telling ``progress`` each phase."""
+    prepared = prepare_package(path, crs=crs, name=name, progress=progress)
+    return await load_package(conn, prepared, repair=repair, dry_run=dry_run, progress=progress)

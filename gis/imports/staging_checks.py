@@ -17,8 +17,9 @@ from psycopg import AsyncConnection, sql
 
 from gis import crs as crs_
 from gis.imports.layers import LAYERS
-from gis.imports.prepared import ImportProgress, PreparedImport
+from gis.imports.prepared import PreparedImport
 from gis.imports.problems import Problem
+from gis.progress import Progress
 from gis.sql import query
 
 # Nesting tolerance: covered by the parent grown by this many metres, or ...
@@ -43,7 +44,7 @@ class StagingChecks:
         conn: AsyncConnection,
         prepared: PreparedImport,
         report: dict[str, Any],
-        progress: ImportProgress,
+        progress: Progress,
     ) -> None:
         self.conn = conn
         self.layer = prepared.layer
@@ -71,7 +72,7 @@ class StagingChecks:
                 hex=True,
                 include_srid=True,
             )
-        self.progress.phase("staging records", total=len(self.records))
+        self.progress.step("staging records", total=len(self.records))
         columns = "ord, label, key, parent_table, parent_code, name, attrs, geom"
         async with (
             self.conn.cursor() as cursor,
@@ -104,7 +105,7 @@ class StagingChecks:
         elif self.layer.name == "service_centers":
             steps.append(self._center_ids)
         steps += [self._duplicates, self._orphans]
-        self.progress.phase("validating", total=len(steps))
+        self.progress.step("validating", total=len(steps))
         for step in steps:
             await step()
             self.progress.advance()

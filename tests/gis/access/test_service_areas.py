@@ -14,6 +14,7 @@ from gis.access import import_osm, walking_distance_m
 from gis.access.network import replace_staged_network, stage_edges
 from gis.access.service_areas import compute_service_areas, refresh_service_areas
 from gis.errors import InvalidParameter, NotFound
+from gis.progress import OnStep
 from tests.planters.walking import (
     COUNTY,
     HELSINKI,
@@ -264,7 +265,7 @@ def test_workers_draw_the_same_areas_in_one_transaction(scratch_database):
         centres = [plant_centre(conn, 37.0 * i, 41.0 * i % 1500) for i in range(40)]
         conn.commit()
         steps: list[str] = []
-        run = compute_service_areas(conn, workers=2, on_step=steps.append)
+        run = compute_service_areas(conn, workers=2, progress=OnStep(steps.append))
         assert (run.centres, run.areas, run.still_queued) == (40, 120, 0)
         assert any("(2 connections)" in step for step in steps), steps
         conn.execute(
