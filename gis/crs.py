@@ -1,5 +1,5 @@
-"""Coordinate reference systems: the constants onemap uses, GCJ-02 ↔ WGS84, and
-reprojection of imported geometries to the storage CRS.
+"""Coordinate reference systems: the one CRS type (:class:`Crs`), the constants onemap
+uses, GCJ-02 ↔ WGS84, and reprojection of imported geometries to the storage CRS.
 
 Storage is EPSG:4326 (WGS84 longitude/latitude). Official Chinese data comes in CGCS2000
 (EPSG:4490, within a metre of WGS84); metric work around Nanning uses CGCS2000 /
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -134,27 +134,60 @@ def _wgs84_to_gcj02_xy(coordinates: FloatArray) -> FloatArray:
 
 
 @dataclass(frozen=True)
-class SourceCrs:
-    """The CRS a file's coordinates are in: GCJ-02 or a pyproj CRS; ``label`` as shown
-    to people (``gcj02``, ``EPSG:4545``)."""
+class Crs:
+    """A coordinate reference system as onemap meets it: the CRS a file's coordinates are
+    in (:func:`parse_crs`: any pyproj CRS, or GCJ-02), and the CRSs the OGC API offers for
+    its answers and bbox (those with a ``uri``; the list is gis.ogc.selection's)."""
 
+    # As people and reports name it: "gcj02", "EPSG:4545", a WKT CRS's own name.
     label: str
-    crs: pyproj.CRS | None  # None for GCJ-02
+    # Its EPSG code, the SRID PostGIS knows it by; None for GCJ-02 (it has no code, and
+    # neither pyproj nor PostGIS converts it: this module does) and for a WKT without one.
+    srid: int | None
+    # Degrees (latitude and longitude ranges apply) or metres.
+    geographic: bool = True
+    # EPSG:4326 and EPSG:4490 put latitude first, as the OGC API writes them; PostGIS and
+    # files keep x = longitude, so coordinates are flipped on the way out and bbox corners
+    # swapped on the way in.
+    latitude_first: bool = False
+    # Decimal places written to GeoJSON: 1e-9° is well under a millimetre, so is 1e-3 m.
+    decimals: int = 9
+    # The OGC URI naming it in ``crs``/``bbox-crs``; None when the API does not offer it.
+    uri: str | None = None
+    # The pyproj CRS a file declared, kept whole (a WKT carries its own parameters); None
+    # when the EPSG code says all, or for GCJ-02.
+    proj: pyproj.CRS | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_gcj02(self) -> bool:
-        return self.crs is None
+        """Whether this is GCJ-02, which only this module converts."""
+        return self.label == GCJ02
 
     @property
     def is_storage(self) -> bool:
-        return self.crs is not None and self.crs.to_epsg() == STORAGE_SRID
+        """Whether coordinates in this CRS are storage coordinates as they stand."""
+        return self.srid == STORAGE_SRID and not self.latitude_first
+
+    def to_pyproj(self) -> pyproj.CRS:
+        """The pyproj CRS, for reprojecting; ValueError for GCJ-02, which pyproj lacks."""
+        if self.proj is not None:
+            return self.proj
+        if self.srid is None:
+            raise ValueError(f"pyproj cannot convert {self.label}")
+        return pyproj.CRS.from_epsg(self.srid)
+
+
+# The OGC's WGS 84 longitude/latitude: EPSG:4326 with x = longitude, exactly how the data
+# are stored, and the default CRS of every GeoJSON answer.
+CRS84 = Crs("OGC:CRS84", STORAGE_SRID, uri="http://www.opengis.net/def/crs/OGC/1.3/CRS84")
+STORAGE_CRS = CRS84
 
 
 _GCJ02_SPELLINGS = {"gcj02", "gcj-02", "gcj_02", "gcj"}
 _OGC_CRS84 = re.compile(r"(urn:ogc:def:crs:ogc:1\.3:crs84|/def/crs/ogc/1\.3/crs84|^crs84$)", re.I)
 
 
-def parse_crs(text: str, *, parameter: str = "crs") -> SourceCrs:
+def parse_crs(text: str, *, parameter: str = "crs") -> Crs:
     """A CRS named by a person or a file: ``gcj02``, ``EPSG:4545``, ``4545``, an OGC URN
     (``urn:ogc:def:crs:EPSG::4490``), CRS84, or WKT.
 
@@ -164,9 +197,9 @@ def parse_crs(text: str, *, parameter: str = "crs") -> SourceCrs:
     """
     spelled = text.strip()
     if spelled.lower() in _GCJ02_SPELLINGS:
-        return SourceCrs(GCJ02, None)
+        return Crs(GCJ02, None)
     if _OGC_CRS84.search(spelled):
-        return SourceCrs(WGS84, pyproj.CRS.from_epsg(STORAGE_SRID))
+        return Crs(WGS84, STORAGE_SRID)
     if spelled.isdigit():
         spelled = f"EPSG:{spelled}"
     try:
@@ -176,10 +209,17 @@ def parse_crs(text: str, *, parameter: str = "crs") -> SourceCrs:
             parameter, f"unknown CRS {text!r}: give EPSG:nnnn (e.g. EPSG:4490) or gcj02 ({error})"
         ) from None
     epsg = crs.to_epsg()
-    return SourceCrs(f"EPSG:{epsg}" if epsg else crs.name, crs)
+    geographic = crs.is_geographic
+    return Crs(
+        f"EPSG:{epsg}" if epsg else crs.name,
+        epsg,
+        geographic=geographic,
+        decimals=9 if geographic else 3,
+        proj=crs,
+    )
 
 
-def to_storage(geometries: NDArray[np.object_], source: SourceCrs) -> NDArray[np.object_]:
+def to_storage(geometries: NDArray[np.object_], source: Crs) -> NDArray[np.object_]:
     """Reproject shapely geometries from ``source`` to EPSG:4326 (None stays None).
 
     Parameters
@@ -195,7 +235,7 @@ def to_storage(geometries: NDArray[np.object_], source: SourceCrs) -> NDArray[np
         return shapely.transform(geometries, _gcj02_to_wgs84_xy)
     if source.is_storage:
         return geometries
-    transformer = pyproj.Transformer.from_crs(source.crs, STORAGE_SRID, always_xy=True)
+    transformer = pyproj.Transformer.from_crs(source.to_pyproj(), STORAGE_SRID, always_xy=True)
 
     def reproject(coordinates: FloatArray) -> FloatArray:
         x, y = transformer.transform(coordinates[:, 0], coordinates[:, 1])

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.params import parse_instant
+from gis.crs import CRS84, Crs
 from gis.errors import InvalidParameter
 from gis.ogc.collections import Collection
-from gis.ogc.selection import CRS84, Crs, Interval, crs_by_uri
+from gis.ogc.selection import Interval, crs_by_uri
 
 # What every endpoint accepts: the output format. Only JSON is served; HTML is not.
 FORMAT_PARAMETERS = ("f",)

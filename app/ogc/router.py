@@ -28,9 +28,10 @@ from app.ogc.params import (
     parse_datetime,
 )
 from app.params import check_known, parse_bbox, parse_paging
+from gis.crs import CRS84, STORAGE_CRS, Crs
 from gis.ogc import features
 from gis.ogc.collections import COLLECTIONS, Collection
-from gis.ogc.selection import CRS84, STORAGE_CRS, SUPPORTED_CRS, Crs
+from gis.ogc.selection import SUPPORTED_CRS
 
 # The routes are described by the OGC OpenAPI 3.0 document at /ogc/api, not FastAPI's.
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"], include_in_schema=False)

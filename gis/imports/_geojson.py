@@ -11,7 +11,7 @@ from typing import Any
 
 import shapely
 
-from gis.crs import SourceCrs, parse_crs
+from gis.crs import Crs, parse_crs
 from gis.errors import InvalidParameter
 from gis.imports.problems import ImportRejected, Problem
 
@@ -50,7 +50,7 @@ def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def feature_list(document: Any, name: str) -> tuple[list[Any], SourceCrs | None]:
+def feature_list(document: Any, name: str) -> tuple[list[Any], Crs | None]:
     """The features of a GeoJSON document and the CRS it declares (GeoJSON 2008)."""
     if isinstance(document, list):
         return document, None  # DataV's bare array of Features
@@ -95,7 +95,7 @@ def _forbidden_members(document: dict[str, Any], role: str, name: str) -> None:
         raise rejected(name, f"a {role} must not have the member(s) {', '.join(present)}")
 
 
-def _declared_crs(member: Any, name: str) -> SourceCrs | None:
+def _declared_crs(member: Any, name: str) -> Crs | None:
     # GeoJSON 2008's "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
     if member is None:
         return None

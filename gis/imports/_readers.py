@@ -30,7 +30,7 @@ import pyogrio
 import shapely
 from numpy.typing import NDArray
 
-from gis.crs import SourceCrs, parse_crs
+from gis.crs import Crs, parse_crs
 from gis.errors import InvalidParameter
 from gis.imports._geojson import (
     DuplicateMember,
@@ -66,7 +66,7 @@ class SourceTable:
     ids: list[str | None] = field(default_factory=list)
     properties: list[dict[str, Any]] = field(default_factory=list)
     geometries: list[Any] = field(default_factory=list)  # shapely geometry or None
-    crs: SourceCrs | None = None
+    crs: Crs | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def __len__(self) -> int:

@@ -19,13 +19,11 @@ from datetime import datetime
 
 from psycopg import AsyncConnection, sql
 
+from gis.crs import CRS84, STORAGE_SRID, Crs
 from gis.errors import InvalidParameter, NotFound
 from gis.ogc.collections import COLLECTIONS, Collection
 from gis.ogc.selection import (
-    CRS84,
     GEOMETRY_COLUMN,
-    STORAGE_SRID,
-    Crs,
     Interval,
     as_crs,
     comparable,

@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
-from gis.crs import STORAGE_SRID
+from gis.crs import CRS84, STORAGE_SRID, Crs
 from gis.errors import InvalidParameter
 from gis.ogc.collections import Collection, Property
 
@@ -24,58 +24,24 @@ from gis.ogc.collections import Collection, Property
 GEOMETRY_COLUMN = "geom"
 
 
-@dataclass(frozen=True)
-class Crs:
-    """A coordinate reference system offered through the ``crs``/``bbox-crs`` parameters."""
-
-    uri: str
-    srid: int
-    title: str
-    # EPSG:4326 and EPSG:4490 put latitude first, but PostGIS always keeps x = longitude:
-    # coordinates are flipped on the way out and bbox corners swapped on the way in.
-    latitude_first: bool
-    # Degrees (latitude/longitude ranges apply) or metres.
-    geographic: bool
-    # Decimal places written to GeoJSON: 1e-9° is well under a millimetre, so is 1e-3 m.
-    decimals: int
-
-
-CRS84 = Crs(
-    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-    4326,
-    "WGS 84 longitude/latitude",
-    latitude_first=False,
-    geographic=True,
-    decimals=9,
+# The CRSs offered through the ``crs`` and ``bbox-crs`` parameters, beside CRS84.
+EPSG_4326 = Crs(  # WGS 84 (latitude, longitude)
+    "EPSG:4326", 4326, latitude_first=True, uri="http://www.opengis.net/def/crs/EPSG/0/4326"
 )
-EPSG_4326 = Crs(
-    "http://www.opengis.net/def/crs/EPSG/0/4326",
-    4326,
-    "WGS 84 (latitude, longitude)",
-    latitude_first=True,
-    geographic=True,
-    decimals=9,
+EPSG_4490 = Crs(  # CGCS2000 (latitude, longitude)
+    "EPSG:4490", 4490, latitude_first=True, uri="http://www.opengis.net/def/crs/EPSG/0/4490"
 )
-EPSG_4490 = Crs(
-    "http://www.opengis.net/def/crs/EPSG/0/4490",
-    4490,
-    "CGCS2000 (latitude, longitude)",
-    latitude_first=True,
-    geographic=True,
-    decimals=9,
-)
-EPSG_3857 = Crs(
-    "http://www.opengis.net/def/crs/EPSG/0/3857",
+EPSG_3857 = Crs(  # WGS 84 / Pseudo-Mercator (metres)
+    "EPSG:3857",
     3857,
-    "WGS 84 / Pseudo-Mercator (metres)",
-    latitude_first=False,
     geographic=False,
     decimals=3,
+    uri="http://www.opengis.net/def/crs/EPSG/0/3857",
 )
 # CRS84 first: OGC API Features Part 2 requires the default CRS to lead the list.
-SUPPORTED_CRS: dict[str, Crs] = {c.uri: c for c in (CRS84, EPSG_4326, EPSG_4490, EPSG_3857)}
-# The data are stored as EPSG:4326 with longitude first, which is exactly CRS84.
-STORAGE_CRS = CRS84
+SUPPORTED_CRS: dict[str, Crs] = {
+    c.uri: c for c in (CRS84, EPSG_4326, EPSG_4490, EPSG_3857) if c.uri is not None
+}
 
 
 def crs_by_uri(uri: str, *, parameter: str = "crs") -> Crs:

@@ -22,8 +22,8 @@ from psycopg import AsyncConnection, sql
 
 from gis import codes
 from gis.codes import Level
+from gis.crs import CRS84
 from gis.errors import InvalidParameter, NotFound
-from gis.ogc.selection import CRS84
 from gis.sql import query
 
 DEFAULT_LIMIT = 20
