@@ -2,7 +2,7 @@
 
 ``GET /api/v1/codes/{code}`` answers the place any code names (county to unit) as a
 GeoJSON Feature with its parents; ``GET /api/v1/search`` finds places by code prefix or
-by name. The work is in gis/places.py; this module parses the query string.
+by name. The work is in gis/places/lookup.py; this module parses the query string.
 """
 
 from __future__ import annotations
