@@ -10,6 +10,7 @@ import psycopg
 
 from app.commands.migrate import PROJECT_FUNCTIONS, downgrade, upgrade
 from gis import sql
+from tests.planters.databases import database
 
 
 def _tables(url: str) -> set[str]:
@@ -57,12 +58,7 @@ TRIGGER = r"CREATE OR REPLACE TRIGGER\s+(\w+)\s.*?\sON\s+(\w+)\s"
 
 
 def test_up_down_up(admin_url):
-    name = "onemap_test_migrations"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with database(admin_url, "onemap_test_migrations") as url:
         assert upgrade(url) == sql.functions()  # a new database gets every file
         expected = {
             "districts",
@@ -100,9 +96,6 @@ def test_up_down_up(admin_url):
         assert upgrade(url) == sql.functions()
         with psycopg.connect(url) as conn:
             assert (_functions(conn), _triggers(conn)) == at_head
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_every_geometry_column_has_a_spatial_index(database_url):
