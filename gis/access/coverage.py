@@ -50,17 +50,25 @@ class CoverageRow:
 
     @property
     def households_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the households a centre's area reaches; None with
+        no households."""
         return _pct(self.covered_households, self.households)
 
     @property
     def population_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the residents a centre's area reaches; None with
+        no residents."""
         return _pct(self.covered_population, self.population)
 
     @property
     def buildings_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the buildings a centre's area reaches; None with
+        no buildings."""
         return _pct(self.covered_buildings, self.buildings)
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready values, with the uncovered households and the three
+        percentages."""
         return {
             **asdict(self),
             "uncovered_households": self.households - self.covered_households,
@@ -80,6 +88,7 @@ class Caveats:
 
     @property
     def notes(self) -> list[str]:
+        """One sentence for each caveat that applies, saying what to run to lift it."""
         notes = []
         if self.straight_line_centres:
             notes.append(
@@ -101,6 +110,9 @@ class Caveats:
 
 @dataclass(frozen=True)
 class CoverageReport:
+    """Walking-access coverage of a scope: one row per community, subdistrict or county, and a
+    total."""
+
     minutes: int
     group_by: str
     scope: str  # the code prefix the report covers ('' for everything)
@@ -110,6 +122,8 @@ class CoverageReport:
     levels: tuple[str, ...] | None  # centre levels whose areas count; None: all
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values, naming the method (network, or mixed when some
+        centres have straight-line circles) and the caveats with their notes."""
         return {
             "minutes": self.minutes,
             "group_by": self.group_by,

@@ -62,6 +62,7 @@ class NetworkSummary:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values."""
         return asdict(self)
 
 

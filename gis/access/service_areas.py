@@ -71,6 +71,7 @@ class ServiceAreaRun:
     still_queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready values."""
         return asdict(self)
 
 
