@@ -131,6 +131,17 @@ def normalise(raw: object) -> str:
 def parse(raw: object, *, expect: Level | None = None) -> Code:
     """Parse and validate a code of any level (or of the ``expect``-ed level).
 
+    Parameters
+    ----------
+    raw : the code as found: a string or a number, spaces and a spreadsheet's trailing
+        '.0' allowed; a legacy 14-digit grid code is widened to 15 digits.
+    expect : the level the code must have; any level when None.
+
+    Returns
+    -------
+    The normalised Code and its level, told by its length: county 6 digits, township 9,
+    community 12, grid 15, building 17, unit 19.
+
     Raises
     ------
     InvalidCode naming the code and what is wrong with it.

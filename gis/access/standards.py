@@ -125,6 +125,12 @@ def check_standards(
     level : only centres of this level.
     compliant : only the compliant (True) or the non-compliant (False) centres.
 
+    Returns
+    -------
+    One CentreStandard per centre: its floor area and the area required, m² (None where
+    the level has no area standard), the shortfall in m², the basic rooms it lacks, and
+    its point (lon, lat, EPSG:4326).
+
     Raises
     ------
     InvalidParameter naming the malformed scope or unknown level.
@@ -134,8 +140,17 @@ def check_standards(
 
 
 def summarise(centres: Sequence[CentreStandard]) -> list[LevelSummary]:
-    """Per level (in LEVELS order, levels present only): centres, compliant, short of
-    area, lacking rooms, and the total shortfall in m²."""
+    """How each level's centres fare against its standard.
+
+    Parameters
+    ----------
+    centres : centres judged by :func:`check_standards`.
+
+    Returns
+    -------
+    One LevelSummary per level present, in LEVELS order (district … compound): centres,
+    compliant, short of area, lacking rooms, and the total shortfall in m².
+    """
     summaries = []
     for level in LEVELS:
         of_level = [c for c in centres if c.level == level]
