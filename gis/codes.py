@@ -38,6 +38,8 @@ class InvalidCode(OnemapError):
 
 
 class Level(StrEnum):
+    """The level a code names, by its length: county (6 digits) down to a building's unit."""
+
     COUNTY = "county"
     TOWNSHIP = "township"
     COMMUNITY = "community"
@@ -77,10 +79,12 @@ class Code:
 
     @property
     def county(self) -> str:
+        """The 6-digit county code this code lies in."""
         return self.value[:6]
 
     @property
     def parent(self) -> Code | None:
+        """The code one level up (a grid's or building's community, …); None for a county."""
         parent_level = PARENT[self.level]
         if parent_level is None:
             return None
@@ -126,6 +130,17 @@ def normalise(raw: object) -> str:
 
 def parse(raw: object, *, expect: Level | None = None) -> Code:
     """Parse and validate a code of any level (or of the ``expect``-ed level).
+
+    Parameters
+    ----------
+    raw : the code as found: a string or a number, spaces and a spreadsheet's trailing
+        '.0' allowed; a legacy 14-digit grid code is widened to 15 digits.
+    expect : the level the code must have; any level when None.
+
+    Returns
+    -------
+    The normalised Code and its level, told by its length: county 6 digits, township 9,
+    community 12, grid 15, building 17, unit 19.
 
     Raises
     ------
@@ -185,6 +200,10 @@ def nests(child: str, parent: str) -> bool:
 
 
 def grid_code(community_code: str, serial: int) -> str:
+    """The 15-digit grid code of ``serial`` in a 12-digit community.
+
+    Serials 1–799 number base grids, 800–999 dedicated grids; InvalidCode otherwise, or when
+    ``community_code`` is not a community's."""
     parse(community_code, expect=Level.COMMUNITY)
     if serial not in BASE_SERIALS and serial not in DEDICATED_SERIALS:
         raise InvalidCode(f"{community_code}{serial:03d}", "grid serial must be 1–999")
@@ -192,6 +211,8 @@ def grid_code(community_code: str, serial: int) -> str:
 
 
 def building_code(community_code: str, serial: int) -> str:
+    """The 17-digit building code of ``serial`` (1–99999) in a 12-digit community; InvalidCode
+    otherwise."""
     parse(community_code, expect=Level.COMMUNITY)
     if not 1 <= serial <= 99_999:
         raise InvalidCode(f"{community_code}{serial}", "building serial must be 1–99999")
@@ -199,6 +220,7 @@ def building_code(community_code: str, serial: int) -> str:
 
 
 def unit_code(building: str, unit: int) -> str:
+    """The 19-digit code of unit ``unit`` (1–99) of a 17-digit building; InvalidCode otherwise."""
     parse(building, expect=Level.BUILDING)
     if not 1 <= unit <= 99:
         raise InvalidCode(f"{building}{unit}", "unit number must be 1–99")

@@ -25,6 +25,8 @@ class TokenError(OnemapError):
 
 @dataclass(frozen=True)
 class Caller:
+    """Who holds a valid token: its id, name, role, county and (grid members) grid."""
+
     token_id: int
     name: str
     role: str
@@ -59,6 +61,7 @@ def create(
 
 
 def revoke(conn: psycopg.Connection, token_id: int) -> bool:
+    """Revoke token ``token_id``; False when there is no such token or it was revoked already."""
     cursor = conn.execute(
         "UPDATE api_tokens SET revoked_at = now() WHERE token_id = %s AND revoked_at IS NULL",
         (token_id,),
@@ -67,6 +70,8 @@ def revoke(conn: psycopg.Connection, token_id: int) -> bool:
 
 
 def listing(conn: psycopg.Connection) -> list[dict[str, object]]:
+    """Every token, oldest first, without secrets: id, name, role, grid, created and revoked
+    times."""
     cursor = conn.execute(
         "SELECT token_id, name, role, rtrim(grid_code), created_at, revoked_at"
         " FROM api_tokens ORDER BY token_id"

@@ -50,17 +50,25 @@ class CoverageRow:
 
     @property
     def households_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the households a centre's area reaches; None with
+        no households."""
         return _pct(self.covered_households, self.households)
 
     @property
     def population_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the residents a centre's area reaches; None with
+        no residents."""
         return _pct(self.covered_population, self.population)
 
     @property
     def buildings_pct(self) -> float | None:
+        """Percent (0–100, one decimal) of the buildings a centre's area reaches; None with
+        no buildings."""
         return _pct(self.covered_buildings, self.buildings)
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready values, with the uncovered households and the three
+        percentages."""
         return {
             **asdict(self),
             "uncovered_households": self.households - self.covered_households,
@@ -80,6 +88,7 @@ class Caveats:
 
     @property
     def notes(self) -> list[str]:
+        """One sentence for each caveat that applies, saying what to run to lift it."""
         notes = []
         if self.straight_line_centres:
             notes.append(
@@ -101,6 +110,9 @@ class Caveats:
 
 @dataclass(frozen=True)
 class CoverageReport:
+    """Walking-access coverage of a scope: one row per community, subdistrict or county, and a
+    total."""
+
     minutes: int
     group_by: str
     scope: str  # the code prefix the report covers ('' for everything)
@@ -110,6 +122,8 @@ class CoverageReport:
     levels: tuple[str, ...] | None  # centre levels whose areas count; None: all
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values, naming the method (network, or mixed when some
+        centres have straight-line circles) and the caveats with their notes."""
         return {
             "minutes": self.minutes,
             "group_by": self.group_by,
@@ -139,6 +153,12 @@ def coverage_report(
     scope : a county (6 digits), subdistrict (9) or community (12) code; default all.
     levels : centre levels whose areas count (default all).
 
+    Returns
+    -------
+    A CoverageReport: one CoverageRow per group and their total (counts, and percentages
+    0–100 of what the areas reach), with the caveats the answer rests on (stale, missing
+    or straight-line areas).
+
     Raises
     ------
     InvalidParameter naming the parameter that is out of range or malformed.
@@ -158,9 +178,29 @@ def area_layer(
     center_id: int | None = None,
     bbox: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """The t-minute service areas of the centres in scope as a GeoJSON FeatureCollection,
-    each with its centre, method, and the buildings, households and residents it holds;
-    with ``bbox`` (min lon, min lat, max lon, max lat) only the areas reaching into it."""
+    """The t-minute service areas of the centres in scope, for a map.
+
+    Parameters
+    ----------
+    minutes : 5, 10 or 15 (the stored areas).
+    scope : a county (6 digits), subdistrict (9) or community (12) code; default all.
+    levels : centre levels whose areas count (district, subdistrict, community, compound);
+        default all.
+    center_id : only the areas of this centre.
+    bbox : (min lon, min lat, max lon, max lat) in degrees (CRS84); only the areas reaching
+        into it. Default everywhere.
+
+    Returns
+    -------
+    A GeoJSON FeatureCollection (dict) of polygons in CRS84, one per centre, each with the
+    centre, its method ('network' or 'straight_line'), walking distance in metres, and the
+    buildings, households and residents it holds; with ``minutes``, ``bbox``,
+    ``numberReturned`` and the ``caveats`` (counts and notes) of :func:`coverage_report`.
+
+    Raises
+    ------
+    InvalidParameter naming the parameter that is out of range or malformed.
+    """
     params = {**_params(minutes, scope, levels, bbox=bbox), "center_id": center_id}
     layer = conn.execute(query("access/area_layer"), params).fetchone()
     caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()
@@ -176,10 +216,30 @@ def uncovered_layer(
     limit: int = DEFAULT_UNCOVERED_LIMIT,
     bbox: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Buildings with households outside every t-minute area, most households first, as a
-    GeoJSON FeatureCollection with the nearest centre (straight line, metres) of each;
-    ``numberMatched`` counts them all, ``numberReturned`` those listed (``limit``); with
-    ``bbox`` only the buildings whose point lies in it."""
+    """Buildings with households outside every t-minute area, most households first.
+
+    Parameters
+    ----------
+    minutes : 5, 10 or 15 (the stored areas).
+    scope : a county (6 digits), subdistrict (9) or community (12) code; default all.
+    levels : centre levels whose areas count (district, subdistrict, community, compound);
+        default all.
+    limit : buildings listed at most, 0–100,000; the counts cover them all.
+    bbox : (min lon, min lat, max lon, max lat) in degrees (CRS84); only the buildings
+        whose point lies in it. Default everywhere.
+
+    Returns
+    -------
+    A GeoJSON FeatureCollection (dict) of building points in CRS84, each with the nearest
+    centre and its straight-line distance in metres; ``numberMatched`` counts all the
+    uncovered buildings, ``numberReturned`` those listed, ``uncovered_households`` and
+    ``uncovered_population`` sum over all of them; with ``minutes``, ``bbox`` and the
+    ``caveats`` of :func:`coverage_report`.
+
+    Raises
+    ------
+    InvalidParameter naming the parameter that is out of range or malformed.
+    """
     params = {**_params(minutes, scope, levels, bbox=bbox), "limit": _limit(limit)}
     row = conn.execute(query("access/uncovered"), params).fetchone()
     caveats = conn.execute(query("access/coverage_caveats"), params).fetchone()

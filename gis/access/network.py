@@ -62,11 +62,26 @@ class NetworkSummary:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values."""
         return asdict(self)
 
 
 def walking_distance_m(minutes: float, *, speed_kmh: float = DEFAULT_WALKING_SPEED_KMH) -> float:
-    """How far one walks in ``minutes`` at ``speed_kmh``, in metres (15 min → 1,250 m)."""
+    """How far one walks in ``minutes`` at ``speed_kmh``, in metres (15 min → 1,250 m).
+
+    Parameters
+    ----------
+    minutes : walking time, minutes (≥ 0).
+    speed_kmh : walking speed, km/h (> 0; default 5).
+
+    Returns
+    -------
+    The distance walked, metres, along the way (not as the crow flies).
+
+    Raises
+    ------
+    ValueError when ``minutes`` is negative or ``speed_kmh`` not positive.
+    """
     if minutes < 0 or speed_kmh <= 0:
         raise ValueError(f"need minutes ≥ 0 and a speed > 0, not {minutes} min at {speed_kmh}")
     return minutes / 60.0 * speed_kmh * 1000.0

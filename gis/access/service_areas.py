@@ -71,6 +71,7 @@ class ServiceAreaRun:
     still_queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready values."""
         return asdict(self)
 
 
@@ -148,8 +149,22 @@ def refresh_service_areas(
     workers: int = 1,
 ) -> ServiceAreaRun:
     """Recompute the areas of the queued centres (moved, new, or on a changed network),
-    at the 5/10/15 minutes of the standards. Same transaction rules as
-    `compute_service_areas`."""
+    at the 5/10/15 minutes of the standards.
+
+    Parameters
+    ----------
+    conn : an open connection; same transaction rules as :func:`compute_service_areas`.
+    county_code : only the queued centres of this 6-digit county; default all.
+    speed_kmh : walking speed, km/h (default 5).
+    buffer_m : half-width of the band drawn around the reached streets, metres.
+    progress : told as each step starts.
+    workers : connections drawing at once, as for :func:`compute_service_areas`.
+
+    Returns
+    -------
+    A ServiceAreaRun: the centres and areas written, how many walked on a network or got
+    straight-line circles, centres far from any walkable way, and centres still queued.
+    """
     where = "WHERE county_code = %s" if county_code else ""
     args = (county_code,) if county_code else ()
     was_idle = conn.info.transaction_status == TransactionStatus.IDLE

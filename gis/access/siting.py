@@ -71,6 +71,9 @@ class TargetUnreachable(OnemapError):
 
 @dataclass(frozen=True)
 class SuggestedSite:
+    """One existing building proposed for a new centre, in rank order, with the households,
+    residents and buildings it adds to coverage (lon/lat in EPSG:4326)."""
+
     rank: int
     building_code: str
     name: str | None
@@ -86,6 +89,9 @@ class SuggestedSite:
 
 @dataclass(frozen=True)
 class SitingResult:
+    """A siting answer: the model solved, coverage of the scope's households before and after
+    (percent, 0–100) and the suggested sites, best first."""
+
     model: str  # "mclp" (k sites) or "lscp" (fewest sites for the target)
     minutes: int
     k: int
@@ -104,6 +110,7 @@ class SitingResult:
     sites: list[SuggestedSite] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready values, sites included."""
         return asdict(self)
 
 

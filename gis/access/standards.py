@@ -55,10 +55,14 @@ class CentreStandard:
 
     @property
     def compliant(self) -> bool:
+        """True when the centre has its level's floor area (if any) and all four basic
+        rooms."""
         return self.shortfall_m2 == 0 and not self.missing_rooms
 
     @property
     def reasons(self) -> list[str]:
+        """Why the centre falls short, one sentence each: the area missing in m² and the
+        basic rooms it lacks; empty when compliant."""
         reasons = []
         if self.shortfall_m2 > 0 and self.required_m2 is not None:
             basis = (
@@ -75,6 +79,7 @@ class CentreStandard:
         return reasons
 
     def as_dict(self) -> dict[str, Any]:
+        """The judgement as JSON-ready values, with ``compliant`` and ``reasons``."""
         return {
             **asdict(self),
             "compliant": self.compliant,
@@ -85,6 +90,9 @@ class CentreStandard:
 
 @dataclass(frozen=True)
 class LevelSummary:
+    """How the centres of one level (district … compound) fare against its standard; areas in
+    m²."""
+
     level: str
     centres: int
     compliant: int
@@ -94,9 +102,11 @@ class LevelSummary:
 
     @property
     def non_compliant(self) -> int:
+        """Centres of the level that fall short of area or rooms."""
         return self.centres - self.compliant
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values, with ``non_compliant``."""
         return {**asdict(self), "non_compliant": self.non_compliant}
 
 
@@ -115,6 +125,12 @@ def check_standards(
     level : only centres of this level.
     compliant : only the compliant (True) or the non-compliant (False) centres.
 
+    Returns
+    -------
+    One CentreStandard per centre: its floor area and the area required, m² (None where
+    the level has no area standard), the shortfall in m², the basic rooms it lacks, and
+    its point (lon, lat, EPSG:4326).
+
     Raises
     ------
     InvalidParameter naming the malformed scope or unknown level.
@@ -124,8 +140,17 @@ def check_standards(
 
 
 def summarise(centres: Sequence[CentreStandard]) -> list[LevelSummary]:
-    """Per level (in LEVELS order, levels present only): centres, compliant, short of
-    area, lacking rooms, and the total shortfall in m²."""
+    """How each level's centres fare against its standard.
+
+    Parameters
+    ----------
+    centres : centres judged by :func:`check_standards`.
+
+    Returns
+    -------
+    One LevelSummary per level present, in LEVELS order (district … compound): centres,
+    compliant, short of area, lacking rooms, and the total shortfall in m².
+    """
     summaries = []
     for level in LEVELS:
         of_level = [c for c in centres if c.level == level]

@@ -44,6 +44,9 @@ NANNING_COUNTIES = (
 
 @dataclass(frozen=True)
 class Scale:
+    """How big a demo district is: its counties, target grid count, members per grid (low,
+    high), centre in lon/lat (EPSG:4326), and how many events and patrols to invent."""
+
     counties: tuple[str, ...]
     grids: int  # target number of grids
     members_per_grid: tuple[int, int]

@@ -92,6 +92,9 @@ PATROL_SHARE = {"red_rider": 0.35, "purple_vest": 0.2, "grid_member": 0.3, "volu
 
 @dataclass
 class Events:
+    """Invented citizen reports, column by column: points in EPSG:4326 and one value per event
+    in every list."""
+
     points: np.ndarray  # EPSG:4326 Points
     county_codes: list[str]
     categories: list[str]
@@ -115,6 +118,8 @@ def _cell_kinds(plan: Plan) -> list[str]:
 
 
 def make_events(plan: Plan, ground: Ground, count: int, rng: np.random.Generator) -> Events:
+    """Invent ``count`` events on the ground: about two in three clustered around hotspots
+    (markets, run-down compounds), the rest spread by how complaint-prone each block is."""
     kinds = _cell_kinds(plan)
     weights = np.array([HOTSPOT_WEIGHT[k] for k in kinds])
     weights /= weights.sum()
@@ -210,6 +215,9 @@ def _stage(age: timedelta, reported: datetime, rng: np.random.Generator):
 
 @dataclass
 class Patrols:
+    """Invented grid patrols, column by column: routes as EPSG:4326 LineStrings along the
+    streets, and one value per patrol in every list."""
+
     lines: np.ndarray  # EPSG:4326 LineStrings
     county_codes: list[str]
     start_cells: list[int]
@@ -237,6 +245,8 @@ def street_edges(ground: Ground) -> list[tuple[tuple[int, int], tuple[int, int]]
 
 
 def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generator) -> Patrols:
+    """Invent ``count`` patrols walking the streets between blocks, teams shared out by
+    ``PATROL_SHARE``."""
     neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for a, b in street_edges(ground):
         neighbours.setdefault(a, []).append(b)

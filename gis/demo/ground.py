@@ -18,6 +18,9 @@ STREET_MARGIN = 0.05  # half a street, in cell units: blocks stop short of the c
 
 @dataclass
 class Ground:
+    """The planned cells laid on the ground: the lattice, each cell's (column, row), its four
+    metric corners (EPSG:4545) and the transformer to EPSG:4326."""
+
     lattice: Lattice
     cells: np.ndarray  # (n, 2) lattice column, row of each planned cell
     corners: np.ndarray  # (n, 4, 2) metric corners of each cell
@@ -25,6 +28,7 @@ class Ground:
 
     @property
     def cell_index(self) -> dict[tuple[int, int], int]:
+        """Index of each planned cell by its lattice (column, row)."""
         return {(int(c), int(r)): i for i, (c, r) in enumerate(self.cells)}
 
     def wgs84(self, geometries: np.ndarray) -> np.ndarray:
@@ -39,6 +43,8 @@ class Ground:
 
 
 def lay_out(plan: Plan, centre_lonlat: tuple[float, float], rng: np.random.Generator) -> Ground:
+    """Lay the plan's cells along a Hilbert curve on a metric lattice (EPSG:4545) centred on
+    ``centre_lonlat`` (EPSG:4326), rotated and its vertices jittered by ``rng``."""
     count = len(plan.cell_grid)
     cells = hilbert_cells(order_for(count), count)
     to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
@@ -62,6 +68,7 @@ def lay_out(plan: Plan, centre_lonlat: tuple[float, float], rng: np.random.Gener
 
 
 def as_multipolygons(geometries: np.ndarray) -> np.ndarray:
+    """Each geometry as a MultiPolygon of its parts, so a column holds one type."""
     parts, owners = shapely.get_parts(geometries, return_index=True)
     return shapely.multipolygons(parts, indices=owners)
 
@@ -78,8 +85,11 @@ def union_runs(cell_polygons: np.ndarray, owners: np.ndarray, count: int) -> np.
 
 
 def block_boxes(count: int) -> np.ndarray:
+    """``count`` copies of the block inside a cell, as (u0, v0, u1, v1) in the cell's unit
+    square: the cell less its street margin."""
     return np.tile([STREET_MARGIN, STREET_MARGIN, 1 - STREET_MARGIN, 1 - STREET_MARGIN], (count, 1))
 
 
 def polygons_in_cells(ground: Ground, cells: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Metric polygons for ``boxes`` (in each cell's unit square) inside the given cells."""
     return quads(ground.corners[cells], boxes)

@@ -48,6 +48,7 @@ def hilbert_cells(order: int, count: int) -> np.ndarray:
 
 
 def order_for(count: int) -> int:
+    """The Hilbert curve order whose square (4**order cells) holds ``count`` cells."""
     return max(1, math.ceil(math.log(max(count, 2), 4)))
 
 

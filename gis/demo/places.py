@@ -31,12 +31,16 @@ _QUARTERS = (0.2, 0.4, 0.6, 0.8)
 
 @dataclass(frozen=True)
 class Layout:
+    """Where buildings stand in a block: centres (u, v) at every column × row and a (du, dv)
+    footprint, in the cell's unit square."""
+
     columns: tuple[float, ...]
     rows: tuple[float, ...]
     du: float
     dv: float
 
     def slots(self) -> list[tuple[float, float, float, float]]:
+        """The footprints as (u0, v0, u1, v1) boxes in the cell's unit square, row by row."""
         return [
             (u - self.du / 2, v - self.dv / 2, u + self.du / 2, v + self.dv / 2)
             for v in self.rows
@@ -159,6 +163,8 @@ EXTRA_ROOMS = ("elderly_care", "library", "legal_aid", "youth", "health", "veter
 
 @dataclass
 class Subdistrict:
+    """An invented subdistrict (街道 or 乡镇): its 9-digit code, name and kind, in a county."""
+
     code: str
     name: str
     kind: str
@@ -167,6 +173,8 @@ class Subdistrict:
 
 @dataclass
 class Community:
+    """An invented community (社区 or 村): its 12-digit code, name and kind, in a subdistrict."""
+
     code: str
     name: str
     kind: str
@@ -174,6 +182,7 @@ class Community:
 
     @property
     def short_name(self) -> str:
+        """The name without its committee suffix (居委会, 委员会, 村委会)."""
         for suffix in ("居委会", "委员会", "村委会"):
             if self.name.endswith(suffix):
                 return self.name[: -len(suffix)]
@@ -182,6 +191,9 @@ class Community:
 
 @dataclass
 class Grid:
+    """An invented grid: its community, type (base or dedicated), staff, the cells it covers and
+    the households in them."""
+
     community: Community
     grid_type: str
     dedicated_kind: str | None
@@ -194,6 +206,9 @@ class Grid:
 
 @dataclass
 class Compound:
+    """An invented residential compound (小区): the cell and box (cell's unit square) it fills,
+    its type, year built and whether a property manager runs it."""
+
     cell: int
     box: tuple[float, float, float, float]
     community: Community
@@ -205,6 +220,9 @@ class Compound:
 
 @dataclass
 class Building:
+    """An invented building: its cell and box (cell's unit square), community, compound (if
+    any), use, floors, units, households and residents."""
+
     cell: int
     box: tuple[float, float, float, float]
     community: Community
@@ -219,6 +237,9 @@ class Building:
 
 @dataclass
 class Centre:
+    """An invented party-mass service centre: the building it sits in, its level, floor area in
+    m², rooms, and the community, subdistrict or compound it serves."""
+
     cell: int
     building: int  # index into Plan.buildings: the centre sits in that building
     level: str
@@ -232,6 +253,9 @@ class Centre:
 
 @dataclass
 class Plan:
+    """The invented district before it has ground: its places and, per cell, the grid it belongs
+    to and what kind of block it is."""
+
     subdistricts: list[Subdistrict]
     communities: list[Community]
     grids: list[Grid] = field(default_factory=list)

@@ -63,6 +63,9 @@ PRIMARY_STREETS = (
 
 @dataclass
 class District:
+    """Everything a demo district needs written: its plan, ground, events, patrols and county
+    names by code."""
+
     plan: Plan
     ground: Ground
     events: Events
@@ -109,6 +112,8 @@ def _grid_codes(plan: Plan, centroids: np.ndarray) -> list[str]:
 
 
 def write(conn: psycopg.Connection, district: District, progress: Progress) -> dict[str, int]:
+    """Write the district's places, geometries (EPSG:4326), events and patrols to the database;
+    returns the rows written per table."""
     plan, ground = district.plan, district.ground
     progress.step("drawing grids, communities and subdistricts")
     cell_polygons = shapely.polygons(ground.corners)

@@ -25,6 +25,9 @@ from gis.sql import query
 
 @dataclass(frozen=True)
 class Escalation:
+    """An event escalated because it was not handled by its deadline: from one supervising level
+    to the next (0 community station, 1 subdistrict sub-centre, 2 district centre)."""
+
     event_id: int
     tracking_number: str
     status: str
@@ -35,6 +38,7 @@ class Escalation:
 
     @property
     def supervised_by(self) -> str:
+        """The centre now supervising the event (社区站, 街道分中心 or 城区中心)."""
         return CENTRES[self.to_level]
 
 

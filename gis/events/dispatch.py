@@ -42,6 +42,8 @@ class Assignment:
     rule_area: str | None = None
 
     def details(self) -> dict[str, Any]:
+        """The assignment as JSON for an event's history: assignee, deadline in hours, the
+        department if any and the rule that decided it (None when staff named it)."""
         found: dict[str, Any] = {
             "assignee": self.assignee_kind,
             "deadline_hours": self.deadline_hours,
@@ -60,6 +62,7 @@ class Assignment:
         return found
 
     def describe(self) -> str:
+        """The assignment in words: to whom, within how many hours."""
         who = self.department_name if self.assignee_kind == "department" else "the grid (网格)"
         return f"to {who}, within {self.deadline_hours} h"
 

@@ -22,6 +22,7 @@ class InvalidEvent(OnemapError):
         self.extra = extra
 
     def details(self) -> dict[str, Any]:
+        """The offending member and what helps to fix it, for the problem response."""
         return {"field": self.field, **self.extra}
 
 
@@ -53,6 +54,8 @@ class IllegalTransition(OnemapError):
         self.allowed = allowed
 
     def details(self) -> dict[str, Any]:
+        """The refused action, the event's stage and the actions allowed from it, for the
+        problem response."""
         return {"action": self.action, "status": self.status, "allowed_actions": self.allowed}
 
 

@@ -44,6 +44,7 @@ class FeedFilter:
     subdistrict_code: str | None = None
 
     def matches(self, summary: dict[str, Any]) -> bool:
+        """Whether a transition's public summary falls within this selection."""
         return all(
             wanted is None or summary.get(name) == wanted
             for name, wanted in (
@@ -79,6 +80,8 @@ class Subscription:
 
     def drop(self) -> None:
         # Make room for the end marker: what is discarded the client replays later.
+        """Drop a client that fell behind: empty its queue and end it, so it reconnects and
+        replays what it missed."""
         self.dropped = True
         while not self.queue.empty():
             self.queue.get_nowait()
@@ -127,6 +130,7 @@ class EventFeed:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop fanning transitions out to ``subscription``."""
         self._subscriptions.discard(subscription)
 
     async def _listen(self) -> None:

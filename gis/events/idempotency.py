@@ -28,6 +28,8 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def scope_of(actor: Actor) -> str:
+    """Whose Idempotency-Keys a key is compared with: the token's, or the role's when there is
+    no token (the public, the reporter)."""
     return f"token:{actor.token_id}" if actor.token_id is not None else actor.role
 
 

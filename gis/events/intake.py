@@ -107,6 +107,7 @@ class Created:
 
     @cached_property
     def response(self) -> dict[str, Any]:
+        """The response body as parsed JSON."""
         answer: dict[str, Any] = json.loads(self.body)
         return answer
 

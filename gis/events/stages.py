@@ -36,6 +36,9 @@ PSEUDO_ROLES = ("public", "reporter", "system")
 
 @dataclass(frozen=True)
 class Transition:
+    """One step of an event's life: the action, the stages it leaves, the stage it reaches, the
+    roles that may take it and what it means."""
+
     action: str
     sources: tuple[str, ...]
     target: str
@@ -144,6 +147,7 @@ class Actor:
 
     @classmethod
     def from_caller(cls, caller: Caller) -> Actor:
+        """The actor a token's holder acts as."""
         return cls(caller.role, caller.name, caller.token_id, caller.county_code, caller.grid_code)
 
 

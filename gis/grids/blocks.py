@@ -64,6 +64,7 @@ class RegionShape:
 
 
 def drop_blocks(conn: psycopg.Connection) -> None:
+    """Drop the temporary delineation tables of this session."""
     conn.execute("DROP TABLE IF EXISTS pg_temp.delineation_buildings, pg_temp.delineation_blocks")
 
 

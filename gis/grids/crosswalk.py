@@ -82,6 +82,9 @@ class Overlap:
 
 @dataclass(frozen=True)
 class LegacyGrid:
+    """A grid of a legacy system and where it falls among the unified grids and communities;
+    areas in m² (EPSG:4545)."""
+
     legacy_id: str
     area_m2: float
     repaired: bool  # the geometry was invalid and PostGIS made it valid
@@ -93,11 +96,14 @@ class LegacyGrid:
 
     @property
     def outside_share(self) -> float:
+        """Share (0–1) of the legacy grid's area outside every community."""
         return self.outside_m2 / self.area_m2 if self.area_m2 else 0.0
 
 
 @dataclass(frozen=True)
 class UnifiedGrid:
+    """A unified grid and the legacy grids overlapping it; area in m² (EPSG:4545)."""
+
     grid_code: str
     name: str
     community_code: str
@@ -113,6 +119,9 @@ class UnifiedGrid:
 
 @dataclass(frozen=True)
 class Crosswalk:
+    """How one legacy system's grids map onto the unified grids, both ways, with the sliver
+    thresholds used (share 0–1 and m²)."""
+
     system: str
     system_en: str
     id_field: str
@@ -122,6 +131,8 @@ class Crosswalk:
     unified: tuple[UnifiedGrid, ...]
 
     def summary(self) -> dict[str, Any]:
+        """Counts for a planner: legacy grids, unified grids touched, and the legacy grids
+        split, partly outside or entirely outside the communities."""
         return {
             "system": self.system,
             "system_en": self.system_en,

@@ -82,18 +82,23 @@ class Delineation:
 
     @property
     def households(self) -> int:
+        """Households in all proposed grids."""
         return sum(g.households for g in self.grids)
 
     def within_bounds(self, grid: ProposedGrid) -> bool:
+        """Whether ``grid`` holds between the minimum and maximum households."""
         return self.min_households <= grid.households <= self.max_households
 
     @property
     def share_within_bounds(self) -> float:
+        """Share (0–1) of the proposed grids within the household bounds; 0 with no grids."""
         if not self.grids:
             return 0.0
         return sum(self.within_bounds(g) for g in self.grids) / len(self.grids)
 
     def summary(self) -> dict[str, Any]:
+        """The proposal in figures: grid count, how many are within bounds, and household
+        spread."""
         households = [g.households for g in self.grids]
         return {
             "community_code": self.community_code,

@@ -29,6 +29,9 @@ GENERIC_NAME = ("name", "名称", "名字")
 
 @dataclass(frozen=True)
 class Column:
+    """One column a layer's file may carry: its stored name, kind of value, title, the headings
+    it may appear under, and the range or choices its values must fall in."""
+
     name: str
     kind: str  # code, id, text, int, count, bool, choice, number, date, list
     title: str

@@ -23,6 +23,9 @@ class PreparedImport:
     warnings: list[str] = field(default_factory=list)
 
     def report(self, *, repair: bool, dry_run: bool) -> dict[str, Any]:
+        """The import report as it starts: what was read (file, format, source CRS,
+        records), with nothing written yet; loading fills in counts, repairs and
+        problems."""
         return {
             "layer": self.layer.name,
             "file": self.file,

@@ -27,6 +27,7 @@ class Problem:
     index: int = -1
 
     def as_dict(self) -> dict[str, Any]:
+        """The problem as JSON-ready values."""
         return asdict(self)
 
     def __str__(self) -> str:

@@ -58,6 +58,9 @@ class StagedRecord:
 
 @dataclass
 class Checked:
+    """The outcome of checking a file's records: those staged, the problems found and the
+    columns no layer field matched."""
+
     records: list[StagedRecord]
     problems: list[Problem]
     ignored_columns: list[str]

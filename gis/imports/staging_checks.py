@@ -61,6 +61,7 @@ class StagingChecks:
         )
 
     async def stage(self) -> None:
+        """Copy the records, geometries in EPSG:4326, into this session's staging table."""
         await self.conn.execute(query("imports/staging"))
         geometries = np.empty(len(self.records), dtype=object)
         geometries[:] = [r.geometry for r in self.records]
@@ -96,6 +97,8 @@ class StagingChecks:
         self.progress.advance(len(self.records) % 1000)
 
     async def validate(self, *, repair: bool) -> None:
+        """Run the layer's checks on the staged records, repairing invalid geometries when
+        ``repair``; problems go to ``self.problems``."""
         self.repair = repair
         steps = [self._geometry, self._derive_parents, self._unknown_ids, self._nesting]
         if self.layer.name == "buildings":

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Property:
+    """One property of a collection's features as served by OGC API - Features."""
+
     name: str
     # JSON Schema type of the value as served: string, integer, number, boolean, array
     json_type: str
@@ -23,11 +25,15 @@ class Property:
 
     @property
     def sql(self) -> str:
+        """The SQL expression producing the value."""
         return self.expression or self.name
 
 
 @dataclass(frozen=True)
 class Collection:
+    """One OGC API - Features collection: the table it serves, its feature id, geometry type,
+    properties and extents."""
+
     id: str
     title: str
     description: str
@@ -42,6 +48,7 @@ class Collection:
     keywords: tuple[str, ...] = field(default_factory=tuple)
 
     def property(self, name: str) -> Property | None:
+        """The property named ``name``, or None when the collection has none."""
         return next((p for p in self.properties if p.name == name), None)
 
 

@@ -54,6 +54,8 @@ def crs_by_uri(uri: str, *, parameter: str = "crs") -> Crs:
 
 
 def as_crs(value: Crs | str, parameter: str) -> Crs:
+    """``value`` as a Crs: a Crs as is, a URI looked up; InvalidParameter naming ``parameter``
+    when it is not a supported CRS."""
     return value if isinstance(value, Crs) else crs_by_uri(value, parameter=parameter)
 
 
@@ -70,6 +72,7 @@ class Interval:
 
     @classmethod
     def instant(cls, at: datetime) -> Interval:
+        """The interval of a single instant."""
         return cls(at, at)
 
 
