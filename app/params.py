@@ -192,6 +192,12 @@ def parse_instant(
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=dates_in)
 
 
+def parse_list(text: str | None) -> list[str]:
+    """A comma-separated list (levels, statuses, codes, ids): its items without surrounding
+    blanks, empty items dropped; absent text is the empty list."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 @dataclass(frozen=True)
 class Paging:
     """A page of a list: at most ``limit`` items after the first ``offset``."""

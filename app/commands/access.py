@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app import exits
+from app.params import parse_list
 from gis.errors import InvalidParameter, NotFound
 
 app = typer.Typer(
@@ -222,7 +223,7 @@ def suggest(
                 scope=scope,
                 levels=levels or None,
                 candidates=candidates or None,
-                candidate_uses=[use.strip() for use in uses.split(",") if use.strip()],
+                candidate_uses=parse_list(uses),
                 speed_kmh=settings.walking_speed_kmh,
                 buffer_m=settings.service_area_buffer_m,
             )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.params import check_known, parse_paging
+from app.params import check_known, parse_list, parse_paging
 from gis import places
 from gis.errors import InvalidParameter
 
@@ -38,7 +38,7 @@ async def search(request: Request, conn: Connection) -> JSONResponse:
         raise InvalidParameter("q", "required: a code prefix or part of a name")
     levels = None
     if "level" in params:
-        levels = [name.strip() for name in params["level"].split(",") if name.strip()]
+        levels = parse_list(params["level"])
     paging = parse_paging(params, default_limit=places.DEFAULT_LIMIT, max_limit=places.MAX_LIMIT)
     results = await places.search(conn, query, levels=levels, limit=paging.limit)
     return JSONResponse({"query": query, "results": results, "numberReturned": len(results)})

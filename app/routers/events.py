@@ -34,6 +34,7 @@ from app.params import (
     parse_boolean,
     parse_instant,
     parse_integer,
+    parse_list,
     parse_paging,
 )
 from gis import tokens
@@ -226,7 +227,7 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
 
 
 def _names(params: dict[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in params.get(name, "").split(",") if part.strip())
+    return tuple(parse_list(params.get(name)))
 
 
 def _reported(name: str, params: dict[str, str]) -> datetime | None:

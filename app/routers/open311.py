@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
-from app.params import check_known, parse_instant
+from app.params import check_known, parse_instant, parse_list
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.events import intake, open311, queries
@@ -157,7 +157,7 @@ async def requests(request: Request, conn: Connection) -> JSONResponse:
     if "service_request_id" in params:
         return JSONResponse(await _by_ids(conn, params["service_request_id"]))
     known = await open311.services(conn)
-    codes = tuple(c.strip() for c in params.get("service_code", "").split(",") if c.strip())
+    codes = tuple(parse_list(params.get("service_code")))
     for code in codes:
         if code not in {s["service_code"] for s in known}:
             raise open311.unknown_service(code, known, "service_code")
@@ -183,7 +183,7 @@ async def requests(request: Request, conn: Connection) -> JSONResponse:
 
 
 async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
-    ids = [part.strip() for part in value.split(",") if part.strip()]
+    ids = parse_list(value)
     if len(ids) > open311.MAX_IDS:
         raise InvalidParameter("service_request_id", f"at most {open311.MAX_IDS} ids")
     answer = []

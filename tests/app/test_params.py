@@ -15,6 +15,7 @@ from app.params import (
     parse_boolean,
     parse_instant,
     parse_integer,
+    parse_list,
     parse_paging,
 )
 from gis.errors import InvalidParameter
@@ -194,3 +195,8 @@ def test_unknown_repeated_and_nul_parameters_are_refused() -> None:
 
 def test_china_is_utc_plus_eight() -> None:
     assert datetime(2026, 6, 1, 9, tzinfo=CHINA) == datetime(2026, 6, 1, 1, tzinfo=UTC)
+
+
+def test_a_list_is_its_comma_separated_items_without_blanks_or_empties() -> None:
+    assert parse_list(" community , compound,,") == ["community", "compound"]
+    assert parse_list(None) == [] and parse_list("") == [] and parse_list(" , ") == []
