@@ -21,13 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from app.deps import Connection, SyncConnection
-from app.params import check_known, parse_bbox, parse_boolean, parse_integer, parse_paging
+from app.deps import SyncConnection
+from app.params import (
+    check_known,
+    parse_bbox,
+    parse_boolean,
+    parse_integer,
+    parse_list,
+    parse_paging,
+)
 from gis.access import standards as access_standards
 from gis.access.coverage import (
     DEFAULT_UNCOVERED_LIMIT,
@@ -134,7 +139,7 @@ def standards(request: Request, conn: SyncConnection) -> JSONResponse:
 
 
 @router.get("/sites", response_class=JSONResponse)
-async def sites(request: Request, conn: Connection) -> JSONResponse:
+def sites(request: Request, conn: SyncConnection) -> JSONResponse:
     """Sites for new centres, ranked by the uncovered households each adds: ``k`` sites
     (maximal covering) or the fewest reaching ``target_pct`` of the households; among
     ``candidates`` (building codes, comma-separated) or the buildings of
@@ -154,30 +159,22 @@ async def sites(request: Request, conn: Connection) -> JSONResponse:
         "k": parse_integer("k", params.get("k")),
         "target_pct": target_pct,
         "minutes": _minutes(params),
-        "candidates": None if candidates is None else _listed(candidates),
+        "candidates": None if candidates is None else parse_list(candidates),
         "scope": params.get("scope"),
         "levels": _levels(params),
     }
     if uses is not None:
-        keywords["candidate_uses"] = _listed(uses)
+        keywords["candidate_uses"] = parse_list(uses)
     # Siting is synchronous work of seconds (drawing every candidate's area, solving the
-    # model): run on a worker thread with its own connection, not on the event loop.
-    result = await run_in_threadpool(_suggest, request.app.state.settings, keywords)
+    # model): a plain route, so it runs on a worker thread like the other analyses.
+    settings = request.app.state.settings
+    result = suggest_sites(
+        conn,
+        speed_kmh=settings.walking_speed_kmh,
+        buffer_m=settings.service_area_buffer_m,
+        **keywords,
+    )
     return JSONResponse(result.as_dict())
-
-
-def _suggest(settings: Any, keywords: dict[str, Any]) -> Any:
-    with psycopg.connect(settings.database_url) as conn:
-        return suggest_sites(
-            conn,
-            speed_kmh=settings.walking_speed_kmh,
-            buffer_m=settings.service_area_buffer_m,
-            **keywords,
-        )
-
-
-def _listed(raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 def _minutes(params: dict[str, str]) -> int:
@@ -189,7 +186,7 @@ def _levels(params: dict[str, str]) -> list[str] | None:
     raw = params.get("level")
     if raw is None:
         return None
-    levels = [level.strip() for level in raw.split(",") if level.strip()]
+    levels = parse_list(raw)
     if not levels:
         raise InvalidParameter("level", "empty; give centre levels separated by commas")
     return levels
