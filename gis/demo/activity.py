@@ -229,26 +229,11 @@ class Patrols:
     clues: list[int]
 
 
-def street_edges(ground: Ground) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Every street segment: the lattice edges around the district's blocks."""
-    edges = set()
-    for c, r in ground.cells.tolist():
-        edges.update(
-            {
-                ((c, r), (c + 1, r)),
-                ((c, r + 1), (c + 1, r + 1)),
-                ((c, r), (c, r + 1)),
-                ((c + 1, r), (c + 1, r + 1)),
-            }
-        )
-    return sorted(edges)
-
-
 def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generator) -> Patrols:
     """Invent ``count`` patrols walking the streets between blocks, teams shared out by
     ``PATROL_SHARE``."""
     neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for a, b in street_edges(ground):
+    for a, b in (street.edge for street in ground.streets):
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
     cell_vertices = ground.cells.tolist()
