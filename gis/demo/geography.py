@@ -34,10 +34,10 @@ class Territory:
 # the four towns share the rest: 江西 the north-west along the river, 苏圩 the west,
 # 吴圩 the middle, 延安 the southern tail.
 TERRITORIES: dict[str, Territory] = {
-    "450105001": Territory(24, (108.312, 22.800), ((108.298, 22.797),)),  # 福建园街道
+    "450105001": Territory(28, (108.312, 22.800), ((108.298, 22.797),)),  # 福建园街道
     "450105002": Territory(31, (108.284, 22.784), ((108.272, 22.792), (108.290, 22.772))),  # 江南
     "450105003": Territory(
-        62,  # 沙井街道
+        55,  # 沙井街道
         (108.250, 22.782),
         ((108.228, 22.796), (108.232, 22.765), (108.250, 22.748)),
     ),

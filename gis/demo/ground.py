@@ -137,7 +137,9 @@ def _lattice_streets(plan: Plan, ground: Ground) -> list[Street]:
             name = PRIMARY_STREETS[(line // 6 + (0 if horizontal else 7)) % len(PRIMARY_STREETS)]
             streets.append(Street((a, b), "primary", name, cell))
         elif line % 3 == 0:
-            streets.append(Street((a, b), "secondary", f"{'纬' if horizontal else '经'}{line}路", cell))
+            streets.append(
+                Street((a, b), "secondary", f"{'纬' if horizontal else '经'}{line}路", cell)
+            )
         else:
             village = plan.cell_kind[cell] in ("village", "open")
             streets.append(Street((a, b), "service" if village else "residential", None, cell))

@@ -20,8 +20,10 @@ it, so the walking network is one piece.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +42,7 @@ from gis.demo.places import Community, Plan
 TRACT = 4  # blocks a side
 ORDER = 9  # a Hilbert curve of 512 × 512 blocks (92 km) holds the district with room to spare
 URBAN_SLACK = 1.12  # an urban community gets this many blocks per planned block (parks)
+POOL_SLACK = 1.2  # the land round a seat its urban communities share, over what they need
 Vertex = tuple[int, int]
 Edge = tuple[Vertex, Vertex]
 
@@ -147,8 +150,11 @@ def _blocks(
     # only blocks near the outline's bounding box are worth a polygon
     minx, miny, maxx, maxy = shapely.bounds(outline)
     x0, y0 = lattice.xs[every[:, 0], every[:, 1]], lattice.ys[every[:, 0], every[:, 1]]
-    near = (x0 > minx - 2 * CELL_M) & (x0 < maxx + CELL_M) & (y0 > miny - 2 * CELL_M) & (
-        y0 < maxy + CELL_M
+    near = (
+        (x0 > minx - 2 * CELL_M)
+        & (x0 < maxx + CELL_M)
+        & (y0 > miny - 2 * CELL_M)
+        & (y0 < maxy + CELL_M)
     )
     cells = every[near]
     quads = shapely.polygons(lattice.corners(cells))
@@ -183,7 +189,9 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
 
 def _tract_centres(lattice: Lattice, tracts: np.ndarray) -> np.ndarray:
     middle = tracts * TRACT + TRACT // 2
-    return np.stack([lattice.xs[middle[:, 0], middle[:, 1]], lattice.ys[middle[:, 0], middle[:, 1]]], 1)
+    return np.stack(
+        [lattice.xs[middle[:, 0], middle[:, 1]], lattice.ys[middle[:, 0], middle[:, 1]]], 1
+    )
 
 
 def _territories(
@@ -206,11 +214,12 @@ def _territories(
     area = np.array([geography.TERRITORIES[s.code].area_km2 for s in plan.subdistricts])
     target = area / area.sum() * len(tracts)
     lessen = np.zeros(len(plan.subdistricts))
-    for _ in range(400):
+    for step in range(600):
         owner = np.argmin(distance - lessen, axis=1)
         held = np.bincount(owner, minlength=len(plan.subdistricts))
-        # grow or shrink each territory by about the width it is missing
-        lessen += 0.3 * (np.sqrt(target) - np.sqrt(held)) * TRACT * CELL_M
+        # grow or shrink each territory by about the width it is missing, in ever smaller
+        # steps so that neighbours close together settle instead of swapping land
+        lessen += 0.3 * 0.993**step * (np.sqrt(target) - np.sqrt(held)) * TRACT * CELL_M
     return _whole(tracts, owner)
 
 
@@ -284,7 +293,7 @@ def _community_cells(plan: Plan) -> dict[str, list[int]]:
 
 
 def _cluster_sizes(count: int, rng: np.random.Generator) -> list[int]:
-    sizes = []
+    sizes: list[int] = []
     while sum(sizes) < count:
         sizes.append(min(int(rng.integers(2, TRACT + 1)), count - sum(sizes)))
     return sizes
@@ -305,6 +314,14 @@ def _communities(
     block_centres = blocks.centres
     cells = _community_cells(plan)
     community_index = {c.code: i for i, c in enumerate(plan.communities)}
+    tract_neighbours = _neighbours(tracts)
+    block_at = {(int(c), int(r)): i for i, (c, r) in enumerate(blocks.cells)}
+
+    def block_neighbours(block: int) -> list[int]:
+        c, r = (int(v) for v in blocks.cells[block])
+        around = ((c + 1, r), (c - 1, r), (c, r + 1), (c, r - 1))
+        return [block_at[v] for v in around if v in block_at]
+
     owner = np.full(len(blocks.cells), -1)
     for s, subdistrict in enumerate(plan.subdistricts):
         mine = np.flatnonzero(subdistrict_of_tract == s)
@@ -315,25 +332,6 @@ def _communities(
         seat = _point(geography.TERRITORIES[subdistrict.code].seat, to_metric)
         by_distance = mine[np.argsort(np.hypot(*(tract_centres[mine] - seat).T), kind="stable")]
         urban_need = [math.ceil(len(cells[c.code]) * URBAN_SLACK) for c in urban]
-        if not urban:
-            pool = mine[:0]
-        elif spread:
-            taken = np.searchsorted(np.cumsum(dry_blocks[by_distance]), sum(urban_need)) + 1
-            pool = by_distance[:taken]
-        else:
-            pool = mine
-        in_pool = np.isin(blocks.tract, pool)
-        if urban:
-            # urban communities share the pool's dry blocks along the Hilbert curve; the
-            # pool's wet and cut blocks go with the nearest of them
-            dry = np.flatnonzero(in_pool & blocks.dry)
-            _split(owner, dry, np.ones(len(blocks.cells)), urban, urban_need, community_index, where)
-            wet = np.flatnonzero(in_pool & ~blocks.dry)
-            if len(wet):
-                _, nearest = cKDTree(block_centres[dry]).query(block_centres[wet])
-                owner[wet] = owner[dry[nearest]]
-        rest = np.sort(np.setdiff1d(mine, pool))
-        tract_owner = np.full(len(tracts), -1)
         # in dry blocks: urban villages as many as they build on, others room for twice as
         # many clusters as they have, so that the clusters can spread
         spread_need = [
@@ -342,42 +340,104 @@ def _communities(
             else math.ceil(len(cells[c.code]) * URBAN_SLACK)
             for c in spread
         ]
-        _split(tract_owner, rest, dry_blocks, spread, spread_need, community_index, where)
+        if not urban:
+            pool = mine[:0]
+        elif spread:
+            # room to spare round the seat, so that the urban communities grow compact,
+            # as long as the rest keeps enough for the villages (a tract more each)
+            room = dry_blocks[mine].sum() - sum(spread_need) - TRACT * TRACT * len(spread)
+            wanted = max(min(POOL_SLACK * sum(urban_need), room), sum(urban_need))
+            taken = np.searchsorted(np.cumsum(dry_blocks[by_distance]), wanted) + 1
+            pool = by_distance[:taken]
+        else:
+            pool = mine
+        in_pool = np.isin(blocks.tract, pool)
+        if urban:
+            # urban communities share the pool's dry blocks; its wet and cut blocks go
+            # with the nearest of them
+            dry = np.flatnonzero(in_pool & blocks.dry)
+            _grow(
+                owner,
+                dry,
+                block_neighbours,
+                np.ones(len(blocks.cells)),
+                block_centres,
+                urban,
+                urban_need,
+                community_index,
+                where,
+            )
+            wet = np.flatnonzero(in_pool & ~blocks.dry)
+            if len(wet):
+                _, nearest = cKDTree(block_centres[dry]).query(block_centres[wet])
+                owner[wet] = owner[dry[nearest]]
+        rest = np.sort(np.setdiff1d(mine, pool))
+        tract_owner = np.full(len(tracts), -1)
+        _grow(
+            tract_owner,
+            rest,
+            tract_neighbours.__getitem__,
+            dry_blocks,
+            tract_centres,
+            spread,
+            spread_need,
+            community_index,
+            where,
+        )
         in_rest = np.isin(blocks.tract, rest)
         owner[in_rest] = tract_owner[blocks.tract[in_rest]]
     assert (owner >= 0).all()
     return owner
 
 
-def _split(
+def _grow(
     owner: np.ndarray,
-    run: np.ndarray,
+    units: np.ndarray,
+    neighbours: Callable[[int], Iterable[int]],
     capacity: np.ndarray,
+    centres: np.ndarray,
     communities: list[Community],
     need: list[int],
     community_index: dict[str, int],
     where: str,
 ) -> None:
-    """Share a run of land (tracts or blocks, in Hilbert order) out to communities in
-    proportion to their need, each at least its need, the last taking what is left."""
+    """Share land (tracts or blocks) out to communities in proportion to their need, each at
+    least its need, the last taking what is left. One after another, each community grows
+    from the first free unit along the Hilbert curve (the edge of the land still free) over
+    the free land beside what it holds, nearest that seed first, so it is one compact piece;
+    only a pocket of free land too small for it makes it jump to the next free unit."""
     if not communities:
-        if len(run):
+        if len(units):
             raise ValueError(f"{where}: land left with no community to take it")
         return
-    total = float(capacity[run].sum())
-    share = np.cumsum(need) / sum(need) * total
-    i, held, cumulative = 0, 0.0, 0.0
-    for unit in run:
-        owner[unit] = community_index[communities[i].code]
-        held += capacity[unit]
-        cumulative += capacity[unit]
-        if i < len(communities) - 1 and held >= need[i] and cumulative >= share[i]:
-            i, held = i + 1, 0.0
-    if i < len(communities) - 1 or held < need[-1]:
-        raise ValueError(
-            f"{where}: its land holds {total:.0f} of the {sum(need)} (blocks or quadrants)"
-            " its communities need; move its territory points (gis/demo/geography.py)"
-        )
+    units = np.sort(units)
+    total = float(capacity[units].sum())
+    free = set(units.tolist())
+    for i, community in enumerate(communities):
+        last = i == len(communities) - 1
+        # its share of what is still free, so that overshoots do not add up
+        left = float(capacity[list(free)].sum())
+        share = [need[i] / sum(need[i:]) * left]
+        held = 0.0
+        while free and (last or held < max(share[0], need[i])):
+            seed = min(free)  # units are numbered along the Hilbert curve
+            frontier = [(0.0, seed)]
+            while frontier and (last or held < max(share[0], need[i])):
+                _, unit = heapq.heappop(frontier)
+                if unit not in free:
+                    continue
+                owner[unit] = community_index[community.code]
+                free.discard(unit)
+                held += capacity[unit]
+                for n in neighbours(unit):
+                    if n in free:
+                        distance = float(np.hypot(*(centres[n] - centres[seed])))
+                        heapq.heappush(frontier, (distance, n))
+        if held < need[i]:
+            raise ValueError(
+                f"{where}: its land holds {total:.0f} of the {sum(need)} (dry blocks) its"
+                " communities need; move its territory points (gis/demo/geography.py)"
+            )
 
 
 def _dry_quadrants(blocks: Blocks) -> np.ndarray:
@@ -482,29 +542,34 @@ def _streets(
     lines = shapely.linestrings([[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in rural])
     on_land = shapely.within(lines, outline) & ~shapely.intersects(river, lines)
     edges = set(touching) | {e for e, ok in zip(rural, on_land.tolist(), strict=True) if ok}
-    edges |= _joins(edges, touching, blocks, lattice, outline, river)
+    edges |= _joins(edges, touching, blocks)
+    # rural roads cut off by the outline's bends, with nothing built on them, go
+    edges = _largest_piece(edges)
     streets = [_street(plan, edge, touching.get(edge)) for edge in sorted(edges)]
     return streets, _bridges(edges, lattice, river, outline)
 
 
-def _joins(
-    edges: set[Edge],
-    touching: dict[Edge, int],
-    blocks: Blocks,
-    lattice: Lattice,
-    outline: shapely.Geometry,
-    river: shapely.Geometry,
-) -> set[Edge]:
-    """The shortest lattice paths over dry land joining each piece of the street network
-    that has built blocks on it to the largest piece; pieces with none are dropped by the
-    caller's network builder, which keeps them apart as small components."""
+def _pieces_of(edges: set[Edge]) -> tuple[list[Vertex], dict[Vertex, int], np.ndarray, int]:
+    """The network's vertices, their numbers, the piece (connected component) of each and
+    the largest piece."""
     vertices = sorted({v for e in edges for v in e})
     number = {v: i for i, v in enumerate(vertices)}
     a = [number[e[0]] for e in edges]
     b = [number[e[1]] for e in edges]
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(vertices), len(vertices)))
     _, label = connected_components(graph, directed=False)
-    main = np.bincount(label).argmax()
+    return vertices, number, label, int(np.bincount(label).argmax())
+
+
+def _largest_piece(edges: set[Edge]) -> set[Edge]:
+    _, number, label, main = _pieces_of(edges)
+    return {e for e in edges if label[number[e[0]]] == main}
+
+
+def _joins(edges: set[Edge], touching: dict[Edge, int], blocks: Blocks) -> set[Edge]:
+    """The shortest lattice paths over dry land joining each piece of the street network
+    that has built blocks on it to the largest piece."""
+    vertices, number, label, main = _pieces_of(edges)
     built_labels = {label[number[e[0]]] for e in touching}
     if built_labels <= {main}:
         return set()
@@ -545,7 +610,7 @@ def _street(plan: Plan, edge: Edge, cell: int | None) -> Street:
     """A street's class and name: in town, every sixth lattice line a named main road and
     every third a secondary one (as in the city); lanes round village houses; rural roads
     between them."""
-    (c0, r0), (c1, r1) = edge
+    (c0, r0), (_, r1) = edge
     horizontal = r0 == r1
     line = r0 if horizontal else c0
     if cell is None:

@@ -333,10 +333,10 @@ def plan_district(
     # villages (城中村) next, then the town seats and the villages of the towns; the
     # industrial zones house few (one base grid of workers' dormitories).
     kind_weight = {
-        ("street", True): 1.6,
+        ("street", True): 1.7,
         ("street", False): 0.9,
         ("town", True): 1.2,
-        ("town", False): 0.6,
+        ("town", False): 0.55,
         ("zone", True): 0.2,
         ("zone", False): 0.2,
     }
