@@ -14,6 +14,7 @@ from gis.demo.places import Plan
 
 METRIC_CRS = "EPSG:4545"  # CGCS2000 / 3-degree Gauss-Kruger CM 108E
 CELL_M = 180.0  # a street block, centreline to centreline
+TRACT = 4  # blocks a side of a tract, the unit of land on real ground (720 m)
 STREET_MARGIN = 0.05  # half a street, in cell units: blocks stop short of the centreline
 PRIMARY_STREETS = (
     "江南大道",

@@ -1,21 +1,21 @@
 """The demo district laid on Jiangnan's real ground.
 
 The real outline (gis/demo/outline.py) is covered by a lattice of street blocks (180 m),
-four by four to a tract (720 m). Tracts are the unit of land: each goes to the subdistrict
-of its nearest territory point (gis/demo/geography.py), and each subdistrict shares its
-tracts out to its communities — the urban communities (社区) nearest its seat, tightly, as
-many blocks as their compounds need; the villages (村) and the industrial zones the rest,
-by households. Blocks are the unit of what is built: an urban community fills its blocks
-one after another along the Hilbert curve; a village puts its houses in clusters (自然村,
-two to four blocks) spread over its land, its committee's centre in the middle one; a
-zone spreads its parks the same way. Every other block (farmland, parks, water, the
-slivers the outline cuts) joins the grid of the nearest built block in its community, so
-grids follow households and tile their community exactly.
+four by four to a tract (720 m); blocks the boundary cuts are cut with it. Tracts are the
+unit of land between subdistricts: each goes to the subdistrict of its nearest territory
+point (gis/demo/geography.py), every subdistrict's distances lessened until its share of
+land matches its published area. Within a subdistrict, its urban communities (社区) share
+the dry blocks nearest its seat, a fifth more than their plan needs; its villages (村) and
+zones share the remaining tracts by what they need. Each community grows from the edge of
+the land still free, nearest first, so it is one compact piece.
 
-Streets run round every built block and along every tract line on land (rural roads);
-the river, the district's half of the 邕江 along its northern edge, has none but its
-bridges. A built block cut off from the rest gets the shortest lattice path of land to
-it, so the walking network is one piece.
+Blocks are the unit of what is built: urban communities and the streets' urban villages
+(城中村) build block after block along the Hilbert curve; the towns' villages put their
+houses in clusters of two to four blocks (自然村) spread over their land, the committee and
+its centre in the middle one; the zones spread their parks the same way. Every other block
+(farmland, parks, water, the slivers the boundary cuts) joins the grid of the nearest
+built block in its community, so grids follow households and tile their community exactly.
+The roads (gis/demo/roads.py) follow from what is built.
 """
 
 from __future__ import annotations
@@ -29,17 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from pyproj import Transformer
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from gis.demo import geography
-from gis.demo.ground import CELL_M, METRIC_CRS, PRIMARY_STREETS, Ground, Street
+from gis.demo import geography, roads
+from gis.demo.ground import CELL_M, METRIC_CRS, TRACT, Ground
 from gis.demo.lattice import Lattice, hilbert_cells
 from gis.demo.outline import jiangnan_outline
 from gis.demo.places import Community, Plan
 
-TRACT = 4  # blocks a side
 ORDER = 9  # a Hilbert curve of 512 × 512 blocks (92 km) holds the district with room to spare
 URBAN_SLACK = 1.12  # an urban community gets this many blocks per planned block (parks)
 POOL_SLACK = 1.2  # the land round a seat its urban communities share, over what they need
@@ -86,7 +83,7 @@ def lay_out(plan: Plan, rng: np.random.Generator) -> Ground:
     clusters = {
         code: _cluster_sizes(len(planned), rng)
         for code, planned in _community_cells(plan).items()
-        if _clustered(next(c for c in plan.communities if c.code == code))
+        if next(c for c in plan.communities if c.code == code).clustered
     }
     community_of_block = _communities(
         plan, blocks, tracts, subdistrict_of_tract, clusters, lattice, to_metric
@@ -94,7 +91,9 @@ def lay_out(plan: Plan, rng: np.random.Generator) -> Ground:
     cells = _place(plan, blocks, community_of_block, clusters)
     land, land_grid = _grid_land(plan, blocks, cells, community_of_block)
     corners = lattice.corners(blocks.cells[cells])
-    streets, bridges = _streets(plan, lattice, blocks, cells, outline, river)
+    streets, bridges = roads.lay_roads(
+        plan, lattice, blocks.cells, blocks.cells[blocks.dry], cells, outline, river
+    )
     return Ground(
         lattice,
         blocks.cells[cells],
@@ -270,15 +269,6 @@ def _pieces(members: np.ndarray, neighbours: list[list[int]]) -> list[list[int]]
     return pieces
 
 
-def _clustered(community: Community) -> bool:
-    """The towns' villages and the industrial zones spread what they build over their land;
-    everything else is built up block after block (a street's villages are urban villages,
-    城中村)."""
-    if community.subdistrict.kind == "zone":
-        return True
-    return community.kind == "village" and community.subdistrict.kind == "town"
-
-
 def _seat_community(community: Community) -> bool:
     """The urban communities (社区) of streets and town seats, which take the land nearest
     their subdistrict's seat."""
@@ -336,7 +326,7 @@ def _communities(
         # many clusters as they have, so that the clusters can spread
         spread_need = [
             2 * TRACT * len(clusters[c.code])
-            if _clustered(c)
+            if c.clustered
             else math.ceil(len(cells[c.code]) * URBAN_SLACK)
             for c in spread
         ]
@@ -462,7 +452,7 @@ def _place(
     cells = _community_cells(plan)
     for index, community in enumerate(plan.communities):
         planned = cells[community.code]
-        if not _clustered(community):
+        if not community.clustered:
             free = np.flatnonzero((community_of_block == index) & blocks.dry)
             placed[planned] = free[: len(planned)]
             continue
@@ -503,145 +493,3 @@ def _grid_land(
     open_land = np.ones(len(blocks.cells), dtype=bool)
     open_land[placed] = False
     return blocks.polygons[open_land], grid_of_block[open_land]
-
-
-def _block_edges(cell: tuple[int, int]) -> list[Edge]:
-    c, r = cell
-    return [
-        ((c, r), (c + 1, r)),
-        ((c, r + 1), (c + 1, r + 1)),
-        ((c, r), (c, r + 1)),
-        ((c + 1, r), (c + 1, r + 1)),
-    ]
-
-
-def _streets(
-    plan: Plan,
-    lattice: Lattice,
-    blocks: Blocks,
-    placed: np.ndarray,
-    outline: shapely.Geometry,
-    river: shapely.Geometry,
-) -> tuple[list[Street], list[tuple[str, shapely.Geometry]]]:
-    """Streets round every built block, rural roads along the tract lines on land, paths
-    joining any cut-off block to the rest, and the bridges."""
-    xs, ys = lattice.xs, lattice.ys
-    cell_of_block = {int(b): i for i, b in enumerate(placed)}
-    touching: dict[Edge, int] = {}  # an edge and a planned cell beside it
-    for block, cell in cell_of_block.items():
-        for edge in _block_edges(tuple(blocks.cells[block])):
-            touching.setdefault(edge, cell)
-    # tract lines: the sides of every block that lie on a multiple of TRACT
-    candidates: set[Edge] = set()
-    for c, r in blocks.cells.tolist():
-        for edge in _block_edges((c, r)):
-            (c0, r0), (c1, r1) = edge
-            if (c0 == c1 and c0 % TRACT == 0) or (r0 == r1 and r0 % TRACT == 0):
-                candidates.add(edge)
-    rural = sorted(candidates - touching.keys())
-    lines = shapely.linestrings([[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in rural])
-    on_land = shapely.within(lines, outline) & ~shapely.intersects(river, lines)
-    edges = set(touching) | {e for e, ok in zip(rural, on_land.tolist(), strict=True) if ok}
-    edges |= _joins(edges, touching, blocks)
-    # rural roads cut off by the outline's bends, with nothing built on them, go
-    edges = _largest_piece(edges)
-    streets = [_street(plan, edge, touching.get(edge)) for edge in sorted(edges)]
-    return streets, _bridges(edges, lattice, river, outline)
-
-
-def _pieces_of(edges: set[Edge]) -> tuple[list[Vertex], dict[Vertex, int], np.ndarray, int]:
-    """The network's vertices, their numbers, the piece (connected component) of each and
-    the largest piece."""
-    vertices = sorted({v for e in edges for v in e})
-    number = {v: i for i, v in enumerate(vertices)}
-    a = [number[e[0]] for e in edges]
-    b = [number[e[1]] for e in edges]
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(vertices), len(vertices)))
-    _, label = connected_components(graph, directed=False)
-    return vertices, number, label, int(np.bincount(label).argmax())
-
-
-def _largest_piece(edges: set[Edge]) -> set[Edge]:
-    _, number, label, main = _pieces_of(edges)
-    return {e for e in edges if label[number[e[0]]] == main}
-
-
-def _joins(edges: set[Edge], touching: dict[Edge, int], blocks: Blocks) -> set[Edge]:
-    """The shortest lattice paths over dry land joining each piece of the street network
-    that has built blocks on it to the largest piece."""
-    vertices, number, label, main = _pieces_of(edges)
-    built_labels = {label[number[e[0]]] for e in touching}
-    if built_labels <= {main}:
-        return set()
-    dry_edges: dict[Vertex, list[Vertex]] = {}
-    for c, r in blocks.cells[blocks.dry].tolist():
-        for u, v in _block_edges((c, r)):
-            dry_edges.setdefault(u, []).append(v)
-            dry_edges.setdefault(v, []).append(u)
-    in_main = {v for v in vertices if label[number[v]] == main}
-    added: set[Edge] = set()
-    for piece in sorted(built_labels - {main}):
-        sources = [v for v in vertices if label[number[v]] == piece]
-        came: dict[Vertex, Vertex | None] = {v: None for v in sources}
-        queue = deque(sources)
-        reached = None
-        while queue and reached is None:
-            vertex = queue.popleft()
-            for nxt in dry_edges.get(vertex, []):
-                if nxt not in came:
-                    came[nxt] = vertex
-                    if nxt in in_main:
-                        reached = nxt
-                        break
-                    queue.append(nxt)
-        if reached is None:
-            raise ValueError("a built block has no dry-land path to the street network")
-        step: Vertex | None = reached
-        while step is not None and came[step] is not None:
-            before = came[step]
-            assert before is not None
-            added.add((min(step, before), max(step, before)))
-            step = before
-        in_main.update(v for e in added for v in e)
-    return added
-
-
-def _street(plan: Plan, edge: Edge, cell: int | None) -> Street:
-    """A street's class and name: in town, every sixth lattice line a named main road and
-    every third a secondary one (as in the city); lanes round village houses; rural roads
-    between them."""
-    (c0, r0), (_, r1) = edge
-    horizontal = r0 == r1
-    line = r0 if horizontal else c0
-    if cell is None:
-        return Street(edge, "unclassified", None, None)
-    kind = plan.cell_kind[cell]
-    if kind in ("village", "open") or _clustered(plan.grids[plan.cell_grid[cell]].community):
-        on_tract_line = line % TRACT == 0
-        return Street(edge, "unclassified" if on_tract_line else "service", None, cell)
-    if line % 6 == 0:
-        name = PRIMARY_STREETS[(line // 6 + (0 if horizontal else 7)) % len(PRIMARY_STREETS)]
-        return Street(edge, "primary", name, cell)
-    if line % 3 == 0:
-        return Street(edge, "secondary", f"{'纬' if horizontal else '经'}{line}路", cell)
-    return Street(edge, "residential", None, cell)
-
-
-def _bridges(
-    edges: set[Edge], lattice: Lattice, river: shapely.Geometry, outline: shapely.Geometry
-) -> list[tuple[str, shapely.Geometry]]:
-    """Each bridge from the street corner nearest the river where it lands, straight across
-    the district's half of the river to the boundary (the far bank is the next district)."""
-    vertices = np.array(sorted({v for e in edges for v in e}))
-    xy = np.stack(
-        [lattice.xs[vertices[:, 0], vertices[:, 1]], lattice.ys[vertices[:, 0], vertices[:, 1]]], 1
-    )
-    near = np.flatnonzero(shapely.distance(river, shapely.points(xy)) < CELL_M)
-    to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
-    boundary = shapely.boundary(outline)
-    bridges = []
-    for name, lon in geography.BRIDGES:
-        x = to_metric.transform(lon, 22.8)[0]
-        start = xy[near[np.argmin(np.abs(xy[near, 0] - x))]]
-        bridges.append((name, shapely.shortest_line(shapely.Point(start), boundary)))
-    return bridges

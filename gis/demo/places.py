@@ -182,6 +182,15 @@ class Community:
     subdistrict: Subdistrict
 
     @property
+    def clustered(self) -> bool:
+        """Whether it builds in clusters spread over its land, as the towns' villages (自然村)
+        and the industrial zones' parks do, rather than block after block (urban communities
+        and the streets' urban villages, 城中村)."""
+        if self.subdistrict.kind == "zone":
+            return True
+        return self.kind == "village" and self.subdistrict.kind == "town"
+
+    @property
     def short_name(self) -> str:
         """The name without its committee suffix (居委会, 委员会, 村委会)."""
         for suffix in ("居委会", "委员会", "村委会"):
