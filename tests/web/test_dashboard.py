@@ -156,6 +156,22 @@ def test_every_grid_in_view_is_drawn(onemap: OneMap, server: str, database_url: 
     assert onemap.counts["grids"] == total
 
 
+def test_the_river_is_drawn_over_the_grids(onemap: OneMap, server: str) -> None:
+    """The 邕江 (water_areas) is drawn, one path per area the API serves, above the grids
+    that tile it and named in the legend."""
+    api = httpx.get(f"{server}/ogc/collections/water_areas/items", params={"limit": 10}).json()
+    assert api["numberMatched"] >= 1
+    page = onemap.page
+    assert page.locator("path.onemap-water").count() == api["numberMatched"]
+    assert onemap.counts["water"] == api["numberMatched"]
+    above = page.evaluate(
+        "() => Number(window.onemap.map.getPane('water').style.zIndex)"
+        " > Number(window.onemap.map.getPane('grids').style.zIndex)"
+    )
+    assert above
+    assert "水域" in page.locator(".onemap-legend").inner_text()
+
+
 @pytest.fixture
 def grid_named_with_markup(database_url: str) -> Iterator[dict[str, object]]:
     """A grid whose name carries `<b>`, with a point well inside it and no other grid.
