@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from pyproj import Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from gis.demo import geography, roads
@@ -254,19 +255,13 @@ def _whole(tracts: np.ndarray, owner: np.ndarray) -> np.ndarray:
 
 
 def _pieces(members: np.ndarray, neighbours: list[list[int]]) -> list[list[int]]:
-    left = set(members.tolist())
-    pieces = []
-    while left:
-        start = left.pop()
-        piece, queue = [start], deque([start])
-        while queue:
-            for n in neighbours[queue.popleft()]:
-                if n in left:
-                    left.remove(n)
-                    piece.append(n)
-                    queue.append(n)
-        pieces.append(piece)
-    return pieces
+    """The connected pieces of the tracts ``members``."""
+    number = {int(m): i for i, m in enumerate(members)}
+    pairs = [(number[int(m)], number[n]) for m in members for n in neighbours[m] if n in number]
+    a, b = zip(*pairs, strict=True) if pairs else ((), ())
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(members), len(members)))
+    count, label = connected_components(graph, directed=False)
+    return [members[label == piece].tolist() for piece in range(count)]
 
 
 def _seat_community(community: Community) -> bool:
