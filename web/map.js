@@ -55,6 +55,7 @@
 
   const BUILDING_COLOUR = "#6b4f3a";
   const COMMUNITY_COLOUR = "#374151";
+  const WATER_COLOUR = "#5b9bd5";
 
   // One colour function for the grid style and the legend, so they cannot disagree.
   function gridColour(gridType) {
@@ -180,7 +181,9 @@
 
   // Own panes keep the stacking fixed: bringing a hovered grid to the front must not lift
   // it over the buildings or the community outlines.
-  for (const [pane, zIndex] of [["grids", 410], ["communities", 420], ["buildings", 430]]) {
+  // Water lies over the grids (which tile the river too) and under the outlines.
+  const panes = [["grids", 410], ["water", 415], ["communities", 420], ["buildings", 430]];
+  for (const [pane, zIndex] of panes) {
     map.createPane(pane).style.zIndex = String(zIndex);
   }
 
@@ -253,6 +256,15 @@
     },
   });
 
+  const water = L.geoJSON(null, {
+    pane: "water",
+    className: "onemap-water",
+    interactive: false,
+    // A stroke as well as the fill: at the whole district's zoom a 340 m river is a
+    // pixel or two wide.
+    style: () => ({ color: WATER_COLOUR, weight: 3, fillColor: WATER_COLOUR, fillOpacity: 0.85 }),
+  });
+
   const buildings = L.geoJSON(null, {
     pane: "buildings",
     className: "onemap-building",
@@ -303,6 +315,7 @@
     outline.append(element("span", "onemap-legend-line"), document.createTextNode("社区边界"));
     box.append(
       outline,
+      swatchRow(WATER_COLOUR, "水域"),
       swatchRow(BUILDING_COLOUR, `楼栋（放大至 ${BUILDING_MIN_ZOOM} 级显示）`),
       // the access layers, off until ticked
       swatchRow(AREA_COLOUR, "服务圈（步行可达范围）"),
@@ -430,12 +443,20 @@
   minutesControl.addTo(map);
 
   grids.addTo(map);
+  water.addTo(map);
   communities.addTo(map);
   buildings.addTo(map);
   L.control
     .layers(
       null,
-      { 网格: grids, 楼栋: buildings, 社区: communities, 服务圈: serviceAreas, 未覆盖楼栋: uncovered },
+      {
+        网格: grids,
+        水域: water,
+        楼栋: buildings,
+        社区: communities,
+        服务圈: serviceAreas,
+        未覆盖楼栋: uncovered,
+      },
       { collapsed: false },
     )
     .addTo(map);
@@ -520,11 +541,13 @@
 
   async function loadDistrict() {
     const options = { limit: DISTRICT_PAGE, cap: DISTRICT_CAP };
-    const [gridResult, communityResult] = await Promise.all([
+    const [gridResult, communityResult, waterResult] = await Promise.all([
       fetchFeatures("grids", options),
       fetchFeatures("communities", options),
+      fetchFeatures("water_areas", options),
     ]);
     grids.addData(gridResult.features);
+    water.addData(waterResult.features);
     communities.addData(communityResult.features);
     const extent = grids.getLayers().length ? grids.getBounds() : communities.getBounds();
     if (extent.isValid()) {
@@ -539,6 +562,7 @@
       grids: gridResult.features.length,
       gridsMatched: gridResult.numberMatched,
       communities: communityResult.features.length,
+      water: waterResult.features.length,
     };
   }
 
@@ -567,7 +591,7 @@
   // layer is drawn.
   window.onemap = {
     map,
-    layers: { grids, buildings, communities, serviceAreas, uncovered },
+    layers: { grids, water, buildings, communities, serviceAreas, uncovered },
     ready,
   };
 })();

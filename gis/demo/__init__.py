@@ -20,7 +20,7 @@ import numpy as np
 import psycopg
 
 from gis.access.service_areas import compute_service_areas
-from gis.demo import activity, ground, network, places, writer
+from gis.demo import activity, ground, land, network, places, writer
 from gis.progress import SILENT, Progress
 
 # Connections drawing service areas at once: this machine's cores, two at least.
@@ -45,19 +45,21 @@ NANNING_COUNTIES = (
 @dataclass(frozen=True)
 class Scale:
     """How big a demo district is: its counties, target grid count, members per grid (low,
-    high), centre in lon/lat (EPSG:4326), and how many events and patrols to invent."""
+    high), where it stands, and how many events and patrols to invent. ``centre_lonlat``
+    (EPSG:4326) centres a lattice of blocks; None lays the district on Jiangnan's real
+    outline (gis/demo/land.py)."""
 
     counties: tuple[str, ...]
     grids: int  # target number of grids
     members_per_grid: tuple[int, int]
-    centre_lonlat: tuple[float, float]
+    centre_lonlat: tuple[float, float] | None
     events: int
     patrols: int
 
 
 SCALES = {
     # Jiangnan: 418 grids, 4,103 grid members (≈ 10 a grid); 3,578 events a year.
-    "district": Scale(("450105",), 418, (7, 13), (108.29, 22.78), 3600, 400),
+    "district": Scale(("450105",), 418, (7, 13), None, 3600, 400),
     # Nanning: 6,764 grids with 3–4 grid members each.
     "city": Scale(NANNING_COUNTIES, 6764, (3, 4), (108.32, 22.82), 40000, 5000),
 }
@@ -68,7 +70,10 @@ def build(scale: str = "district", seed: int = 2024) -> writer.District:
     spec = SCALES[scale]
     rng = np.random.default_rng(seed)
     plan = places.plan_district(spec.counties, spec.grids, spec.members_per_grid, rng)
-    ground_ = ground.lay_out(plan, spec.centre_lonlat, rng)
+    if spec.centre_lonlat is None:
+        ground_ = land.lay_out(plan, rng)
+    else:
+        ground_ = ground.lay_out(plan, spec.centre_lonlat, rng)
     events = activity.make_events(plan, ground_, spec.events, rng)
     patrols = activity.make_patrols(plan, ground_, spec.patrols, rng)
     return writer.District(plan, ground_, events, patrols, _county_names(spec.counties))

@@ -128,13 +128,15 @@ def make_events(plan: Plan, ground: Ground, count: int, rng: np.random.Generator
     # rest are scattered in proportion to how complaint-prone each block is.
     clustered = int(count * 0.65)
     hotspots = rng.choice(len(kinds), size=max(1, count // 30), p=weights)
-    centres = ground.cells[rng.choice(hotspots, size=clustered)] + 0.5
-    spread = centres + rng.normal(0.0, 0.6, centres.shape)
+    # Drawn three times over: a point that falls off every block (into farmland, a
+    # park, the river) is not an event, and the first ``clustered`` that land are kept.
+    centres = ground.cells[rng.choice(hotspots, size=3 * clustered)] + 0.5
+    around = centres + rng.normal(0.0, 0.6, centres.shape)
+    lands = np.array([(int(c), int(r)) in cell_index for c, r in np.floor(around)], dtype=bool)
+    around = around[lands][:clustered]
     scattered = ground.cells[rng.choice(len(kinds), size=count - clustered, p=weights)]
-    spread = np.vstack([spread, scattered + rng.uniform(0.03, 0.97, scattered.shape)])
+    spread = np.vstack([around, scattered + rng.uniform(0.03, 0.97, scattered.shape)])
     lattice_cells = np.floor(spread).astype(int)
-    keep = np.array([(int(c), int(r)) in cell_index for c, r in lattice_cells])
-    spread, lattice_cells = spread[keep], lattice_cells[keep]
     cells = np.array([cell_index[(int(c), int(r))] for c, r in lattice_cells], dtype=int)
     fraction = spread - lattice_cells
     xy = bilinear(ground.corners[cells], fraction[:, 0], fraction[:, 1])
@@ -229,26 +231,11 @@ class Patrols:
     clues: list[int]
 
 
-def street_edges(ground: Ground) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Every street segment: the lattice edges around the district's blocks."""
-    edges = set()
-    for c, r in ground.cells.tolist():
-        edges.update(
-            {
-                ((c, r), (c + 1, r)),
-                ((c, r + 1), (c + 1, r + 1)),
-                ((c, r), (c, r + 1)),
-                ((c + 1, r), (c + 1, r + 1)),
-            }
-        )
-    return sorted(edges)
-
-
 def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generator) -> Patrols:
     """Invent ``count`` patrols walking the streets between blocks, teams shared out by
     ``PATROL_SHARE``."""
     neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for a, b in street_edges(ground):
+    for a, b in (street.edge for street in ground.streets):
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
     cell_vertices = ground.cells.tolist()

@@ -112,6 +112,7 @@ DEDICATED_KINDS_URBAN = {
     "public_security": 0.08,
     "industrial_park": 0.07,
 }
+DEDICATED_KINDS_ZONE = {"industrial_park": 0.65, "enterprise": 0.35}
 DEDICATED_KINDS_RURAL = {
     "industrial_park": 0.45,
     "school": 0.3,
@@ -179,6 +180,15 @@ class Community:
     name: str
     kind: str
     subdistrict: Subdistrict
+
+    @property
+    def clustered(self) -> bool:
+        """Whether it builds in clusters spread over its land, as the towns' villages (自然村)
+        and the industrial zones' parks do, rather than block after block (urban communities
+        and the streets' urban villages, 城中村)."""
+        if self.subdistrict.kind == "zone":
+            return True
+        return self.kind == "village" and self.subdistrict.kind == "town"
 
     @property
     def short_name(self) -> str:
@@ -328,16 +338,35 @@ def plan_district(
     plan = Plan(subdistricts, communities)
     urban = np.array([c.kind == "community" for c in communities])
     dedicated_total = round(target_grids * 0.075)
-    weights = np.where(urban, 1.4, 0.75) * rng.lognormal(0.0, 0.25, len(communities))
+    # Households follow the ground: the streets' communities are the densest, their urban
+    # villages (城中村) next, then the town seats and the villages of the towns; the
+    # industrial zones house few (one base grid of workers' dormitories).
+    kind_weight = {
+        ("street", True): 1.7,
+        ("street", False): 0.9,
+        ("town", True): 1.2,
+        ("town", False): 0.55,
+        ("zone", True): 0.2,
+        ("zone", False): 0.2,
+    }
+    weights = np.array(
+        [kind_weight[(c.subdistrict.kind, c.kind == "community")] for c in communities]
+    ) * rng.lognormal(0.0, 0.25, len(communities))
     base_counts = _largest_remainder(weights, target_grids - dedicated_total, floor=1)
-    dedicated_weights = np.where(urban, 3.0, 1.0)
+    zone = np.array([c.subdistrict.kind == "zone" for c in communities])
+    dedicated_weights = np.where(zone, 12.0, np.where(urban, 3.0, 1.0))
     dedicated_hosts = rng.choice(
         len(communities), size=dedicated_total, p=dedicated_weights / dedicated_weights.sum()
     )
     dedicated_counts = np.bincount(dedicated_hosts, minlength=len(communities))
 
     for index, community in enumerate(communities):
-        kinds = DEDICATED_KINDS_URBAN if community.kind == "community" else DEDICATED_KINDS_RURAL
+        if community.subdistrict.kind == "zone":
+            kinds = DEDICATED_KINDS_ZONE
+        elif community.kind == "community":
+            kinds = DEDICATED_KINDS_URBAN
+        else:
+            kinds = DEDICATED_KINDS_RURAL
         dedicated = [
             str(rng.choice(list(kinds), p=np.array(list(kinds.values())) / sum(kinds.values())))
             for _ in range(dedicated_counts[index])

@@ -11,12 +11,12 @@ import numpy as np
 import psycopg
 import shapely
 
-from gis.demo.activity import EPOCH, Events, Patrols, street_edges
+from gis.demo.activity import EPOCH, Events, Patrols
 from gis.demo.ground import (
     Ground,
     as_multipolygons,
     polygons_in_cells,
-    union_runs,
+    union_by_owner,
 )
 from gis.demo.places import Plan
 from gis.events.stages import BEFORE_HANDLED, CENTRES
@@ -33,32 +33,11 @@ TABLES = (
     "buildings",
     "service_centers",
     "streets",
+    "water_areas",
     "events",
     "patrol_tracks",
 )
 STEPS = 2 + len(TABLES) + 4
-PRIMARY_STREETS = (
-    "江南大道",
-    "星光大道",
-    "白沙大道",
-    "亭洪路",
-    "那洪大道",
-    "五一西路",
-    "壮锦大道",
-    "淡村路",
-    "南建路",
-    "福建园路",
-    "石柱岭路",
-    "友谊路",
-    "沙井大道",
-    "明阳大道",
-    "吴圩路",
-    "苏圩路",
-    "延安路",
-    "江西路",
-    "体强路",
-    "智和路",
-)
 
 
 @dataclass
@@ -131,13 +110,29 @@ def write(conn: psycopg.Connection, district: District, progress: Progress) -> d
     county_of_subdistrict = np.array([county_index[s.county_code] for s in plan.subdistricts])
     county_of_cell = county_of_subdistrict[subdistrict_of_cell]
 
-    grid_metric = union_runs(cell_polygons, grid_of_cell, len(plan.grids))
+    # a grid is its planned cells and the land that joins it (real ground only); each
+    # level above is the union of the one below, so they nest and tile exactly
+    exact = len(ground.land) == 0
+    grid_metric = union_by_owner(
+        np.concatenate([cell_polygons, ground.land]),
+        np.concatenate([grid_of_cell, ground.land_grid]).astype(int),
+        len(plan.grids),
+        exact=exact,
+    )
+    community_metric = union_by_owner(
+        grid_metric, community_of_grid, len(plan.communities), exact=exact
+    )
+    subdistrict_metric = union_by_owner(
+        community_metric, subdistrict_of_community, len(plan.subdistricts), exact=exact
+    )
     grid_codes = _grid_codes(plan, shapely.get_coordinates(shapely.centroid(grid_metric)))
     geometry = {
         "grids": grid_metric,
-        "communities": union_runs(cell_polygons, community_of_cell, len(plan.communities)),
-        "subdistricts": union_runs(cell_polygons, subdistrict_of_cell, len(plan.subdistricts)),
-        "districts": union_runs(cell_polygons, county_of_cell, len(counties)),
+        "communities": community_metric,
+        "subdistricts": subdistrict_metric,
+        "districts": union_by_owner(
+            subdistrict_metric, county_of_subdistrict, len(counties), exact=exact
+        ),
     }
     wgs = {name: _ewkb(as_multipolygons(ground.wgs84(g))) for name, g in geometry.items()}
 
@@ -212,6 +207,8 @@ def write(conn: psycopg.Connection, district: District, progress: Progress) -> d
         counts["service_centers"] = _write_centres(conn, plan, ground, building_metric)
         progress.step("streets")
         counts["streets"] = _write_streets(conn, ground, plan, county_of_cell, counties)
+        progress.step("water")
+        counts["water_areas"] = _write_water(conn, ground, counties)
         progress.step("events")
         counts["events"] = _write_events(conn, district.events)
         progress.step("patrol tracks")
@@ -435,35 +432,46 @@ def _write_streets(
     county_of_cell: np.ndarray,
     counties: list[str],
 ) -> int:
-    cell_index = ground.cell_index
+    """The ground's streets, then its bridges (primary streets flagged ``bridge``), then the
+    footways inside the blocks."""
     xs, ys = ground.lattice.xs, ground.lattice.ys
-    edges = street_edges(ground)
-    lines = ground.wgs84(shapely.linestrings([[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in edges]))
-    geoms = _ewkb(lines)
+    lines = shapely.linestrings(
+        [[(xs[a], ys[a]), (xs[b], ys[b])] for a, b in (s.edge for s in ground.streets)]
+    )
+    geoms = _ewkb(ground.wgs84(lines))
+
+    def county(cell: int | None) -> str:
+        if cell is not None:
+            return counties[county_of_cell[cell]]
+        # a rural road with nothing built beside it: only real ground has them, one county
+        (only,) = counties
+        return only
 
     def rows() -> Iterable[tuple[object, ...]]:
-        for i, (a, b) in enumerate(edges):
-            horizontal = a[1] == b[1]
-            line = a[1] if horizontal else a[0]
-            # the cell on either side of the segment decides its county and character
-            side = (a[0], a[1] - 1) if horizontal else (a[0] - 1, a[1])
-            cell = cell_index.get(a, cell_index.get(side))
-            assert cell is not None
-            village = plan.cell_kind[cell] in ("village", "open")
-            if line % 6 == 0:
-                street_class = "primary"
-                name = PRIMARY_STREETS[
-                    (line // 6 + (0 if horizontal else 7)) % len(PRIMARY_STREETS)
-                ]
-            elif line % 3 == 0:
-                street_class, name = "secondary", f"{'纬' if horizontal else '经'}{line}路"
-            else:
-                street_class = "service" if village else "residential"
-                name = None
-            yield (counties[county_of_cell[cell]], name, street_class, geoms[i])
+        for street, geom in zip(ground.streets, geoms, strict=True):
+            yield (county(street.cell), street.name, street.street_class, False, geom)
+        if not ground.bridges:
+            return
+        bridges = np.array([line for _, line in ground.bridges], dtype=object)
+        for (name, _), geom in zip(ground.bridges, _ewkb(ground.wgs84(bridges)), strict=True):
+            yield (county(None), name, "primary", True, geom)
 
-    written = _copy(conn, "streets", ("county_code", "name", "street_class", "geom"), rows())
+    written = _copy(
+        conn, "streets", ("county_code", "name", "street_class", "bridge", "geom"), rows()
+    )
     return written + _write_footways(conn, ground, plan, county_of_cell, counties)
+
+
+def _write_water(conn: psycopg.Connection, ground: Ground, counties: list[str]) -> int:
+    if not ground.water:
+        return 0
+    geoms = _ewkb(as_multipolygons(ground.wgs84(np.array([area for _, area in ground.water]))))
+    return _copy(
+        conn,
+        "water_areas",
+        ("county_code", "name", "geom"),
+        ((counties[0], name, geom) for (name, _), geom in zip(ground.water, geoms, strict=True)),
+    )
 
 
 def _write_footways(

@@ -354,5 +354,19 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("clues", "integer", "clues reported"),
             ),
         ),
+        Collection(
+            id="water_areas",
+            title="Water 水域",
+            description="Rivers and lakes, which walks cross only on bridges.",
+            table="water_areas",
+            id_column="water_id",
+            id_type="integer",
+            geometry_type="MultiPolygon",
+            properties=(
+                Property("water_id", "integer", "water area id", filterable=True),
+                _code("county_code", "6-digit county code"),
+                Property("name", "string", "name", filterable=True),
+            ),
+        ),
     )
 }

@@ -156,6 +156,22 @@ def test_every_grid_in_view_is_drawn(onemap: OneMap, server: str, database_url: 
     assert onemap.counts["grids"] == total
 
 
+def test_the_river_is_drawn_over_the_grids(onemap: OneMap, server: str) -> None:
+    """The 邕江 (water_areas) is drawn, one path per area the API serves, above the grids
+    that tile it and named in the legend."""
+    api = httpx.get(f"{server}/ogc/collections/water_areas/items", params={"limit": 10}).json()
+    assert api["numberMatched"] >= 1
+    page = onemap.page
+    assert page.locator("path.onemap-water").count() == api["numberMatched"]
+    assert onemap.counts["water"] == api["numberMatched"]
+    above = page.evaluate(
+        "() => Number(window.onemap.map.getPane('water').style.zIndex)"
+        " > Number(window.onemap.map.getPane('grids').style.zIndex)"
+    )
+    assert above
+    assert "水域" in page.locator(".onemap-legend").inner_text()
+
+
 @pytest.fixture
 def grid_named_with_markup(database_url: str) -> Iterator[dict[str, object]]:
     """A grid whose name carries `<b>`, with a point well inside it and no other grid.
@@ -295,7 +311,9 @@ def test_screenshot_shows_the_map(onemap: OneMap, tmp_path: Path) -> None:
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 20_000
     # Decode it in the browser (no image library needed): a drawn map has many colours,
-    # and the plain background (map.css, #f4f1ea) is not most of it.
+    # and the plain background (map.css, #f4f1ea) shows only outside the district: at
+    # least nine tenths of the screen the grids cover (their rings projected to the
+    # screen, by the shoelace formula) is drawn.
     statistics = onemap.page.evaluate(
         """async (bytes) => {
             const image = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
@@ -311,12 +329,33 @@ def test_screenshot_shows_the_map(onemap: OneMap, tmp_path: Path) -> None:
                     background += 1;
                 }
             }
-            return {colours: colours.size, backgroundShare: background / (pixels.length / 4)};
+            const map = window.onemap.map;
+            let covered = 0;
+            window.onemap.layers.grids.eachLayer((grid) => {
+                const latLngs = grid.getLatLngs();
+                const polygons = Array.isArray(latLngs[0][0]) ? latLngs : [latLngs];
+                for (const polygon of polygons) {
+                    for (const [index, ring] of polygon.entries()) {
+                        const points = ring.map((at) => map.latLngToContainerPoint(at));
+                        let twice = 0;
+                        points.forEach((p, i) => {
+                            const q = points[(i + 1) % points.length];
+                            twice += p.x * q.y - q.x * p.y;
+                        });
+                        // a polygon's first ring is its outline, the others its holes
+                        covered += (index === 0 ? 1 : -1) * Math.abs(twice) / 2;
+                    }
+                }
+            });
+            const screen = map.getSize();
+            return {colours: colours.size, backgroundShare: background / (pixels.length / 4),
+                    districtShare: covered / (screen.x * screen.y)};
         }""",
         list(shot.read_bytes()),
     )
     assert statistics["colours"] >= 32
-    assert statistics["backgroundShare"] < 0.7
+    assert 0.15 < statistics["districtShare"] < 1
+    assert statistics["backgroundShare"] < 1 - 0.9 * statistics["districtShare"]
 
 
 def test_service_areas_and_uncovered_buildings_layers(onemap: OneMap, server: str) -> None:

@@ -187,8 +187,10 @@ def test_items_are_geojson_with_exact_counts(client, db, collection_id):
     assert response.headers["content-crs"] == f"<{CRS84}>"
     page = response.json()
     assert page["type"] == "FeatureCollection"
-    assert page["numberMatched"] == scalar(db, f"SELECT count(*) FROM {source.table}")
-    assert page["numberReturned"] == len(page["features"]) == 10
+    matched = scalar(db, f"SELECT count(*) FROM {source.table}")
+    assert page["numberMatched"] == matched > 0
+    # the first page of the default 10; a collection with fewer (the river) fits in it
+    assert page["numberReturned"] == len(page["features"]) == min(matched, 10)
     stamp = datetime.fromisoformat(page["timeStamp"])
     assert stamp.tzinfo is not None
     for feature in page["features"]:
@@ -196,7 +198,8 @@ def test_items_are_geojson_with_exact_counts(client, db, collection_id):
         assert feature["geometry"]["type"] == source.geometry_type
         assert list(feature["properties"]) == [p.name for p in source.properties]
         assert isinstance(feature["id"], int if source.id_type == "integer" else str)
-    assert {lk["rel"] for lk in page["links"]} == {"self", "collection", "next"}
+    more = {"next"} if matched > 10 else set()
+    assert {lk["rel"] for lk in page["links"]} == {"self", "collection"} | more
 
 
 def test_feature_collection_validates_as_geojson(client):

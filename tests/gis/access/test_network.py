@@ -373,10 +373,11 @@ def test_demo_district_has_a_connected_walking_network(db, demo_district):
         "SELECT count(*) FILTER (WHERE street_class <> 'footway'),"
         " count(*) FILTER (WHERE street_class = 'footway') FROM streets"
     ).fetchone()
-    assert streets == (4121, 6884)
+    streets_and_bridges, footways = streets
+    assert streets_and_bridges > 0 and footways > 0
     # every footway starts at a gate that cuts one street in two
     edges = demo_district["walk_edges"]
-    assert edges == 4121 + 6884 + (6884 - _shared_gates(db))
+    assert edges == streets_and_bridges + footways + (footways - _shared_gates(db))
     # edges meet only at their end points: no edge's interior meets another edge
     assert db.execute(
         """SELECT count(*) FROM walk_edges a JOIN walk_edges b
@@ -399,7 +400,8 @@ def test_demo_district_has_a_connected_walking_network(db, demo_district):
     components = db.execute(
         "SELECT county_code, edges, largest, edge_share FROM walk_components"
     ).fetchall()
-    # The demo's street lattice is one piece: one component holding every edge.
+    # The demo's streets, rural roads and bridges are one piece: one component holding
+    # every edge.
     assert components == [(COUNTY, edges, True, 1.0)]
     assert db.execute(
         """SELECT count(*) FROM walk_edges e JOIN walk_nodes s ON s.node_id = e.source
@@ -422,7 +424,9 @@ def _shared_gates(db: psycopg.Connection) -> int:
 
 def test_demo_walks_are_no_shorter_than_the_crow_flies(db, demo_district):
     """Shortest walks between nodes across the district: never shorter than the geodesic
-    between their ends, and on a street lattice at most about √2 longer."""
+    between their ends; on the street lattice at most about √2 longer where the straight
+    line between them stays on land, and longer only by going round the river's meander
+    or the boundary's bends."""
     nodes = [
         r[0]
         for r in db.execute(
@@ -431,11 +435,14 @@ def test_demo_walks_are_no_shorter_than_the_crow_flies(db, demo_district):
     ]
     # node ids run south to north: starts from the southern half, ends from the northern
     half = len(nodes) // 2
-    starts, ends = nodes[: half : half // 5][:5], nodes[half + half // 8 :: half // 4][:4]
+    starts, ends = nodes[: half : half // 10][:10], nodes[half + half // 8 :: half // 8][:8]
     walks = db.execute(
         """
+        WITH land AS (SELECT ST_Difference(d.geom, (SELECT ST_Union(geom) FROM water_areas))
+                             AS geom FROM districts d)
         SELECT d.start_vid, d.end_vid, d.agg_cost,
-               ST_Distance(a.geom::geography, b.geom::geography)
+               ST_Distance(a.geom::geography, b.geom::geography),
+               ST_Covers((SELECT geom FROM land), ST_MakeLine(a.geom, b.geom))
         FROM pgr_dijkstra(%s, %s::bigint[], %s::bigint[], directed => false) AS d
         JOIN walk_nodes a ON a.node_id = d.start_vid
         JOIN walk_nodes b ON b.node_id = d.end_vid
@@ -443,7 +450,9 @@ def test_demo_walks_are_no_shorter_than_the_crow_flies(db, demo_district):
         (EDGES_SQL.format(county=COUNTY), starts, ends),
     ).fetchall()
     assert len(walks) == len(starts) * len(ends)
-    for start, end, walked_m, crow_m in walks:
+    straight = [w for w in walks if w[4]]
+    assert len(straight) >= len(walks) // 2
+    for start, end, walked_m, crow_m, on_land in walks:
         assert walked_m >= crow_m - 0.01, (start, end)
-        assert walked_m <= 1.6 * crow_m, (start, end, walked_m, crow_m)
+        assert walked_m <= (1.6 if on_land else 2.5) * crow_m, (start, end, walked_m, crow_m)
     print(f"\n{len(walks)} walks, {min(w[3] for w in walks):.0f}–{max(w[3] for w in walks):.0f} m")

@@ -6,8 +6,12 @@ import hashlib
 
 import psycopg
 import pytest
+import shapely
 
 from gis import demo
+from gis.access.coverage import coverage_report
+from gis.demo.geography import TERRITORIES
+from gis.demo.outline import jiangnan_outline
 
 # Geography areas of exactly shared edges come out at 0; allow float dust only.
 AREA_DUST_M2 = 0.01
@@ -35,11 +39,100 @@ def test_real_codes_and_names(db, demo_district):
     assert scalar(db, "SELECT count(*) FROM communities WHERE kind = 'community'") == 52
 
 
-def test_district_sits_on_jiangnan(db, demo_district):
-    lon, lat = db.execute(
-        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM districts) x"
+def test_district_is_jiangnans_real_outline(db, demo_district):
+    outline = shapely.to_wkb(jiangnan_outline(), hex=True)
+    difference, area = db.execute(
+        """
+        SELECT ST_Area(ST_SymDifference(d.geom, o.geom)::geography),
+               ST_Area(o.geom::geography)
+        FROM districts d, (SELECT ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 4326) geom) o
+        """,
+        (outline,),
     ).fetchone()
-    assert abs(lon - 108.29) < 0.02 and abs(lat - 22.78) < 0.02
+    assert 1.15e9 < area < 1.21e9  # Jiangnan is about 1,180 km²
+    assert difference <= 1e-4 * area
+
+
+def test_streets_lie_north_east_and_ten_times_as_dense_as_the_towns(db, demo_district):
+    rows = {
+        kind: (lon, lat, households / km2)
+        for kind, lon, lat, households, km2 in db.execute(
+            """
+            SELECT s.kind, ST_X(ST_Centroid(ST_Union(s.geom))), ST_Y(ST_Centroid(ST_Union(s.geom))),
+                   (SELECT sum(b.households) FROM buildings b JOIN communities c
+                      USING (community_code) JOIN subdistricts t USING (subdistrict_code)
+                    WHERE t.kind = s.kind),
+                   sum(ST_Area(s.geom::geography)) / 1e6
+            FROM subdistricts s WHERE s.kind IN ('street', 'town') GROUP BY s.kind
+            """
+        ).fetchall()
+    }
+    street_lon, street_lat, street_density = rows["street"]
+    town_lon, town_lat, town_density = rows["town"]
+    assert street_lon > town_lon and street_lat > town_lat
+    assert street_density >= 10 * town_density
+
+
+def test_town_seats_stand_near_their_real_places(db, demo_district):
+    """Each town's own centre (where its seat community's is) lies within 4 km of the town
+    government's published position."""
+    towns = [
+        code
+        for (code,) in db.execute("SELECT subdistrict_code FROM subdistricts WHERE kind = 'town'")
+    ]
+    assert len(towns) == 4
+    for code in towns:
+        territory = TERRITORIES[code]
+        distance = scalar(
+            db,
+            """SELECT ST_Distance(geom::geography,
+                                  ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography)
+               FROM service_centers WHERE level = 'subdistrict' AND subdistrict_code = %s""",
+            *territory.seat,
+            code,
+        )
+        assert distance < 4000, code
+
+
+def test_walks_cross_the_river_only_on_bridges(db, demo_district):
+    assert scalar(db, "SELECT count(*) FROM water_areas") == 1
+    bridges = scalar(db, "SELECT count(*) FROM streets WHERE bridge")
+    assert bridges >= 5
+    crossings = db.execute(
+        """
+        SELECT e.edge_id, EXISTS (SELECT 1 FROM streets s WHERE s.bridge
+                                  AND ST_Covers(ST_Buffer(s.geom, 1e-7), e.geom))
+        FROM walk_edges e JOIN water_areas w ON ST_Intersects(e.geom, w.geom)
+        WHERE ST_Length(ST_Intersection(e.geom, w.geom)::geography) > 0.01
+        """
+    ).fetchall()
+    assert len(crossings) >= bridges
+    assert [edge for edge, on_bridge in crossings if not on_bridge] == []
+    # one network: the south bank's streets with the bridges reaching out from it
+    assert scalar(db, "SELECT count(DISTINCT component) FROM walk_edges") == 1
+
+
+def test_towns_are_less_covered_than_the_streets(db, demo_district):
+    report = coverage_report(db, minutes=15, group_by="subdistrict")
+    kinds = dict(db.execute("SELECT subdistrict_code, kind FROM subdistricts").fetchall())
+    covered = {"street": [0, 0], "town": [0, 0]}
+    for row in report.groups:
+        if kinds[row.code] in covered:
+            covered[kinds[row.code]][0] += row.covered_households
+            covered[kinds[row.code]][1] += row.households
+    streets, towns = (covered[k][0] / covered[k][1] for k in ("street", "town"))
+    assert streets > 0.9 and towns < streets - 0.2
+    # rural centres are far from some of their villages' houses
+    far = scalar(
+        db,
+        """SELECT count(*) FROM buildings b JOIN communities c USING (community_code)
+           JOIN subdistricts s USING (subdistrict_code)
+           JOIN service_centers sc
+             ON sc.level = 'community' AND sc.community_code = c.community_code
+           WHERE s.kind = 'town' AND c.kind = 'village' AND b.households > 0
+             AND ST_Distance(b.geom::geography, sc.geom::geography) > 1250""",
+    )
+    assert far > 0
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,11 @@ from gis.grids.delineate import Delineation, DelineationError, apply, delineate
 from gis.grids.regions import regionalise
 from tests.planters import grid_planting as planting
 
-# Demo communities (seed 7) chosen for their trouble: three dedicated grids inside
-# (004007), a village (105206), a pool of 1,062 households that only cuts three ways
-# with care (002009), a chain of moves needed to fit (001004), one where spopt's
-# annealing used to hang (001018), and two plain ones.
+# Demo communities (seed 7): urban communities of four streets from 3 to 7 grids, one
+# with a dedicated grid inside (002009), and a village of 江西镇 whose houses stand in
+# clusters over farmland, its grids joined by empty fields (105206). The codes were first
+# chosen on the earlier lattice demo for the troubles they gave there (a chain of moves
+# needed to fit, spopt's annealing hanging) and are kept as a spread of sizes.
 COMMUNITIES = (
     "450105004007",
     "450105003001",
