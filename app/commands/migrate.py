@@ -102,8 +102,21 @@ def apply_functions(dsn: str | None = None) -> list[str]:
 
 
 def drop_functions(dsn: str | None = None) -> None:
-    """Drop the project's functions and the triggers calling them; forget the files."""
+    """Drop the project's functions, the triggers calling them and the views built on them
+    (which the same files create); forget the files."""
     with psycopg.connect(dsn or database_url()) as conn:
+        views = conn.execute(
+            f"""
+            SELECT DISTINCT format('DROP VIEW IF EXISTS %s', c.oid::regclass)
+            FROM pg_depend AS d
+            JOIN pg_rewrite AS r ON r.oid = d.objid
+            JOIN pg_class AS c ON c.oid = r.ev_class
+            WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass
+              AND c.relkind = 'v' AND d.refobjid IN ({PROJECT_FUNCTIONS})
+            """
+        ).fetchall()
+        for (statement,) in views:
+            conn.execute(statement)
         triggers = conn.execute(
             f"""
             SELECT format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass)

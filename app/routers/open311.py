@@ -192,9 +192,9 @@ async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
             continue  # ids are tracking numbers, not our internal event ids
         try:
             event_id = await queries.resolve(conn, ref)
+            feature = await queries.detail(conn, event_id, private=False, with_history=False)
         except NotFound:
-            continue  # a search: unknown ids match nothing
-        feature = await queries.detail(conn, event_id, private=False, with_history=False)
+            continue  # a search: unknown ids, and those the public may not see, match nothing
         steps = await open311.latest_steps(conn, [event_id])
         answer.append(open311.as_request(feature, *steps.get(event_id, (None, None))))
     return answer
