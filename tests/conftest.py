@@ -16,6 +16,10 @@ from app.commands.migrate import upgrade
 from tests.planters.databases import database
 
 DEMO_SEED = 7
+# The suite posts many reports from one address (the test client, localhost): the limit
+# on anonymous reports is off for every app and server it starts, except where a test
+# turns it on (tests/app/test_limits.py).
+os.environ.setdefault("ONEMAP_PUBLIC_REPORTS_PER_MINUTE", "0")
 
 
 def _admin_url() -> str:

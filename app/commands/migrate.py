@@ -137,6 +137,19 @@ def drop_functions(dsn: str | None = None) -> None:
             conn.execute("DELETE FROM function_files")
 
 
+def expected_schema() -> tuple[set[str], dict[str, str]]:
+    """What a database at head holds: the migrations' head revisions, and each function
+    file's name with the SHA-256 of its text (as ``function_files`` records them)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(project_root(), "migrations")))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    digests = {
+        name: hashlib.sha256(sql.function(name).encode("utf-8")).hexdigest()
+        for name in sql.functions()
+    }
+    return heads, digests
+
+
 def _at_head(config: Config, dsn: str | None) -> bool:
     heads = set(ScriptDirectory.from_config(config).get_heads())
     with psycopg.connect(dsn or database_url()) as conn:
