@@ -38,20 +38,30 @@ REPORT_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + MiB
 IMPORT_LIMIT = 256 * MiB
 
 
+# Open311's form: text fields only (media are sent as a URL).
+OPEN311_FORM_LIMIT = 64 * 1024
+
+
 @dataclass(frozen=True)
 class RouteLimit:
-    """The largest body a route takes, and whether it is streamed to it (and then must
-    carry a bearer token first)."""
+    """The largest body a route takes; whether it is streamed to it (and then must carry
+    a bearer token first); whether it is a report anyone may send (rate-limited)."""
 
     method: str
     path: re.Pattern[str]
     limit: int
     streamed: bool = False
+    public_report: bool = False
 
 
 ROUTE_LIMITS = (
-    RouteLimit("POST", re.compile(r"^/api/v1/events/?$"), REPORT_LIMIT),
-    RouteLimit("POST", re.compile(r"^/open311/v2/requests(\.json)?$"), REPORT_LIMIT),
+    RouteLimit("POST", re.compile(r"^/api/v1/events/?$"), REPORT_LIMIT, public_report=True),
+    RouteLimit(
+        "POST",
+        re.compile(r"^/open311/v2/requests(\.json)?$"),
+        OPEN311_FORM_LIMIT,
+        public_report=True,
+    ),
     RouteLimit("POST", re.compile(r"^/api/v1/import/[^/]+$"), IMPORT_LIMIT, streamed=True),
 )
 
@@ -86,13 +96,13 @@ class BodyLimits:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > route.limit:
-            await _refuse(send, 413, "BodyTooLarge", BodyTooLarge(route.limit).args[0])
+            await _refuse(scope, send, 413, "BodyTooLarge", BodyTooLarge(route.limit).args[0])
             return
         if route.streamed:
             scheme = headers.get(b"authorization", b"").split(b" ", 1)[0].lower()
             if scheme != b"bearer":
                 await _refuse(
-                    send, 401, "Unauthorized", "a bearer token is required",
+                    scope, send, 401, "Unauthorized", "a bearer token is required",
                     {"WWW-Authenticate": "Bearer"},
                 )  # fmt: skip
                 return
@@ -105,7 +115,7 @@ class BodyLimits:
                 return  # the client left before it finished sending: nothing to answer
             body += message.get("body", b"")
             if len(body) > route.limit:
-                await _refuse(send, 413, "BodyTooLarge", BodyTooLarge(route.limit).args[0])
+                await _refuse(scope, send, 413, "BodyTooLarge", BodyTooLarge(route.limit).args[0])
                 return
             if not message.get("more_body", False):
                 break
@@ -142,17 +152,25 @@ def _counting(receive: Receive, limit: int) -> Receive:
 
 
 async def _refuse(
-    send: Send, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    # The same problem shape as app/errors.py; the connection is closed, since the rest
-    # of the body is not read.
-    payload: dict[str, Any] = {
+    path = scope["path"]
+    # The same problem shape as app/errors.py (Open311's own under /open311/); the
+    # connection is closed, since the rest of the body is not read.
+    payload: Any = {
         "code": title,
         "description": detail,
         "title": title,
         "detail": detail,
         "status": status,
     }
+    if path.startswith("/open311/"):
+        payload = [{"code": status, "description": detail}]
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send(
@@ -194,6 +212,7 @@ class PublicReportLimit:
             if len(times) >= self.per_minute:
                 wait = math.ceil(self.WINDOW_S - (now - times[0]))
                 await _refuse(
+                    scope,
                     send,
                     429,
                     "TooManyRequests",
@@ -213,4 +232,4 @@ class PublicReportLimit:
             return False
         if any(name == b"authorization" for name, _ in scope["headers"]):
             return False  # staff and machine clients answer for their own volume
-        return limit_for("POST", scope["path"]).limit == REPORT_LIMIT
+        return limit_for("POST", scope["path"]).public_report
