@@ -22,7 +22,9 @@ ALTER TABLE api_tokens
     ADD COLUMN created_by text,
     ADD COLUMN revoked_by text;
 UPDATE api_tokens SET expires_at = created_at + interval '365 days';
-ALTER TABLE api_tokens ALTER COLUMN expires_at SET NOT NULL;
+-- a token written by other means than gis.tokens.create expires as its tokens do
+ALTER TABLE api_tokens ALTER COLUMN expires_at SET DEFAULT now() + interval '90 days',
+                       ALTER COLUMN expires_at SET NOT NULL;
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_expiry_check CHECK (expires_at > created_at);
 """
 
