@@ -76,6 +76,39 @@ def db_url() -> None:
     print(database_url())
 
 
+@db_cli.command("backup")
+def db_backup(
+    file: Path = typer.Argument(..., dir_okay=False, help="the backup to write (custom format)"),
+) -> None:
+    """Back up the whole database (pg_dump); FILE appears only once it is complete."""
+    from app.commands.backup import BackupError, backup
+    from gis.db import database_url
+
+    try:
+        made = backup(database_url(), file)
+    except BackupError as error:
+        exits.fail(error, exits.FAILED)
+    console.print(f"backed up to {made.path} ({made.size:,} bytes)")
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Path = typer.Argument(..., dir_okay=False, help="a backup made by onemap db backup"),
+    yes: bool = typer.Option(False, "--yes", help="replace the database's content"),
+) -> None:
+    """Replace the whole database with a backup, in one transaction (all or nothing)."""
+    from app.commands.backup import BackupError, restore
+    from gis.db import database_url
+
+    if not yes:
+        exits.fail("restore replaces everything in the database: add --yes", exits.USAGE)
+    try:
+        done = restore(database_url(), file)
+    except BackupError as error:
+        exits.fail(error, exits.FAILED)
+    console.print(f"restored {done.path} ({done.size:,} bytes)")
+
+
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="target revision")) -> None:
     """Apply migrations/ to the database, from empty to head, then the function files."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
 
@@ -63,3 +64,32 @@ def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
 
 Admin = Annotated[Caller, Depends(require_role("admin"))]
 Staff = Annotated[Caller, Depends(require_role("admin", "staff"))]
+
+# The costly analyses (siting's optimisation, the grid audit of a district): a token
+# needed, and one at a time per token in this process, so that no caller can keep every
+# worker thread and connection busy. (Each is also bounded by the statement timeout and,
+# for siting, the solver's time limit.)
+ANALYST_ROLES = ("admin", "staff", "auditor")
+_analyses_running: set[int] = set()
+_analyses_lock = threading.Lock()
+
+
+def _one_analysis_at_a_time(
+    caller: Annotated[Caller, Depends(require_role(*ANALYST_ROLES))],
+) -> Iterator[Caller]:
+    with _analyses_lock:
+        if caller.token_id in _analyses_running:
+            raise HTTPException(
+                429,
+                "one analysis at a time per token: wait for the one running to finish",
+                headers={"Retry-After": "5"},
+            )
+        _analyses_running.add(caller.token_id)
+    try:
+        yield caller
+    finally:
+        with _analyses_lock:
+            _analyses_running.discard(caller.token_id)
+
+
+Analyst = Annotated[Caller, Depends(_one_analysis_at_a_time)]

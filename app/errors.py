@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from app.limits import BodyTooLarge
 from gis.access.siting import TargetUnreachable
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound, OnemapError
@@ -71,9 +73,15 @@ def install_error_handlers(app: FastAPI) -> None:
         status = 400 if all(item["loc"][0] == "query" for item in error.errors()) else 422
         return _problem(status, "InvalidRequest", problems)
 
+    async def too_large(request: Request, error: Exception) -> JSONResponse:
+        return _problem(413, "BodyTooLarge", str(error))
+
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         # Unknown paths and methods answer in the same shape as every other error.
         assert isinstance(error, HTTPException)
+        if isinstance(error.__cause__, BodyTooLarge):
+            # FastAPI reports any failure while parsing a form as a 400
+            return await too_large(request, error.__cause__)
         title = {
             401: "Unauthorized",
             403: "Forbidden",
@@ -85,6 +93,22 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
+    async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        # No connection within the pool's timeout, too many waiting, the server gone, or
+        # a statement or lock wait past its timeout: the database cannot answer now. Say
+        # so at once, with when to try again, instead of hanging or a bare 500.
+        if isinstance(error, psycopg.errors.QueryCanceled):
+            title, detail = "QueryTimeout", "the database took too long to answer this request"
+        elif isinstance(error, psycopg.errors.LockNotAvailable):
+            title, detail = "Busy", "what this request changes is being changed by another"
+        else:
+            title, detail = "DatabaseUnavailable", "the database cannot be reached just now"
+        response = _problem(503, title, f"{detail}; try again shortly")
+        response.headers["Retry-After"] = str(request.app.state.settings.retry_after_s)
+        return response
+
     app.add_exception_handler(OnemapError, domain_error)
+    app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

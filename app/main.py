@@ -11,7 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from app.commands.migrate import expected_schema
 from app.errors import install_error_handlers
+from app.limits import BodyLimits, PublicReportLimit
 from app.settings import Settings
 from gis.events.feed import EventFeed
 
@@ -21,13 +23,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # One pool per server process, opened before the first request is served.
+        # One pool per server process, opened before the first request is served. A
+        # request waits at most pool_timeout_s for a connection, at most pool_max_waiting
+        # of them at once (app/errors.py answers 503 beyond); every connection carries
+        # the statement and lock timeouts. A lost database is reconnected to in the
+        # background, so onemap recovers without a restart.
+        connection = {
+            "autocommit": True,
+            "options": (
+                f"-c statement_timeout={settings.statement_timeout_ms}"
+                f" -c lock_timeout={settings.lock_timeout_ms}"
+            ),
+        }
         pool = AsyncConnectionPool(
             settings.database_url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
+            timeout=settings.pool_timeout_s,
+            max_waiting=settings.pool_max_waiting,
             open=False,
-            kwargs={"autocommit": True},
+            kwargs=connection,
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
@@ -39,14 +54,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             min_size=1,
             max_size=settings.pool_max_size,
+            timeout=settings.pool_timeout_s,
+            max_waiting=settings.pool_max_waiting,
             open=False,
-            kwargs={"autocommit": True},
+            kwargs=connection,
         )
         # One LISTEN connection per process feeds /api/v1/events/stream.
         feed = EventFeed(settings.database_url)
         try:
             await run_in_threadpool(sync_pool.open, wait=True, timeout=30)
             app.state.sync_pool = sync_pool
+            # what /readyz compares the database with
+            app.state.expected_schema = await run_in_threadpool(expected_schema)
             await feed.start()
             app.state.event_feed = feed
             # The application's own objects live as long as the process: keep them out
@@ -70,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # from megabytes to a fraction on the wire. Level 5 keeps the CPU cost of a large
     # page modest on a small server; the event stream (text/event-stream) is left alone.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(PublicReportLimit, per_minute=settings.public_reports_per_minute)
+    # Outermost: bodies are counted and read before anything else runs (app/limits.py).
+    app.add_middleware(BodyLimits)
 
     from app.ogc import router as ogc
     from app.routers import (
@@ -78,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codes,
         event_stream,
         events,
+        health,
         imports,
         indicators,
         open311,
@@ -88,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before events: /api/v1/events/stream is not an event called "stream".
     app.include_router(event_stream.router)
     # Reports come in fastest: their router is matched first.
-    for family in (events, ogc, web, codes, audit, imports, indicators, open311, access):
+    for family in (events, ogc, web, codes, audit, imports, indicators, open311, access, health):
         app.include_router(family.router)
     app.include_router(vocabulary.router)  # before /static: its vocabulary.json is generated
     web.mount_static(app)

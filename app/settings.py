@@ -17,6 +17,20 @@ class Settings(BaseSettings):
     # took 585 reports/s with 50 connections and 412/s with 20 (bench/bench_ingest.py).
     pool_min_size: int = 2
     pool_max_size: int = 50
+    # How long a request waits for a pooled connection, and how many may wait at once,
+    # before the answer is 503 with Retry-After: a database that is down or swamped is
+    # said so in seconds, never by a hanging request.
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+    pool_max_waiting: int = Field(default=500, ge=0)
+    # Every connection's statement_timeout and lock_timeout (milliseconds): no query and
+    # no wait for a lock holds a connection longer. The analyses (siting, the grid audit)
+    # are the slowest statements, well under a minute on a district.
+    statement_timeout_ms: int = Field(default=60_000, ge=0)
+    lock_timeout_ms: int = Field(default=5_000, ge=0)
+    # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
+    public_reports_per_minute: int = Field(default=10, ge=0)
+    # Seconds a 503 asks the client to wait before trying again (Retry-After).
+    retry_after_s: int = Field(default=5, ge=1)
     # Public base URL used in OGC API links when the service sits behind a proxy;
     # empty means "derive from the request".
     public_url: str = ""

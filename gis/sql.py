@@ -21,7 +21,8 @@ def functions() -> list[str]:
 
     Sorted, which is the order ``onemap migrate`` applies them in. A file defines database
     functions with ``CREATE OR REPLACE FUNCTION`` and the triggers that call them with
-    ``CREATE OR REPLACE TRIGGER`` after them, so running it again changes nothing.
+    ``CREATE OR REPLACE TRIGGER`` after them (or a view over them, ``CREATE OR REPLACE
+    VIEW``), so running it again changes nothing.
     PL/pgSQL bodies are checked only when they run, but a ``LANGUAGE sql`` body is checked
     when it is created: a SQL function calling another project function must sort after
     the file defining it.

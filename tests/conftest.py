@@ -16,6 +16,10 @@ from app.commands.migrate import upgrade
 from tests.planters.databases import database
 
 DEMO_SEED = 7
+# The suite posts many reports from one address (the test client, localhost): the limit
+# on anonymous reports is off for every app and server it starts, except where a test
+# turns it on (tests/app/test_limits.py).
+os.environ.setdefault("ONEMAP_PUBLIC_REPORTS_PER_MINUTE", "0")
 
 
 def _admin_url() -> str:
@@ -95,3 +99,14 @@ def client(database_url: str, demo_district: dict[str, int]) -> Iterator[object]
     app = create_app(Settings(database_url=database_url))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def analyst(database_url: str, demo_district: dict[str, int]) -> dict[str, str]:
+    """Headers with an auditor's token on the demo district: the analyses (siting, the
+    grid audit) need a token."""
+    from gis import tokens
+
+    with psycopg.connect(database_url) as conn:
+        secret = tokens.create(conn, name="test analyst", role="auditor")
+    return {"Authorization": f"Bearer {secret}"}

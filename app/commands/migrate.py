@@ -102,8 +102,21 @@ def apply_functions(dsn: str | None = None) -> list[str]:
 
 
 def drop_functions(dsn: str | None = None) -> None:
-    """Drop the project's functions and the triggers calling them; forget the files."""
+    """Drop the project's functions, the triggers calling them and the views built on them
+    (which the same files create); forget the files."""
     with psycopg.connect(dsn or database_url()) as conn:
+        views = conn.execute(
+            f"""
+            SELECT DISTINCT format('DROP VIEW IF EXISTS %s', c.oid::regclass)
+            FROM pg_depend AS d
+            JOIN pg_rewrite AS r ON r.oid = d.objid
+            JOIN pg_class AS c ON c.oid = r.ev_class
+            WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass
+              AND c.relkind = 'v' AND d.refobjid IN ({PROJECT_FUNCTIONS})
+            """
+        ).fetchall()
+        for (statement,) in views:
+            conn.execute(statement)
         triggers = conn.execute(
             f"""
             SELECT format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass)
@@ -122,6 +135,19 @@ def drop_functions(dsn: str | None = None) -> None:
             conn.execute(f"DROP FUNCTION {functions} RESTRICT")
         if conn.execute("SELECT to_regclass('function_files')").fetchone()[0]:
             conn.execute("DELETE FROM function_files")
+
+
+def expected_schema() -> tuple[set[str], dict[str, str]]:
+    """What a database at head holds: the migrations' head revisions, and each function
+    file's name with the SHA-256 of its text (as ``function_files`` records them)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(project_root(), "migrations")))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    digests = {
+        name: hashlib.sha256(sql.function(name).encode("utf-8")).hexdigest()
+        for name in sql.functions()
+    }
+    return heads, digests
 
 
 def _at_head(config: Config, dsn: str | None) -> bool:

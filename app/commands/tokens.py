@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 import typer
@@ -21,11 +22,20 @@ def create(
     role: str = typer.Option(..., help=", ".join(tokens.ROLES)),
     grid: str | None = typer.Option(None, help="grid code, for a grid member"),
     county: str = typer.Option("450105", help="county code"),
+    days: int = typer.Option(tokens.DEFAULT_DAYS, help="days until it expires"),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
     try:
         with connect() as conn:
-            secret = tokens.create(conn, name=name, role=role, county_code=county, grid_code=grid)
+            secret = tokens.create(
+                conn,
+                name=name,
+                role=role,
+                county_code=county,
+                grid_code=grid,
+                days=days,
+                created_by=getpass.getuser(),
+            )
     except tokens.TokenError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(exits.USAGE) from None
@@ -43,7 +53,7 @@ def list_tokens() -> None:
 def revoke(token_id: int) -> None:
     """Revoke a token by its id."""
     with connect() as conn:
-        if not tokens.revoke(conn, token_id):
+        if not tokens.revoke(conn, token_id, revoked_by=getpass.getuser()):
             typer.echo(f"error: no active token {token_id}", err=True)
             raise typer.Exit(exits.REFUSED)
     typer.echo(f"revoked token {token_id}")

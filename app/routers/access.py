@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import SyncConnection
+from app.deps import Analyst, SyncConnection
 from app.params import (
     check_known,
     parse_bbox,
@@ -139,7 +139,7 @@ def standards(request: Request, conn: SyncConnection) -> JSONResponse:
 
 
 @router.get("/sites", response_class=JSONResponse)
-def sites(request: Request, conn: SyncConnection) -> JSONResponse:
+def sites(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
     """Sites for new centres, ranked by the uncovered households each adds: ``k`` sites
     (maximal covering) or the fewest reaching ``target_pct`` of the households; among
     ``candidates`` (building codes, comma-separated) or the buildings of

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import SyncConnection
+from app.deps import Analyst, SyncConnection
 from app.params import check_known
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("/grids", response_class=JSONResponse)
-def audit_grids(request: Request, conn: SyncConnection) -> JSONResponse:
+def audit_grids(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
     """Audit the grid network of one community (``community``: 12-digit code) or of all:
     gaps, overlaps, grids crossing their community, buildings in no grid or split
     between grids, base grids outside the standard, grids without leader or members,

@@ -285,8 +285,12 @@ async def transition_event(
         reporter_key=reporter_key,
     )
     county_code, grid_code = await queries.place_of(conn, result["event_id"])
+    # the one who acted sees the event even if its category is not public
     event = await queries.detail(
-        conn, result["event_id"], private=_sees_private(actor, county_code, grid_code)
+        conn,
+        result["event_id"],
+        private=_sees_private(actor, county_code, grid_code),
+        public_only=False,
     )
     return JSONResponse({"transition": result, "event": event})
 

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
+from app.limits import OPEN311_FORM_LIMIT
 from app.params import check_known, parse_instant, parse_list
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
@@ -39,7 +40,7 @@ from gis.events.stages import Actor
 
 ROLES = ("open311", "staff", "admin")
 FORM = "application/x-www-form-urlencoded"
-MAX_FORM = 64 * 1024
+MAX_FORM = OPEN311_FORM_LIMIT
 
 
 class Open311Error(Exception):
@@ -192,9 +193,9 @@ async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
             continue  # ids are tracking numbers, not our internal event ids
         try:
             event_id = await queries.resolve(conn, ref)
+            feature = await queries.detail(conn, event_id, private=False, with_history=False)
         except NotFound:
-            continue  # a search: unknown ids match nothing
-        feature = await queries.detail(conn, event_id, private=False, with_history=False)
+            continue  # a search: unknown ids, and those the public may not see, match nothing
         steps = await open311.latest_steps(conn, [event_id])
         answer.append(open311.as_request(feature, *steps.get(event_id, (None, None))))
     return answer
@@ -235,7 +236,12 @@ async def create_request(request: Request, conn: Connection) -> JSONResponse:
     """Create a request from a form-encoded body; the event is placed, filed and
     dispatched before the answer is sent."""
     _json_only(f"requests.{_extension(request)}")
-    check_known(request.query_params, ("api_key", "jurisdiction_id"))
+    if "api_key" in request.query_params:
+        # URLs are written to access logs and proxies' logs: a key there is a key leaked
+        raise Open311Error(
+            400, "api_key: send it in the form body, not in the URL, where it would be logged"
+        )
+    check_known(request.query_params, ("jurisdiction_id",))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (FORM, "multipart/form-data"):
         raise Open311Error(
@@ -253,7 +259,7 @@ async def create_request(request: Request, conn: Connection) -> JSONResponse:
         if isinstance(value, UploadFile):
             raise Open311Error(400, f"{name}: files are not taken; send media_url")
         pairs.append((name, value))
-    api_key = form.get("api_key") or request.query_params.get("api_key")
+    api_key = form.get("api_key")
     actor = await _caller(conn, api_key if isinstance(api_key, str) else None)
     jurisdiction = form.get("jurisdiction_id")
     await open311.check_jurisdiction(conn, jurisdiction if isinstance(jurisdiction, str) else None)

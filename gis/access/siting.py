@@ -43,6 +43,9 @@ from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.sql import query
 
 _MAX_K = 200
+# CBC stops here and reports what it has (status "Not Solved" when no integer solution
+# was proved optimal in time); a district's problems solve in a few seconds.
+SOLVER_TIME_LIMIT_S = 30
 # Where a new centre may go by default: the issue's "public and commercial buildings".
 DEFAULT_CANDIDATE_USES = ("public", "commercial")
 BUILDING_USES = (
@@ -377,7 +380,7 @@ def _lscp(matrix: np.ndarray, columns: np.ndarray) -> tuple[list[int], str]:
 
 def _solved(model: MCLP | LSCP, columns: np.ndarray) -> tuple[list[int], str]:
     """Solve with CBC; the candidate indices of the sites opened, and the status."""
-    model.solve(pulp.PULP_CBC_CMD(msg=False))
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=SOLVER_TIME_LIMIT_S))
     status = pulp.LpStatus[model.problem.status]
     chosen = [int(columns[n]) for n, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
     return chosen, status

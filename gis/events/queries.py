@@ -3,7 +3,10 @@
 PostGIS builds the GeoJSON (gis/events/sql/feature.sql). The public view never carries
 personal data: the reporter's name, phone and address and the names of the people who
 acted are added only when ``private`` is true, which the HTTP edge grants to staff and to
-the grid member of the event's grid.
+the grid member of the event's grid. Otherwise the point is coarsened to its 50 m cell,
+phone and ID numbers in the text are masked (gis/events/sql/functions/event_anonymise.sql),
+and events of categories the public may not see (care visits, family disputes:
+``event_categories.public``) are not found at all.
 """
 
 from __future__ import annotations
@@ -63,13 +66,25 @@ async def resolve(conn: AsyncConnection, ref: int | str) -> int:
 
 
 async def detail(
-    conn: AsyncConnection, ref: int | str, *, private: bool, with_history: bool = True
+    conn: AsyncConnection,
+    ref: int | str,
+    *,
+    private: bool,
+    with_history: bool = True,
+    public_only: bool | None = None,
 ) -> dict[str, Any]:
     """One event as a GeoJSON Feature; ``properties.history`` lists every step, oldest
-    first, and ``properties.allowed_actions`` what may be done next (any role)."""
+    first, and ``properties.allowed_actions`` what may be done next (any role).
+
+    ``public_only`` (default: not ``private``): NotFound for an event of a category the
+    public may not see. The reporter who has just acted on their own report is answered
+    with the public view of it even so (``private=False, public_only=False``)."""
     event_id = await resolve(conn, ref)
+    hidden = (not private) if public_only is None else public_only
     cursor = await conn.execute(
-        query("events/feature") + " WHERE e.event_id = %(event_id)s",
+        query("events/feature")
+        + " WHERE e.event_id = %(event_id)s"
+        + (" AND event_category_public(e.category_code)" if hidden else ""),
         _feature_parameters(private, with_history) | {"event_id": event_id},
     )
     row = await cursor.fetchone()
@@ -136,14 +151,20 @@ def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
         minx, miny, maxx, maxy = selection.bbox
         if not (minx <= maxx and miny <= maxy):
             raise InvalidParameter("bbox", "expected min lon, min lat, max lon, max lat")
-        # The envelope is built in the column's SRID, so the GiST index serves it.
+        # The public point is what is matched, or small boxes would find the exact one.
+        # The index narrows first to the box grown by more than a cell's half-diagonal
+        # (under 0.0004°), built in the column's SRID so the GiST index serves it.
         add(
-            "e.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)",
+            "e.geom && ST_Expand(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s,"
+            " 4326), 0.001) AND event_public_point(e.geom)"
+            " && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)",
             minx=minx,
             miny=miny,
             maxx=maxx,
             maxy=maxy,
         )
+    # a listing is public: categories the public may not see are left out
+    add("event_category_public(e.category_code)")
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
     return where, params
 
@@ -156,7 +177,8 @@ async def listing(
     offset: int = 0,
 ) -> dict[str, Any]:
     """A page of events, newest report first, as a GeoJSON FeatureCollection with
-    ``numberMatched`` and ``numberReturned``. Public members only, without history."""
+    ``numberMatched`` and ``numberReturned``. The public view, without history: only
+    categories the public may see."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter("limit", f"must be 1–{MAX_LIMIT}, not {limit}")
     if offset < 0:

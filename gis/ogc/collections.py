@@ -286,8 +286,13 @@ COLLECTIONS: dict[str, Collection] = {
         Collection(
             id="events",
             title="Events 事件",
-            description="Reported events with category, source and stage. No personal data.",
-            table="events",
+            description=(
+                "Reported events with category, source and stage, as the public may see them:"
+                " no personal data, no care visits or family disputes, points coarsened to"
+                " 50 m, phone and ID numbers masked."
+            ),
+            # the public view (gis/events/sql/functions/public_events.sql)
+            table="public_events",
             id_column="event_id",
             id_type="integer",
             geometry_type="Point",

@@ -42,3 +42,28 @@ def test_roles_are_checked(scratch_database):
     assert _identify(scratch_database, member).grid_code == "450105001001001"
     with pytest.raises(tokens.TokenError):
         _identify(scratch_database, "om_not-a-token")
+
+
+def test_tokens_expire_and_record_their_use(scratch_database):
+    with psycopg.connect(scratch_database) as conn:
+        secret = tokens.create(conn, name="合作系统", role="open311", days=1, created_by="管理员")
+        with pytest.raises(tokens.TokenError, match="days must be"):
+            tokens.create(conn, name="x", role="staff", days=0)
+    caller = _identify(scratch_database, secret)
+    with psycopg.connect(scratch_database) as conn:
+        (row,) = [t for t in tokens.listing(conn) if t["token_id"] == caller.token_id]
+        assert row["created_by"] == "管理员" and row["last_used_at"] is not None
+        lifetime = row["expires_at"] - row["created_at"]
+        assert abs(lifetime.total_seconds() - 86_400) < 60
+        # a day later it is refused
+        conn.execute(
+            "UPDATE api_tokens SET created_at = created_at - interval '2 days',"
+            " expires_at = expires_at - interval '2 days' WHERE token_id = %s",
+            (caller.token_id,),
+        )
+    with pytest.raises(tokens.TokenError, match="expired"):
+        _identify(scratch_database, secret)
+    with psycopg.connect(scratch_database) as conn:
+        assert tokens.revoke(conn, caller.token_id, revoked_by="管理员")
+        (row,) = [t for t in tokens.listing(conn) if t["token_id"] == caller.token_id]
+        assert row["revoked_by"] == "管理员"

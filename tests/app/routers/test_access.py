@@ -103,9 +103,9 @@ def test_bad_parameters_are_400_naming_them(client, path, params, parameter):
     assert parameter in answer.text
 
 
-def test_sites_are_the_library_answer(client, db):
+def test_sites_are_the_library_answer(client, db, analyst):
     params = {"k": 2, "minutes": 5, "level": "community"}
-    answer = client.get("/api/v1/access/sites", params=params)
+    answer = client.get("/api/v1/access/sites", params=params, headers=analyst)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     expected = suggest_sites(db, k=2, minutes=5, levels=["community"]).as_dict()
@@ -114,9 +114,11 @@ def test_sites_are_the_library_answer(client, db):
     assert [s["rank"] for s in body["sites"]] == [1, 2]
 
 
-def test_sites_target_out_of_reach_is_422(client):
+def test_sites_target_out_of_reach_is_422(client, analyst):
     answer = client.get(
-        "/api/v1/access/sites", params={"target_pct": 99, "minutes": 5, "level": "community"}
+        "/api/v1/access/sites",
+        params={"target_pct": 99, "minutes": 5, "level": "community"},
+        headers=analyst,
     )
     assert answer.status_code == 422, answer.text
     assert "cannot be reached" in answer.text
@@ -132,8 +134,8 @@ def test_sites_target_out_of_reach_is_422(client):
         ({"k": 1, "candidates": "45010599999999999"}, "45010599999999999"),
     ],
 )
-def test_sites_bad_parameters(client, params, parameter):
-    answer = client.get("/api/v1/access/sites", params=params)
+def test_sites_bad_parameters(client, params, parameter, analyst):
+    answer = client.get("/api/v1/access/sites", params=params, headers=analyst)
     assert answer.status_code in (400, 404), answer.text
     assert parameter in answer.text
 
@@ -209,3 +211,12 @@ def test_layers_keep_to_a_bbox(client, db):
         answer = client.get("/api/v1/access/areas", params={"minutes": 5, "bbox": bad})
         assert answer.status_code == 400, bad
         assert "bbox" in answer.text and problem in answer.text, answer.text
+
+
+def test_sites_need_a_token_of_an_analysing_role(client):
+    anonymous = client.get("/api/v1/access/sites", params={"k": 1})
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    forged = client.get(
+        "/api/v1/access/sites", params={"k": 1}, headers={"Authorization": "Bearer x"}
+    )
+    assert forged.status_code == 401

@@ -10,14 +10,16 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from gis import tokens
 from gis.grids import audit
 from tests.planters import grid_layout as layout
 
 pytestmark = pytest.mark.usefixtures("demo_district")
 
 
-def test_the_demo_district_over_http(client, db):
-    response = client.get("/api/v1/audit/grids")
+def test_the_demo_district_over_http(client, db, analyst):
+    assert client.get("/api/v1/audit/grids").status_code == 401  # an analysis needs a token
+    response = client.get("/api/v1/audit/grids", headers=analyst)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     report = response.json()
@@ -30,11 +32,13 @@ def test_the_demo_district_over_http(client, db):
     assert summary["findings"] == summary["unstaffed_grids"]
 
 
-def test_one_community(client, db):
+def test_one_community(client, db, analyst):
     community, grids = db.execute(
         "SELECT rtrim(community_code), count(*) FROM grids GROUP BY 1 ORDER BY 1 LIMIT 1"
     ).fetchone()
-    report = client.get("/api/v1/audit/grids", params={"community": community}).json()
+    report = client.get(
+        "/api/v1/audit/grids", params={"community": community}, headers=analyst
+    ).json()
     assert report["community_code"] == community
     assert (report["summary"]["communities"], report["summary"]["grids"]) == (1, grids)
 
@@ -49,8 +53,8 @@ def test_one_community(client, db):
         ({"district": "450105"}, 400, "district"),
     ],
 )
-def test_bad_requests_name_the_problem(client, query, status, names):
-    response = client.get("/api/v1/audit/grids", params=query)
+def test_bad_requests_name_the_problem(client, query, status, names, analyst):
+    response = client.get("/api/v1/audit/grids", params=query, headers=analyst)
     assert response.status_code == status
     body = response.json()
     assert names in body["description"]
@@ -59,8 +63,11 @@ def test_bad_requests_name_the_problem(client, query, status, names):
 def test_planted_findings_over_http(scratch_database):
     with psycopg.connect(scratch_database) as conn:
         layout.plant(conn)
+        secret = tokens.create(conn, name="auditor", role="auditor")
     with TestClient(create_app(Settings(database_url=scratch_database))) as planted:
-        report = planted.get("/api/v1/audit/grids").json()
+        report = planted.get(
+            "/api/v1/audit/grids", headers={"Authorization": f"Bearer {secret}"}
+        ).json()
     assert report["summary"]["findings"] == 11
     assert [o["grid_codes"] for o in report["overlaps"]] == [[layout.A, layout.B]]
     # Every geometry is GeoJSON that Shapely reads, valid, and near Jiangnan.

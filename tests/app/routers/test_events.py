@@ -263,8 +263,14 @@ def test_photo_gps_places_a_report_and_photos_are_for_staff(api):
         EAST_GRID,
         2,
     )
-    assert created.json()["geometry"]["coordinates"] == pytest.approx(list(IN_EAST), abs=1e-6)
     event_id = created.json()["id"]
+    # the photo's position places the report; the public, the reporter included, sees
+    # only its 50 m cell, staff the position itself
+    public = created.json()["geometry"]["coordinates"]
+    assert public != pytest.approx(list(IN_EAST), abs=1e-6)
+    assert public == pytest.approx(list(IN_EAST), abs=0.0005)
+    staff_view = client.get(f"{EVENTS}/{event_id}", headers=bearer(secrets["staff"])).json()
+    assert staff_view["geometry"]["coordinates"] == pytest.approx(list(IN_EAST), abs=1e-6)
     first = client.get(f"{EVENTS}/{event_id}/photos/1", headers=bearer(secrets["staff"]))
     assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
     assert first.content == picture

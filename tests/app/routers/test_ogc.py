@@ -397,8 +397,9 @@ def test_datetime_interval_on_events(client, db):
         (f"/{end}", "reported_at <= %s", (end,)),
     ]:
         page = get_json(client, "/ogc/collections/events/items", datetime=value)
+        # the collection is the public view of events (public_events)
         assert page["numberMatched"] == scalar(
-            db, f"SELECT count(*) FROM events WHERE {where}", *params
+            db, f"SELECT count(*) FROM public_events WHERE {where}", *params
         ), value
     assert (
         scalar(db, "SELECT count(*) FROM events WHERE reported_at BETWEEN %s AND %s", start, end)
@@ -416,7 +417,7 @@ def test_datetime_as_a_date_covers_that_whole_day(client, db):
 
 
 def test_datetime_instant_matches_exactly(client, db):
-    instant = scalar(db, "SELECT reported_at FROM events ORDER BY event_id LIMIT 1")
+    instant = scalar(db, "SELECT reported_at FROM public_events ORDER BY event_id LIMIT 1")
     page = get_json(client, "/ogc/collections/events/items", datetime=instant.isoformat())
     assert page["numberMatched"] == scalar(
         db, "SELECT count(*) FROM events WHERE reported_at = %s", instant
@@ -424,14 +425,14 @@ def test_datetime_instant_matches_exactly(client, db):
 
 
 def test_datetime_offset_survives_an_unencoded_plus(client, db):
-    instant = scalar(db, "SELECT reported_at FROM events ORDER BY event_id LIMIT 1")
+    instant = scalar(db, "SELECT reported_at FROM public_events ORDER BY event_id LIMIT 1")
     local = instant.astimezone(timezone(timedelta(hours=8))).isoformat()
     assert local.endswith("+08:00")
     # Typed into a browser, '+' is not percent-encoded and arrives as a space.
     response = client.get(f"/ogc/collections/events/items?datetime={local}/..")
     assert response.status_code == 200, response.text
     assert response.json()["numberMatched"] == scalar(
-        db, "SELECT count(*) FROM events WHERE reported_at >= %s", instant
+        db, "SELECT count(*) FROM public_events WHERE reported_at >= %s", instant
     )
 
 

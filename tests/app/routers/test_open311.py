@@ -249,6 +249,11 @@ def test_a_missing_or_wrong_api_key_is_refused_and_stores_nothing(api, schemas):
     for role in ("auditor", "member"):
         refused = client.post(f"{V2}/requests.json", data=form(secrets[role], "0101"))
         failed(schemas, refused, 403, "api_key")
+    # a key in the URL would be written to logs: refused, even a good one
+    in_url = client.post(
+        f"{V2}/requests.json?api_key={secrets['staff']}", data=form(None, "0101", IN_FAR)
+    )
+    failed(schemas, in_url, 400, "not in the URL")
     # staff and admin tokens may report through Open311 too
     for role in ("staff", "admin"):
         taken = client.post(f"{V2}/requests.json", data=form(secrets[role], "0101", IN_FAR))

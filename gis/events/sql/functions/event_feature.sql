@@ -1,5 +1,7 @@
 -- An event as a GeoJSON Feature. Public members only, unless private: then the
 -- reporter's contact and address and the names of the people who acted are added.
+-- Not private, it is the public view (event_anonymise.sql): the point coarsened to its
+-- 50 m cell, phone and ID numbers in the description and notes masked.
 -- centres names who supervises at each escalation level (CENTRES, gis/events/stages.py).
 --
 -- PL/pgSQL, not SQL: a SQL function with subqueries is not inlined, and PostgreSQL 15
@@ -12,7 +14,8 @@ BEGIN
 RETURN json_build_object(
     'type', 'Feature',
     'id', e.event_id,
-    'geometry', ST_AsGeoJSON(e.geom, 7)::json,
+    'geometry', ST_AsGeoJSON(CASE WHEN private THEN e.geom
+                                  ELSE event_public_point(e.geom) END, 7)::json,
     'properties', jsonb_build_object(
         'tracking_number', e.tracking_number,
         'county_code', rtrim(e.county_code),
@@ -25,7 +28,8 @@ RETURN json_build_object(
         'class_code', left(e.category_code, 2),
         'class', (SELECT c.name FROM event_categories AS c
                   WHERE c.category_code = left(e.category_code, 2)),
-        'description', e.description,
+        'description', CASE WHEN private THEN e.description
+                            ELSE event_public_text(e.description) END,
         'source', e.source,
         'status', e.status,
         'location_source', e.location_source,
@@ -66,7 +70,8 @@ RETURN json_build_object(
                        'to_status', h.to_status,
                        'role', h.actor_role,
                        'at', h.at,
-                       'note', h.note,
+                       'note', CASE WHEN private THEN h.note
+                                   ELSE event_public_text(h.note) END,
                        'details', h.details)
                    || CASE WHEN private
                            THEN jsonb_build_object('actor', h.actor, 'token_id', h.token_id)

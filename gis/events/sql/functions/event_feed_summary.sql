@@ -1,6 +1,8 @@
 -- The public summary of one transition: what the NOTIFY carries and what the live feed
 -- replays (gis/events/sql/feed_replay.sql), written once so the two cannot drift.
--- No personal data, no notes.
+-- No personal data, no notes; the point coarsened to its 50 m cell (event_anonymise.sql).
+-- Events of categories the public may not see are not summarised at all: the NOTIFY
+-- trigger and the replay leave them out (event_category_public).
 CREATE OR REPLACE FUNCTION event_feed_summary(h event_history, e events) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -18,6 +20,6 @@ LANGUAGE sql STABLE AS $$
         'community_code', rtrim(e.community_code),
         'subdistrict_code', rtrim(e.subdistrict_code),
         'escalation_level', e.escalation_level,
-        'lon', ST_X(e.geom),
-        'lat', ST_Y(e.geom))
+        'lon', ST_X(event_public_point(e.geom)),
+        'lat', ST_Y(event_public_point(e.geom)))
 $$;

@@ -1,6 +1,7 @@
 -- One notification per transition on channel onemap_events, sent when the transaction
 -- commits (NOTIFY is transactional), for the live feed to LISTEN to. No personal data
--- and no notes: the payload is public summaries (event_feed_summary.sql); the listener
+-- and no notes, nothing of categories the public may not see: the payload is public
+-- summaries (event_feed_summary.sql); the listener
 -- reads more by history_id. A bulk load may SET LOCAL onemap.notify = 'off' to stay quiet.
 --
 -- One notification per statement instead of one per history row (intake appends three
@@ -18,6 +19,7 @@ BEGIN
                 SELECT added.history_id, event_feed_summary(added, e) AS summary,
                        (row_number() OVER (ORDER BY added.history_id) - 1) / 15 AS part
                 FROM added JOIN events AS e ON e.event_id = added.event_id
+                WHERE event_category_public(e.category_code)
             ) AS numbered
             GROUP BY numbered.part
             ORDER BY numbered.part
