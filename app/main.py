@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from app.commands.migrate import expected_schema
 from app.errors import install_error_handlers
 from app.limits import BodyLimits, PublicReportLimit
+from app.maintenance import run_forever
 from app.settings import Settings
 from gis.events.feed import EventFeed
 
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # One LISTEN connection per process feeds /api/v1/events/stream.
         feed = EventFeed(settings.database_url)
+        sweeping: asyncio.Task[None] | None = None
         try:
             await run_in_threadpool(sync_pool.open, wait=True, timeout=30)
             app.state.sync_pool = sync_pool
@@ -68,11 +72,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.expected_schema = await run_in_threadpool(expected_schema)
             await feed.start()
             app.state.event_feed = feed
+            # the sweeps nobody should have to remember (app/maintenance.py)
+            if settings.maintenance_interval_s > 0:
+                sweeping = asyncio.create_task(run_forever(pool, settings.maintenance_interval_s))
             # The application's own objects live as long as the process: keep them out
             # of the cyclic collector's full passes, which otherwise stall requests.
             gc.freeze()
             yield
         finally:
+            if sweeping is not None:
+                sweeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeping
             await feed.stop()
             await run_in_threadpool(sync_pool.close)
             await pool.close()

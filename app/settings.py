@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     lock_timeout_ms: int = Field(default=5_000, ge=0)
     # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
     public_reports_per_minute: int = Field(default=10, ge=0)
+    # Seconds between the sweeps each server runs (escalating overdue events, deleting old
+    # idempotency keys; one process at a time: app/maintenance.py); 0: no sweeps.
+    maintenance_interval_s: float = Field(default=60.0, ge=0)
     # Seconds a 503 asks the client to wait before trying again (Retry-After).
     retry_after_s: int = Field(default=5, ge=1)
     # Public base URL used in OGC API links when the service sits behind a proxy;

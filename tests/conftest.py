@@ -20,6 +20,9 @@ DEMO_SEED = 7
 # on anonymous reports is off for every app and server it starts, except where a test
 # turns it on (tests/app/test_limits.py).
 os.environ.setdefault("ONEMAP_PUBLIC_REPORTS_PER_MINUTE", "0")
+# Nor may a server's own sweeps escalate the demo's events under a test's feet: off, but
+# where a test turns them on (tests/app/test_maintenance.py).
+os.environ.setdefault("ONEMAP_MAINTENANCE_INTERVAL_S", "0")
 
 
 def _admin_url() -> str:
