@@ -67,7 +67,7 @@ def lay_out(plan: Plan, rng: np.random.Generator) -> Ground:
     """Lay the plan's cells on Jiangnan's real outline (see the module's docstring)."""
     to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     outline = _metric(jiangnan_outline(), to_metric)
-    river = _river(outline)
+    river = _river(outline, to_metric)
     centre = shapely.centroid(outline)
     side = 1 << ORDER
     lattice = Lattice.build(
@@ -81,15 +81,17 @@ def lay_out(plan: Plan, rng: np.random.Generator) -> Ground:
     )
     blocks, tracts = _blocks(lattice, outline, river)
     subdistrict_of_tract = _territories(plan, lattice, tracts, to_metric)
+    planned = _community_cells(plan)
+    by_code = {c.code: c for c in plan.communities}
     clusters = {
-        code: _cluster_sizes(len(planned), rng)
-        for code, planned in _community_cells(plan).items()
-        if next(c for c in plan.communities if c.code == code).clustered
+        code: _cluster_sizes(len(cells), rng)
+        for code, cells in planned.items()
+        if by_code[code].clustered
     }
     community_of_block = _communities(
-        plan, blocks, tracts, subdistrict_of_tract, clusters, lattice, to_metric
+        plan, blocks, tracts, subdistrict_of_tract, planned, clusters, lattice, to_metric
     )
-    cells = _place(plan, blocks, community_of_block, clusters)
+    cells = _place(plan, blocks, community_of_block, planned, clusters)
     land, land_grid = _grid_land(plan, blocks, cells, community_of_block)
     corners = lattice.corners(blocks.cells[cells])
     streets, bridges = roads.lay_roads(
@@ -120,10 +122,9 @@ def _point(lonlat: tuple[float, float], to_metric: Transformer) -> np.ndarray:
     return np.array(to_metric.transform(*lonlat))
 
 
-def _river(outline: shapely.Geometry) -> shapely.Geometry:
+def _river(outline: shapely.Geometry, to_metric: Transformer) -> shapely.Geometry:
     """The district's half of the 邕江: the outline within half the river's width of the
     boundary stretch from its west end to its east end round the north."""
-    to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     ring = np.asarray(shapely.get_exterior_ring(_largest(outline)).coords)[:-1]
     west = int(np.argmin(np.hypot(*(ring - _point(geography.RIVER_WEST_END, to_metric)).T)))
     east = int(np.argmin(np.hypot(*(ring - _point(geography.RIVER_EAST_END, to_metric)).T)))
@@ -289,15 +290,16 @@ def _communities(
     blocks: Blocks,
     tracts: np.ndarray,
     subdistrict_of_tract: np.ndarray,
+    cells: dict[str, list[int]],
     clusters: dict[str, list[int]],
     lattice: Lattice,
     to_metric: Transformer,
 ) -> np.ndarray:
-    """Community index of each block (see the module's docstring)."""
+    """Community index of each block (see the module's docstring); ``cells`` are each
+    community's planned cells, ``clusters`` the sizes of a clustered one's clusters."""
     dry_blocks = np.bincount(blocks.tract, weights=blocks.dry, minlength=len(tracts))
     tract_centres = _tract_centres(lattice, tracts)
     block_centres = blocks.centres
-    cells = _community_cells(plan)
     community_index = {c.code: i for i, c in enumerate(plan.communities)}
     tract_neighbours = _neighbours(tracts)
     block_at = {(int(c), int(r)): i for i, (c, r) in enumerate(blocks.cells)}
@@ -439,12 +441,12 @@ def _place(
     plan: Plan,
     blocks: Blocks,
     community_of_block: np.ndarray,
+    cells: dict[str, list[int]],
     clusters: dict[str, list[int]],
 ) -> np.ndarray:
     """The block of each planned cell."""
     placed = np.full(len(plan.cell_grid), -1)
     quadrant_starts = _dry_quadrants(blocks)
-    cells = _community_cells(plan)
     for index, community in enumerate(plan.communities):
         planned = cells[community.code]
         if not community.clustered:
