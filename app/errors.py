@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.limits import BodyTooLarge
+from app.problems import problem
 from gis.access.siting import TargetUnreachable
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter, NotFound, OnemapError
@@ -37,24 +36,6 @@ STATUS_BY_ERROR: dict[type[OnemapError], int] = {
 }
 
 
-def _problem(
-    status: int, title: str, detail: str, extra: dict[str, Any] | None = None
-) -> JSONResponse:
-    # OGC API (and RFC 7807) clients expect code/description; keep both spellings.
-    # ``extra`` carries members an error adds (an import's report and problems).
-    return JSONResponse(
-        {
-            **(extra or {}),
-            "code": title,
-            "description": detail,
-            "title": title,
-            "detail": detail,
-            "status": status,
-        },
-        status_code=status,
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: Exception) -> JSONResponse:
         status = next(
@@ -62,7 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         details = getattr(error, "details", None)
         extra = details() if callable(details) else None
-        return _problem(status, type(error).__name__, str(error), extra)
+        return problem(status, type(error).__name__, str(error), extra)
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -71,10 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
             for item in error.errors()
         )
         status = 400 if all(item["loc"][0] == "query" for item in error.errors()) else 422
-        return _problem(status, "InvalidRequest", problems)
+        return problem(status, "InvalidRequest", problems)
 
     async def too_large(request: Request, error: Exception) -> JSONResponse:
-        return _problem(413, "BodyTooLarge", str(error))
+        return problem(413, "BodyTooLarge", str(error))
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         # Unknown paths and methods answer in the same shape as every other error.
@@ -88,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
             404: "NotFound",
             405: "MethodNotAllowed",
         }.get(error.status_code, "HTTPError")
-        response = _problem(error.status_code, title, str(error.detail))
+        response = problem(error.status_code, title, str(error.detail))
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
@@ -103,7 +84,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title, detail = "Busy", "what this request changes is being changed by another"
         else:
             title, detail = "DatabaseUnavailable", "the database cannot be reached just now"
-        response = _problem(503, title, f"{detail}; try again shortly")
+        response = problem(503, title, f"{detail}; try again shortly")
         response.headers["Retry-After"] = str(request.app.state.settings.retry_after_s)
         return response
 

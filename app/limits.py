@@ -19,16 +19,16 @@ The limits per route are in :data:`ROUTE_LIMITS`; everything else may send 1 MiB
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.problems import problem
 from gis.events.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 MiB = 1024 * 1024
@@ -159,33 +159,21 @@ async def _refuse(
     detail: str,
     headers: dict[str, str] | None = None,
 ) -> None:
-    path = scope["path"]
-    # The same problem shape as app/errors.py (Open311's own under /open311/); the
-    # connection is closed, since the rest of the body is not read.
-    payload: Any = {
-        "code": title,
-        "description": detail,
-        "title": title,
-        "detail": detail,
-        "status": status,
-    }
-    if path.startswith("/open311/"):
-        payload = [{"code": status, "description": detail}]
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-                *extra,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    # The problem shape of every error (Open311's own under /open311/); the connection is
+    # closed, since the rest of the body is not read.
+    closing = {**(headers or {}), "Connection": "close"}
+    if scope["path"].startswith("/open311/"):
+        response = JSONResponse(
+            [{"code": status, "description": detail}], status_code=status, headers=closing
+        )
+    else:
+        response = problem(status, title, detail, headers=closing)
+    await response(scope, _nothing_more, send)
+
+
+async def _nothing_more() -> Message:
+    # a response sent without reading the request's body again
+    return {"type": "http.disconnect"}
 
 
 class PublicReportLimit:

@@ -14,6 +14,8 @@ import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from app.problems import problem
+
 router = APIRouter(tags=["health"])
 
 READY_TIMEOUT_S = 2.0
@@ -61,14 +63,4 @@ async def readyz(request: Request) -> JSONResponse:
 
 def _not_ready(request: Request, detail: str) -> JSONResponse:
     retry = str(request.app.state.settings.retry_after_s)
-    return JSONResponse(
-        {
-            "status": "not ready",
-            "code": "NotReady",
-            "description": detail,
-            "title": "NotReady",
-            "detail": detail,
-        },
-        status_code=503,
-        headers={"Retry-After": retry},
-    )
+    return problem(503, "NotReady", detail, headers={"Retry-After": retry})

@@ -20,6 +20,7 @@ LANGUAGE sql STABLE AS $$
         'community_code', rtrim(e.community_code),
         'subdistrict_code', rtrim(e.subdistrict_code),
         'escalation_level', e.escalation_level,
-        'lon', ST_X(event_public_point(e.geom)),
-        'lat', ST_Y(event_public_point(e.geom)))
+        'lon', ST_X(public.point),
+        'lat', ST_Y(public.point))
+    FROM (SELECT event_public_point(e.geom) AS point) AS public
 $$;
