@@ -22,13 +22,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import osmium
 import psycopg
 
 from app.commands.migrate import upgrade
 from bench.bench_audit import _admin_url
 from gis.access import import_osm
-from gis.access.osm import read_walking_edges
+from gis.access.osm import highway_ways, read_walking_edges
 
 DATABASE = "onemap_bench_network"
 COUNTY = "450105"
@@ -92,13 +91,7 @@ def _read_highways(path: Path) -> int:
     """The file read as the import reads it (ways tagged highway, node locations kept),
     each way's tags looked at once and nothing built: the floor under any import."""
     ways = 0
-    reader = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    for way in reader:
+    for way in highway_ways(path):
         ways += len(way.tags)
     return ways
 

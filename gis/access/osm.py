@@ -117,6 +117,26 @@ class _Way:
     coords: list[tuple[float, float]]
 
 
+def highway_ways(path: Path) -> osmium.FileProcessor:
+    """The ways of an OpenStreetMap file tagged ``highway``, with their nodes' locations:
+    what the walking network is read from.
+
+    Parameters
+    ----------
+    path : an .osm.pbf (or .osm) file.
+
+    Returns
+    -------
+    pyosmium's reader, to iterate over once.
+    """
+    return (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+
+
 def read_walking_edges(path: Path, *, progress: Progress = SILENT) -> WalkingEdges:
     """Read the walkable ways of an OpenStreetMap file and cut them into edges.
 
@@ -141,13 +161,7 @@ def read_walking_edges(path: Path, *, progress: Progress = SILENT) -> WalkingEdg
     edges = WalkingEdges()
     ways: list[_Way] = []
     try:
-        reader = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for way in reader:
+        for way in highway_ways(path):
             if not isinstance(way, osmium.osm.Way):  # the entity filter passes ways alone
                 continue
             edges.highway_ways += 1
