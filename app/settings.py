@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from psycopg.conninfo import make_conninfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gis.db import database_url
+from gis.db import SERVICE_ROLE, database_url
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_", env_file=".env", extra="ignore")
 
+    def service_url(self) -> str:
+        """The DSN the service connects with (``service_database_url`` or its default)."""
+        return self.service_database_url or make_conninfo(self.database_url, user=SERVICE_ROLE)
+
     database_url: str = Field(default_factory=database_url)
+    # What the HTTP service connects as: the role onemap_service (migration 0013), which
+    # owns nothing, may not change the event history or the admin log, and is bound by
+    # row-level security. Empty: database_url with its user replaced by onemap_service
+    # (right for the local cluster's trust authentication; set it, with the password
+    # `onemap migrate` gives the role, where passwords are checked).
+    service_database_url: str = ""
     # Connections each server process keeps open. A request waiting for a connection
     # costs more than an idle connection: one process serving 50 concurrent reporters
     # took 585 reports/s with 50 connections and 412/s with 20 (bench/bench_ingest.py).

@@ -139,10 +139,12 @@ BEGIN
     RETURNING * INTO v_event;
 
     -- report, file and (unless held) dispatch: one statement, in order of position.
+    -- (onemap's own notes say nothing personal: the public reads them)
     INSERT INTO event_history (event_id, county_code, action, from_status, to_status,
-                               actor, actor_role, token_id, at, note, details)
+                               actor, actor_role, token_id, at, note, note_public, details)
     SELECT v_event.event_id, v_county, step.action, step.from_status, step.to_status,
-           step.actor, step.actor_role, step.token_id, v_at, step.note, step.details
+           step.actor, step.actor_role, step.token_id, v_at, step.note,
+           step.actor_role = 'system', step.details
     FROM (
         VALUES
         (1, 'report', NULL, 'reported', intake_event.actor, intake_event.actor_role,
