@@ -56,6 +56,7 @@ def test_a_grid_member_signs_in_on_a_phone(
         assert (me["name"], me["role"], me["signed_in_with"]) == ("黄丽", "grid_member", "session")
         page.goto(f"{server}/signin")
         page.wait_for_selector("#signed-in:not([hidden])")
+        assert page.is_hidden("#signin-form")  # signed in: no form to fill again
         shot = tmp_path / "signin.png"
         page.screenshot(path=str(shot))
         print(f"screenshot: {shot}")
