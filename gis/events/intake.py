@@ -260,6 +260,7 @@ async def create(
     # The reporter's secret for rating the result: the answer carries it, the event
     # keeps only its SHA-256.
     reporter_key = "rk_" + secrets.token_urlsafe(18)
+    fingerprint = report.fingerprint()
     photos = report.photos
     parameters = {
         "category": report.category,
@@ -277,9 +278,9 @@ async def create(
         "actor_role": actor.role,
         "token_id": actor.token_id,
         "actor_county": actor.county_code,
-        "idempotency_scope": idempotency.scope_of(actor),
+        "idempotency_scope": idempotency.scope_of(actor, fingerprint),
         "idempotency_key": idempotency_key,
-        "request_sha256": report.fingerprint(),
+        "request_sha256": fingerprint,
         "duplicate_metres": duplicates.RADIUS_M,
         "duplicate_hours": duplicates.WINDOW_H,
         "open_statuses": list(OPEN),

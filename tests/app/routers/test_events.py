@@ -168,8 +168,18 @@ def test_a_repeated_idempotency_key_creates_nothing(api):
     assert "idempotent-replayed" not in first.headers
     after = event_count(url)
     assert (after[0] - before[0], after[2] - before[2]) == (1, 1)
+    # another phone that picked the same key gets its own event, not the first's answer
     other = client.post(EVENTS, json=feature("0104", IN_FAR), headers={"Idempotency-Key": "a1b2c3"})
-    assert other.status_code == 422 and "already used" in other.json()["description"]
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    assert other.json()["reporter_key"] != first.json()["reporter_key"]
+    # a token's holder reusing a key for another report is refused
+    staff = {"Authorization": f"Bearer {_secrets['staff']}", "Idempotency-Key": "s1"}
+    assert (
+        client.post(EVENTS, json=feature("0104", IN_FAR, source="video"), headers=staff).status_code
+        == 201
+    )
+    reused = client.post(EVENTS, json=feature("0103", IN_FAR, source="video"), headers=staff)
+    assert reused.status_code == 422 and "already used" in reused.json()["description"]
     bad_key = client.post(EVENTS, json=body, headers={"Idempotency-Key": "with space"})
     assert bad_key.status_code == 422
     # a failed first attempt stores no key: the corrected retry with the same key works
@@ -177,7 +187,7 @@ def test_a_repeated_idempotency_key_creates_nothing(api):
     assert failed.status_code == 422
     fixed = client.post(EVENTS, json=feature("0103", IN_EAST), headers={"Idempotency-Key": "k2"})
     assert fixed.status_code == 201
-    assert event_count(url)[0] == before[0] + 2
+    assert event_count(url)[0] == before[0] + 4
 
 
 def test_every_bad_input_gets_its_status_and_stores_nothing(api):
