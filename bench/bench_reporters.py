@@ -60,7 +60,7 @@ TIMEOUT_S = 10.0
 # has ended, before it gives the report up.
 GRACE_S = 60.0
 # After a connection error (a server being restarted, say): the pause before trying again.
-RECONNECT_PAUSE_S = 0.2
+RECONNECT_PAUSE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,12 @@ class Load:
 
     @property
     def rate(self) -> float:
-        return len(self.acknowledged) / self.seconds if self.seconds else 0.0
+        """Reports acknowledged a second while the load lasted (not counting the last
+        ones the reporters finish afterwards)."""
+        within = sum(
+            1 for a in self.attempts if a.outcome == "201" and a.sent + a.seconds <= self.seconds
+        )
+        return within / self.seconds if self.seconds else 0.0
 
     @property
     def latencies_ms(self) -> list[float]:
