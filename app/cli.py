@@ -136,6 +136,21 @@ def serve(
     """Run the HTTP API and dashboard with uvicorn."""
     import uvicorn
 
+    from app.commands.capacity import capacity
+    from app.settings import Settings
+
+    try:
+        fit = capacity(Settings(), workers)
+    except psycopg.Error as error:
+        exits.fail(f"database: {error}", exits.FAILED)
+    if not fit.fits:
+        exits.fail(
+            f"the server processes would not fit the database's connections: {fit.explain()}."
+            " Lower --workers or ONEMAP_POOL_MAX_SIZE, or raise PostgreSQL's max_connections",
+            exits.USAGE,
+        )
+    console.print(f"connections: {fit.explain()}")
+
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 

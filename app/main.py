@@ -57,11 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The analyses (coverage, standards, the grid audit) are synchronous domain
         # functions, as notebooks and the CLI call them; their routes run on worker
         # threads with a connection from this pool. One kept open: the analyses are rare,
-        # and the pool grows under load as far as the one above.
+        # one at a time per caller, and bounded by analysis_pool_max_size.
         sync_pool = ConnectionPool(
             service_url,
             min_size=1,
-            max_size=settings.pool_max_size,
+            max_size=settings.analysis_pool_max_size,
             timeout=settings.pool_timeout_s,
             max_waiting=settings.pool_max_waiting,
             open=False,

@@ -12,6 +12,11 @@ from gis.db import SERVICE_ROLE, database_url
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_", env_file=".env", extra="ignore")
 
+    def connections_per_process(self) -> int:
+        """What one server process may hold open at most: the request pool, the
+        analyses' pool and the live feed's LISTEN connection."""
+        return self.pool_max_size + self.analysis_pool_max_size + 1
+
     def service_url(self) -> str:
         """The DSN the service connects with (``service_database_url`` or its default)."""
         return self.service_database_url or make_conninfo(self.database_url, user=SERVICE_ROLE)
@@ -28,6 +33,9 @@ class Settings(BaseSettings):
     # took 585 reports/s with 50 connections and 412/s with 20 (bench/bench_ingest.py).
     pool_min_size: int = 2
     pool_max_size: int = 50
+    # Connections each process may open for the analyses (siting, the grid audit,
+    # coverage): they run one at a time per caller and are rare, so a few suffice.
+    analysis_pool_max_size: int = Field(default=4, ge=1)
     # How long a request waits for a pooled connection, and how many may wait at once,
     # before the answer is 503 with Retry-After: a database that is down or swamped is
     # said so in seconds, never by a hanging request. 4 s, so that the whole request is
