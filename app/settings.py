@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from psycopg.conninfo import make_conninfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +18,10 @@ class Settings(BaseSettings):
         """What one server process may hold open at most: the request pool, the
         analyses' pool and the live feed's LISTEN connection."""
         return self.pool_max_size + self.analysis_pool_max_size + 1
+
+    def reporter_secret(self) -> bytes | None:
+        """The secret reporter keys are derived from; None: the database's own."""
+        return hashlib.sha256(self.secret_key.encode()).digest() if self.secret_key else None
 
     def service_url(self) -> str:
         """The DSN the service connects with (``service_database_url`` or its default)."""
@@ -48,6 +54,10 @@ class Settings(BaseSettings):
     # are the slowest statements, well under a minute on a district.
     statement_timeout_ms: int = Field(default=60_000, ge=0)
     lock_timeout_ms: int = Field(default=5_000, ge=0)
+    # The secret reporter keys are derived from (an HMAC of each event under it). Set it
+    # in production, 32 characters or more: then nothing in the database yields a key.
+    # Empty: the database instance's own secret (migration 0013's instance_secrets).
+    secret_key: str = ""
     # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
     public_reports_per_minute: int = Field(default=10, ge=0)
     # Seconds between the sweeps each server runs (escalating overdue events, deleting old

@@ -156,7 +156,11 @@ async def report_event(request: Request, conn: Connection) -> JSONResponse:
             f"content type {content_type!r}: send {GEOJSON} or multipart/form-data"
         )
     created = await intake.create(
-        conn, report, actor=actor, idempotency_key=request.headers.get("idempotency-key")
+        conn,
+        report,
+        actor=actor,
+        idempotency_key=request.headers.get("idempotency-key"),
+        reporter_secret=request.app.state.settings.reporter_secret(),
     )
     headers = {"Location": f"/api/v1/events/{created.event_id}"}
     if created.replayed:

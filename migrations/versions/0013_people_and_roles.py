@@ -14,6 +14,8 @@ the database role the service connects as.
   sign-ins, moderation, reads of personal data by staff), append-only.
 - ``rate_limit_hits``: per-address counters every server process shares (unlogged: losing
   them in a crash costs a minute of limits, not data).
+- ``instance_secrets``: the secret reporter keys are derived from (HMAC of the event),
+  unless ONEMAP_SECRET_KEY gives one; pgcrypto for the HMAC.
 - ``onemap_service``: the role the HTTP service connects as. It owns nothing, so it can
   neither alter a table nor switch off a trigger; it may not update or delete the event
   history, the admin log or a token's secret; row-level security on ``events`` (policies
@@ -122,6 +124,19 @@ CREATE TABLE admin_log (
 CREATE INDEX admin_log_at_idx ON admin_log (at);
 CREATE INDEX admin_log_action_idx ON admin_log (action, at);
 
+-- The reporter key an event hands out is derived, never stored: an HMAC of the event
+-- under a secret (gis/events/sql/functions/event_reporter_key.sql). The secret is
+-- ONEMAP_SECRET_KEY where set (then nothing in the database yields a key); else this
+-- instance's own, made here once.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+-- Not the county's data (no county_code): under Citus, a reference table.
+CREATE TABLE instance_secrets (
+    name             text PRIMARY KEY,
+    secret           bytea NOT NULL CHECK (length(secret) >= 32),
+    created_at       timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO instance_secrets (name, secret) VALUES ('reporter_key', gen_random_bytes(32));
+
 -- Counters, not the county's data (no county_code): under Citus, a local table.
 CREATE UNLOGGED TABLE rate_limit_hits (
     bucket           text NOT NULL,
@@ -154,7 +169,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO on
 -- trail (event history, admin log: written once, never changed), tokens and people
 -- (made by the CLI; the service only notes when they were last used).
 REVOKE INSERT, UPDATE, DELETE ON alembic_version, function_files, spatial_ref_sys,
-    departments, dispatch_rules, event_categories FROM onemap_service;
+    departments, dispatch_rules, event_categories, instance_secrets FROM onemap_service;
 REVOKE UPDATE, DELETE ON event_history, admin_log FROM onemap_service;
 REVOKE INSERT, UPDATE, DELETE ON api_tokens, people, person_grids FROM onemap_service;
 GRANT UPDATE (last_used_at) ON api_tokens TO onemap_service;
@@ -181,6 +196,8 @@ BEGIN
 END
 $$;
 DROP TABLE rate_limit_hits;
+DROP TABLE instance_secrets;
+DROP EXTENSION IF EXISTS pgcrypto;
 DROP TABLE admin_log;
 ALTER TABLE events
     DROP COLUMN hidden_at, DROP COLUMN hidden_by, DROP COLUMN hidden_reason,

@@ -3,6 +3,7 @@ input's status with nothing stored, and personal data never in public output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -166,6 +167,16 @@ def test_a_repeated_idempotency_key_creates_nothing(api):
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
+    # the reporter key is derived, never stored: not in the kept answer, only its hash
+    key = first.json()["reporter_key"]
+    with psycopg.connect(url) as conn:
+        kept = conn.execute(
+            "SELECT response::text, e.reporter_key_sha256, event_reporter_key(e.event_id, NULL)"
+            " FROM idempotency_keys JOIN events AS e USING (event_id)"
+            " WHERE idempotency_key = 'a1b2c3'"
+        ).fetchone()
+    assert key not in kept[0] and kept[1] == hashlib.sha256(key.encode()).hexdigest()
+    assert kept[2] == key  # this instance's own secret (ONEMAP_SECRET_KEY unset)
     after = event_count(url)
     assert (after[0] - before[0], after[2] - before[2]) == (1, 1)
     # another phone that picked the same key gets its own event, not the first's answer
@@ -384,3 +395,24 @@ def test_what_forms_need(api):
     table = client.get("/api/v1/event-transitions").json()
     assert {t["action"] for t in table["transitions"]} >= {"file", "dispatch", "evaluate"}
     assert table["statuses"]["closed"].startswith("核查结案")
+
+
+def test_with_a_server_secret_nothing_in_the_database_yields_a_reporter_key(api):
+    _client, _secrets, url = api
+    settings = Settings(
+        database_url=url, secret_key="s3cret " * 6, pool_min_size=1, pool_max_size=2
+    )
+    body = feature("0103", IN_FAR, description="服务器密钥")
+    with TestClient(create_app(settings)) as client:
+        first = client.post(EVENTS, json=body, headers={"Idempotency-Key": "secret-1"})
+        again = client.post(EVENTS, json=body, headers={"Idempotency-Key": "secret-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    key = first.json()["reporter_key"]
+    assert again.json()["reporter_key"] == key  # derived again for the replay
+    with psycopg.connect(url) as conn:
+        stored, instance_key = conn.execute(
+            "SELECT reporter_key_sha256, event_reporter_key(event_id, NULL) FROM events"
+            " WHERE event_id = %s",
+            (first.json()["id"],),
+        ).fetchone()
+    assert stored == hashlib.sha256(key.encode()).hexdigest() and instance_key != key
