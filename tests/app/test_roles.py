@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.planters.event_places import plant_event, planted_database
+from tests.planters.event_places import WEST, plant_event, planted_database
 
 EVENTS = "/api/v1/events"
 CALLERS = (
@@ -104,6 +104,12 @@ ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any
         lambda client, event_id, headers: client.get("/api/v1/admin-log", headers=headers),
         {},
     ),
+    "audit a community's grids": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/audit/grids", params={"community": WEST}, headers=headers
+        ),
+        {},
+    ),
     "import places": (
         # a file that is not GeoJSON: an administrator gets as far as the file's check
         lambda client, event_id, headers: client.post(
@@ -129,6 +135,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "see a photo": (401, 200, 200, 403, 200, 403, 200, 403, 200, 403, 403),
     "hide an event": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
     "read the admin log": (401, 200, 403, 403, 403, 403, 403, 403, 200, 403, 403),
+    "audit a community's grids": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403),
     "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403),
 }
 CASES = [
