@@ -19,6 +19,7 @@ from app.commands import events as events_commands
 from app.commands import grids as grids_commands
 from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
+from app.commands import people as people_commands
 from app.commands import tokens as tokens_commands
 from gis.errors import InvalidParameter, OnemapError
 
@@ -31,6 +32,7 @@ demo_cli = typer.Typer(help="The synthetic demo district", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(tokens_commands.app, name="tokens")
+cli.add_typer(people_commands.app, name="people")
 cli.add_typer(audit_commands.app, name="audit")
 cli.add_typer(events_commands.app, name="events")
 cli.add_typer(grids_commands.app, name="grids")
@@ -112,10 +114,14 @@ def db_restore(
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="target revision")) -> None:
     """Apply migrations/ to the database, from empty to head, then the function files."""
-    from app.commands.migrate import upgrade
+    from app.commands.migrate import set_service_password, upgrade
+    from app.settings import Settings
 
     try:
         applied = upgrade(revision=revision)
+        # where passwords are checked, the service's role gets the one its URL carries
+        if set_service_password(Settings().service_database_url):
+            console.print("the service's role has the password of ONEMAP_SERVICE_DATABASE_URL")
     except Exception as error:
         exits.fail(error, exits.FAILED)
     console.print(f"migrated to {revision}; function files applied: {len(applied)}")
@@ -129,6 +135,21 @@ def serve(
 ) -> None:
     """Run the HTTP API and dashboard with uvicorn."""
     import uvicorn
+
+    from app.commands.capacity import capacity
+    from app.settings import Settings
+
+    try:
+        fit = capacity(Settings(), workers)
+    except psycopg.Error as error:
+        exits.fail(f"database: {error}", exits.FAILED)
+    if not fit.fits:
+        exits.fail(
+            f"the server processes would not fit the database's connections: {fit.explain()}."
+            " Lower --workers or ONEMAP_POOL_MAX_SIZE, or raise PostgreSQL's max_connections",
+            exits.USAGE,
+        )
+    console.print(f"connections: {fit.explain()}")
 
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
@@ -11,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from psycopg import AsyncConnection
 
 from gis import tokens
+from gis.people import scope, sessions
 from gis.tokens import Caller
 
 
@@ -33,6 +35,10 @@ def _sync_connection(request: Request) -> Iterator[psycopg.Connection]:
 SyncConnection = Annotated[psycopg.Connection, Depends(_sync_connection)]
 
 
+SESSION_COOKIE = "onemap_session"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _presented_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
@@ -41,22 +47,69 @@ def _presented_token(request: Request) -> str | None:
     return None
 
 
-def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
-    """A dependency admitting callers whose token has one of ``roles``: 401 without a
-    valid token, 403 with a token of another role."""
+def client_address(request: Request) -> str | None:
+    """The IP address the request came from (the proxy's, behind one), for the admin log;
+    None when there is none (an in-process test client)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
-    async def caller(request: Request, conn: Connection) -> Caller:
-        token = _presented_token(request)
-        if token is None:
-            raise HTTPException(
-                401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-            )
+
+def _same_origin(request: Request) -> bool:
+    """Whether a cookie-carrying request comes from onemap's own pages: a browser names
+    the page's origin on every POST; another site's form or script is refused even if
+    its browser sent the cookie (SameSite=Strict already keeps it from doing so)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    return origin.partition("://")[2].rstrip("/") == request.headers.get("host", "")
+
+
+async def identify_caller(request: Request, conn: AsyncConnection) -> Caller | None:
+    """Who calls: a bearer token's holder, else a session cookie's person, else None (the
+    public). 401 for a bad token or session; the connection is told the caller, for the
+    database's row-level security (gis/people/scope.py)."""
+    if hasattr(request.state, "caller"):
+        found: Caller | None = request.state.caller
+        return found
+    token = _presented_token(request)
+    found = None
+    if token is not None:
         try:
             found = await tokens.identify(conn, token)
         except tokens.TokenError as error:
             raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    elif (secret := request.cookies.get(SESSION_COOKIE)) is not None:
+        if request.method in UNSAFE_METHODS and not _same_origin(request):
+            raise HTTPException(403, "a signed-in page may only be sent from onemap's own pages")
+        try:
+            found = await sessions.identify(conn, secret)
+        except sessions.SessionError as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    if found is not None:
+        await scope.apply(conn, found)
+    request.state.caller = found
+    return found
+
+
+def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency admitting callers (token or session) with one of ``roles``: 401 without
+    a valid token or session, 403 with another role."""
+
+    async def caller(request: Request, conn: Connection) -> Caller:
+        found = await identify_caller(request, conn)
+        if found is None:
+            raise HTTPException(
+                401,
+                "a bearer token or a signed-in session is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if found.role not in roles:
-            raise HTTPException(403, f"needs the role {' or '.join(roles)}; token is {found.role}")
+            raise HTTPException(
+                403, f"needs the role {' or '.join(roles)}; the caller is {found.role}"
+            )
         return found
 
     return caller
@@ -64,13 +117,15 @@ def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
 
 Admin = Annotated[Caller, Depends(require_role("admin"))]
 Staff = Annotated[Caller, Depends(require_role("admin", "staff"))]
+# Who reads the admin log: administrators and auditors.
+LogReader = Annotated[Caller, Depends(require_role("admin", "auditor"))]
 
-# The costly analyses (siting's optimisation, the grid audit of a district): a token
-# needed, and one at a time per token in this process, so that no caller can keep every
-# worker thread and connection busy. (Each is also bounded by the statement timeout and,
-# for siting, the solver's time limit.)
-ANALYST_ROLES = ("admin", "staff", "auditor")
-_analyses_running: set[int] = set()
+# The costly analyses (siting's optimisation, the grid audit of a district): a token or
+# session needed, and one at a time per caller in this process, so that no caller can
+# keep every worker thread and connection busy. (Each is also bounded by the statement
+# timeout and, for siting, the solver's time limit.)
+ANALYST_ROLES = ("admin", "staff", "auditor", "planner")
+_analyses_running: set[str] = set()
 _analyses_lock = threading.Lock()
 
 
@@ -78,18 +133,18 @@ def _one_analysis_at_a_time(
     caller: Annotated[Caller, Depends(require_role(*ANALYST_ROLES))],
 ) -> Iterator[Caller]:
     with _analyses_lock:
-        if caller.token_id in _analyses_running:
+        if caller.key in _analyses_running:
             raise HTTPException(
                 429,
-                "one analysis at a time per token: wait for the one running to finish",
+                "one analysis at a time per caller: wait for the one running to finish",
                 headers={"Retry-After": "5"},
             )
-        _analyses_running.add(caller.token_id)
+        _analyses_running.add(caller.key)
     try:
         yield caller
     finally:
         with _analyses_lock:
-            _analyses_running.discard(caller.token_id)
+            _analyses_running.discard(caller.key)
 
 
 Analyst = Annotated[Caller, Depends(_one_analysis_at_a_time)]

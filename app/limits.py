@@ -19,16 +19,16 @@ The limits per route are in :data:`ROUTE_LIMITS`; everything else may send 1 MiB
 
 from __future__ import annotations
 
-import math
 import re
-import time
-from collections import deque
 from dataclasses import dataclass
 
+import psycopg
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout, TooManyRequests
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import problem
+from gis import rate_limits
 from gis.events.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 MiB = 1024 * 1024
@@ -179,26 +179,23 @@ async def _nothing_more() -> Message:
 class PublicReportLimit:
     """At most ``per_minute`` reports a minute from one address without a token (POST
     /api/v1/events and Open311's POST requests): the next is 429 with Retry-After, the
-    seconds until the oldest of them is a minute old. Counted per server process, so with
-    W worker processes an address may send up to W times as many; a proxy in front can
-    hold the exact figure. ``per_minute`` 0 turns the limit off."""
-
-    WINDOW_S = 60.0
+    seconds until the minute is over. Counted in the database (gis/rate_limits.py), so
+    every server process and machine shares the count. ``per_minute`` 0 turns the limit
+    off. Should the database not answer, the report goes on to its route, which says so."""
 
     def __init__(self, app: ASGIApp, per_minute: int) -> None:
         self.app = app
         self.per_minute = per_minute
-        self.recent: dict[str, deque[float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.per_minute and self._is_public_report(scope):
-            now = time.monotonic()
             address = (scope.get("client") or ("unknown", 0))[0]
-            times = self.recent.setdefault(address, deque())
-            while times and now - times[0] >= self.WINDOW_S:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                wait = math.ceil(self.WINDOW_S - (now - times[0]))
+            try:
+                async with scope["app"].state.pool.connection() as conn:
+                    wait = await rate_limits.hit(conn, f"report:{address}", self.per_minute)
+            except (psycopg.Error, PoolTimeout, TooManyRequests):
+                wait = None
+            if wait is not None:
                 await _refuse(
                     scope,
                     send,
@@ -209,9 +206,6 @@ class PublicReportLimit:
                     {"Retry-After": str(wait)},
                 )
                 return
-            times.append(now)
-            if len(self.recent) > 100_000:  # forget quiet addresses now and then
-                self.recent = {a: t for a, t in self.recent.items() if now - t[-1] < 60}
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -19,6 +19,7 @@ from app.limits import BodyLimits, PublicReportLimit
 from app.maintenance import run_forever
 from app.settings import Settings
 from gis.events.feed import EventFeed
+from gis.people import scope
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,32 +39,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f" -c lock_timeout={settings.lock_timeout_ms}"
             ),
         }
+        # The service connects as onemap_service, never as the owner (settings.py); a
+        # connection given back forgets the caller it served (gis/people/scope.py).
+        service_url = settings.service_url()
         pool = AsyncConnectionPool(
-            settings.database_url,
+            service_url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.pool_timeout_s,
             max_waiting=settings.pool_max_waiting,
             open=False,
             kwargs=connection,
+            reset=scope.forget,
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
         # The analyses (coverage, standards, the grid audit) are synchronous domain
         # functions, as notebooks and the CLI call them; their routes run on worker
         # threads with a connection from this pool. One kept open: the analyses are rare,
-        # and the pool grows under load as far as the one above.
+        # one at a time per caller, and bounded by analysis_pool_max_size.
         sync_pool = ConnectionPool(
-            settings.database_url,
+            service_url,
             min_size=1,
-            max_size=settings.pool_max_size,
+            max_size=settings.analysis_pool_max_size,
             timeout=settings.pool_timeout_s,
             max_waiting=settings.pool_max_waiting,
             open=False,
             kwargs=connection,
         )
         # One LISTEN connection per process feeds /api/v1/events/stream.
-        feed = EventFeed(settings.database_url)
+        feed = EventFeed(service_url)
         sweeping: asyncio.Task[None] | None = None
         try:
             await run_in_threadpool(sync_pool.open, wait=True, timeout=30)
@@ -115,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         indicators,
         open311,
+        people,
         vocabulary,
         web,
     )
@@ -122,7 +128,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before events: /api/v1/events/stream is not an event called "stream".
     app.include_router(event_stream.router)
     # Reports come in fastest: their router is matched first.
-    for family in (events, ogc, web, codes, audit, imports, indicators, open311, access, health):
+    for family in (
+        events,
+        ogc,
+        web,
+        codes,
+        audit,
+        imports,
+        indicators,
+        open311,
+        access,
+        people,
+        health,
+    ):
         app.include_router(family.router)
     app.include_router(vocabulary.router)  # before /static: its vocabulary.json is generated
     web.mount_static(app)

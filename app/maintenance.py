@@ -3,10 +3,10 @@
 Every ``maintenance_interval_s`` (60 s by default; 0 turns it off), one server process,
 whichever takes the PostgreSQL advisory lock first, escalates the events not handled by
 their deadline (as ``onemap events escalate`` does) and deletes idempotency keys past
-their keeping time. The lock is a session lock on one pooled connection, held only for
-the sweep, so with several workers or several machines on one database the sweep runs
-once per interval, not once per process. A database that cannot be reached is tried again
-at the next interval.
+their keeping time and the rate-limit counters of past minutes. The lock is a session
+lock on one pooled connection, held only for the sweep, so with several workers or
+several machines on one database the sweep runs once per interval, not once per process.
+A database that cannot be reached is tried again at the next interval.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from gis import rate_limits
 from gis.events import idempotency
 from gis.events.deadlines import escalate_overdue
+from gis.people import scope
 
 # pg_try_advisory_lock key: "onemap maintenance" (any fixed bigint no other lock uses)
 LOCK_KEY = 0x6F6E656D6170_01
@@ -35,9 +37,12 @@ async def sweep(pool: AsyncConnectionPool) -> tuple[int, int] | None:
         if not (row and row[0]):
             return None
         try:
+            # onemap itself acts: row-level security lets it escalate any county's events
+            await scope.apply_system(conn)
             now = datetime.now(UTC)
             escalated = await escalate_overdue(conn, now=now)
             pruned = await idempotency.prune(conn, now=now)
+            await rate_limits.prune(conn)
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     return len(escalated), pruned

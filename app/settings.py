@@ -2,31 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from psycopg.conninfo import make_conninfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gis.db import database_url
+from gis.db import SERVICE_ROLE, database_url
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_", env_file=".env", extra="ignore")
 
+    def connections_per_process(self) -> int:
+        """What one server process may hold open at most: the request pool, the
+        analyses' pool and the live feed's LISTEN connection."""
+        return self.pool_max_size + self.analysis_pool_max_size + 1
+
+    def reporter_secret(self) -> bytes | None:
+        """The secret reporter keys are derived from; None: the database's own."""
+        return hashlib.sha256(self.secret_key.encode()).digest() if self.secret_key else None
+
+    def service_url(self) -> str:
+        """The DSN the service connects with (``service_database_url`` or its default)."""
+        return self.service_database_url or make_conninfo(self.database_url, user=SERVICE_ROLE)
+
     database_url: str = Field(default_factory=database_url)
+    # What the HTTP service connects as: the role onemap_service (migration 0013), which
+    # owns nothing, may not change the event history or the admin log, and is bound by
+    # row-level security. Empty: database_url with its user replaced by onemap_service
+    # (right for the local cluster's trust authentication; set it, with the password
+    # `onemap migrate` gives the role, where passwords are checked).
+    service_database_url: str = ""
     # Connections each server process keeps open. A request waiting for a connection
     # costs more than an idle connection: one process serving 50 concurrent reporters
     # took 585 reports/s with 50 connections and 412/s with 20 (bench/bench_ingest.py).
     pool_min_size: int = 2
     pool_max_size: int = 50
+    # Connections each process may open for the analyses (siting, the grid audit,
+    # coverage): they run one at a time per caller and are rare, so a few suffice.
+    analysis_pool_max_size: int = Field(default=4, ge=1)
     # How long a request waits for a pooled connection, and how many may wait at once,
     # before the answer is 503 with Retry-After: a database that is down or swamped is
-    # said so in seconds, never by a hanging request.
-    pool_timeout_s: float = Field(default=5.0, gt=0)
+    # said so in seconds, never by a hanging request. 4 s, so that the whole request is
+    # answered within 5 s: a wait of 5 s itself answered after 5.01-5.02 s
+    # (bench/bench_faults.py, PostgreSQL stopped mid-load).
+    pool_timeout_s: float = Field(default=4.0, gt=0)
     pool_max_waiting: int = Field(default=500, ge=0)
     # Every connection's statement_timeout and lock_timeout (milliseconds): no query and
     # no wait for a lock holds a connection longer. The analyses (siting, the grid audit)
     # are the slowest statements, well under a minute on a district.
     statement_timeout_ms: int = Field(default=60_000, ge=0)
     lock_timeout_ms: int = Field(default=5_000, ge=0)
+    # The secret reporter keys are derived from (an HMAC of each event under it). Set it
+    # in production, 32 characters or more: then nothing in the database yields a key.
+    # Empty: the database instance's own secret (migration 0013's instance_secrets).
+    secret_key: str = ""
     # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
     public_reports_per_minute: int = Field(default=10, ge=0)
     # Seconds between the sweeps each server runs (escalating overdue events, deleting old

@@ -6,7 +6,7 @@ second server process cost more in contention than it added, 343/s against 585/s
 tried), warms it up with an unmeasured round (the pool opens its connections, PostgreSQL
 caches the intake function's plans in each), and sends reports at points scattered over
 the grids, each with its own Idempotency-Key, over a lean keep-alive HTTP/1.1 client on
-asyncio streams (see ``_Client``). Measured beside a baseline in the same run: one
+asyncio streams (see ``bench.harness.Client``). Measured beside a baseline in the same run: one
 client sending one report after another to the same server. Prints throughput,
 p50/p95/p99 latency and errors for each run, medians over the runs and the ratios, then
 checks that every acknowledged report is stored exactly once (ids and tracking numbers
@@ -22,27 +22,29 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import random
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
 from rich.progress import Progress
 
-from app.commands import devdb
 from app.commands.launch import served
-from app.commands.migrate import upgrade
-from gis import demo
+from bench.harness import (
+    CONNECTION_ERRORS,
+    NO_REPORT_LIMIT,
+    REPORTS_PATH,
+    Client,
+    admin_url,
+    demo_district,
+    percentile,
+    report_body,
+)
 
 TARGET_RATE = 500.0
 TARGET_P99_MS = 150.0
 MAX_SECONDS = 120.0
-CATEGORIES = ("0101", "0201", "0301", "0701", "0901")
 
 
 @dataclass
@@ -58,83 +60,7 @@ class Run:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-def _admin_url() -> str:
-    if os.environ.get("ONEMAP_TEST_ADMIN_URL"):
-        return os.environ["ONEMAP_TEST_ADMIN_URL"]
-    devdb.start()
-    return devdb.url().rsplit("/", 1)[0] + "/postgres"
-
-
-@contextmanager
-def _database(admin_url: str) -> Iterator[str]:
-    name = "onemap_bench_ingest"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _points(url: str, count: int) -> list[tuple[float, float]]:
-    """``count`` points scattered over the grids, each grid's share by its area. Reports
-    at a handful of repeated points would make almost every one a likely duplicate of
-    the last (and the duplicate search slower with every report); scattered points give
-    the few duplicates a district sees."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM ("
-            " SELECT ST_Union(geom) AS geom FROM grids) AS district,"
-            " ST_Dump(ST_GeneratePoints(district.geom, %s, 7)) AS p",
-            (count,),
-        ).fetchall()
-    return [(float(lon), float(lat)) for lon, lat in rows]
-
-
-class _Client:
-    """One keep-alive HTTP/1.1 connection on bare asyncio streams. httpx.AsyncClient
-    spent 7.4 ms of CPU per request at 50 clients here, more than the server (4.2 ms) and
-    PostgreSQL (2.6 ms) together: on two shared cores the load generator, not the
-    service, set the pace."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def post(self, path: str, body: bytes, key: str) -> tuple[int, bytes]:
-        if self.streams is None:
-            self.streams = await asyncio.open_connection(self.host, self.port)
-        reader, writer = self.streams
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/geo+json\r\nContent-Length: {len(body)}\r\n"
-            f"Idempotency-Key: {key}\r\n\r\n"
-        )
-        try:
-            writer.write(head.encode("ascii") + body)
-            await writer.drain()
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            return status, await reader.readexactly(length)
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-            writer.close()
-            self.streams = None
-            raise
-
-    def close(self) -> None:
-        if self.streams is not None:
-            self.streams[1].close()
+        return percentile(self.latencies_ms, q)
 
 
 async def _send(base: str, clients: int, requests: int, points: list, label: str) -> Run:
@@ -143,36 +69,28 @@ async def _send(base: str, clients: int, requests: int, points: list, label: str
     gc.freeze()
     run = Run(label)
     todo = iter(range(requests))
-    host, port = base.removeprefix("http://").rsplit(":", 1)
     with Progress(transient=True) as progress:
         task = progress.add_task(label, total=requests)
         started = time.perf_counter()
 
         async def worker() -> None:
-            client = _Client(host, int(port))
+            client = Client(base)
             try:
                 for _ in todo:
                     if time.perf_counter() - started > MAX_SECONDS:
                         return
-                    lon, lat = random.choice(points)
-                    feature = {
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                        "properties": {"category": random.choice(CATEGORIES),
-                                       "description": "压测事件"},
-                    }  # fmt: skip
-                    body = json.dumps(feature, ensure_ascii=False).encode()
+                    body = report_body(points)
                     sent = time.perf_counter()
                     try:
-                        status, answer = await client.post("/api/v1/events", body, uuid.uuid4().hex)
-                    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                        answer = await client.post(REPORTS_PATH, body, uuid.uuid4().hex)
+                    except CONNECTION_ERRORS:
                         run.errors += 1
                         continue
-                    if status != 201:
+                    if answer.status != 201:
                         run.errors += 1
                         continue
                     run.latencies_ms.append((time.perf_counter() - sent) * 1000)
-                    event = json.loads(answer)
+                    event = json.loads(answer.body)
                     run.stored[int(event["id"])] = event["properties"]["tracking_number"]
                     progress.advance(task)
             finally:
@@ -224,20 +142,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--warmup-requests", type=int, default=1000)
     args = parser.parse_args()
-    with _database(_admin_url()) as url:
-        upgrade(url)
-        with psycopg.connect(url) as conn:
-            demo.load(conn, scale="district", seed=7)
-        points = _points(url, 20000)
-        with psycopg.connect(url) as conn:
-            before = int(
-                (conn.execute("SELECT max(event_id) FROM events").fetchone() or [0])[0] or 0
-            )
+    with demo_district(admin_url(), "onemap_bench_ingest") as district:
+        url, points, before = district.url, district.points, district.last_demo_event
         runs: list[Run] = []
-        # 50 clients on this machine are one address: the per-address limit is off here
-        with served(
-            url, workers=args.workers, env={"ONEMAP_PUBLIC_REPORTS_PER_MINUTE": "0"}
-        ) as base:
+        with served(url, workers=args.workers, env=NO_REPORT_LIMIT) as base:
             warmup = asyncio.run(
                 _send(base, args.clients, args.warmup_requests, points, "warm-up (not counted)")
             )

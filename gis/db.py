@@ -13,6 +13,9 @@ import psycopg
 LOCAL_PORT = 54329
 LOCAL_DATABASE = "onemap"
 LOCAL_SUPERUSER = "onemap"
+# The role the HTTP service connects as (migration 0013): owns nothing, bound by
+# row-level security.
+SERVICE_ROLE = "onemap_service"
 
 
 def local_port() -> int:

@@ -1,9 +1,11 @@
 """API tokens: who may call what.
 
 A token is a random secret handed out once; the database keeps only its SHA-256, so a
-leaked table grants nothing. Each token carries a role (admin, staff, grid_member,
-auditor, open311) and, for grid members, their grid. It expires (90 days unless asked
-otherwise), and records who made it, who revoked it and when it was last used.
+leaked table grants nothing. Each token carries a role (admin, staff, department,
+grid_member, auditor, planner, open311) and its scope: a grid member's grid, a department
+handler's department. A token may belong to a person (gis.people), whose grids it then
+serves. It expires (90 days unless asked otherwise), and records who made it, who revoked
+it and when it was last used.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from psycopg import AsyncConnection
 
 from gis.errors import OnemapError
 
-ROLES = ("admin", "staff", "grid_member", "auditor", "open311")
+ROLES = ("admin", "staff", "department", "grid_member", "auditor", "planner", "open311")
 DEFAULT_DAYS = 90  # a token's life unless asked otherwise
 MAX_DAYS = 3650
 
@@ -29,13 +31,23 @@ class TokenError(OnemapError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who holds a valid token: its id, name, role, county and (grid members) grid."""
+    """Who calls with a valid token or session: name, role, county and scope (a grid
+    member's grids, a department handler's department), and what identified them."""
 
-    token_id: int
     name: str
     role: str
     county_code: str
-    grid_code: str | None
+    grids: tuple[str, ...] = ()
+    department_id: int | None = None
+    department_code: str | None = None
+    token_id: int | None = None
+    person_id: int | None = None
+    session_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """One caller's key among many: the person's, else the token's."""
+        return f"person:{self.person_id}" if self.person_id else f"token:{self.token_id}"
 
 
 def _digest(token: str) -> str:
@@ -49,6 +61,8 @@ def create(
     role: str,
     county_code: str = "450105",
     grid_code: str | None = None,
+    department: str | None = None,
+    person_id: int | None = None,
     days: int = DEFAULT_DAYS,
     created_by: str | None = None,
 ) -> str:
@@ -60,7 +74,9 @@ def create(
     name : who or what the token is for.
     role : one of ROLES.
     county_code : the county it acts in.
-    grid_code : a grid member's grid.
+    grid_code : a grid member's grid (a person's token serves the person's grids).
+    department : a department handler's department code.
+    person_id : the person the token belongs to, whose role it must have.
     days : it expires this many days from now (1 to MAX_DAYS).
     created_by : who made it (recorded).
 
@@ -70,15 +86,37 @@ def create(
     """
     if role not in ROLES:
         raise TokenError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if role == "grid_member" and not grid_code:
+    if role == "grid_member" and not grid_code and person_id is None:
         raise TokenError("a grid member's token needs the grid code")
+    if (role == "department") != (department is not None):
+        raise TokenError("a department handler's token, and only theirs, names the department")
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(f"days must be 1 to {MAX_DAYS}, not {days}")
+    department_id = None
+    if department is not None:
+        row = conn.execute(
+            "SELECT department_id FROM departments WHERE county_code = %s AND department_code = %s",
+            (county_code, department),
+        ).fetchone()
+        if row is None:
+            raise TokenError(f"no department {department!r} in county {county_code}")
+        department_id = row[0]
     token = "om_" + secrets.token_urlsafe(32)
     conn.execute(
         "INSERT INTO api_tokens (county_code, token_sha256, name, role, grid_code,"
-        " expires_at, created_by) VALUES (%s, %s, %s, %s, %s, now() + %s, %s)",
-        (county_code, _digest(token), name, role, grid_code, timedelta(days=days), created_by),
+        " department_id, person_id, expires_at, created_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, now() + %s, %s)",
+        (
+            county_code,
+            _digest(token),
+            name,
+            role,
+            grid_code,
+            department_id,
+            person_id,
+            timedelta(days=days),
+            created_by,
+        ),
     )
     return token
 
@@ -116,21 +154,44 @@ def listing(conn: psycopg.Connection) -> list[dict[str, object]]:
 
 
 async def identify(conn: AsyncConnection, token: str) -> Caller:
-    """The caller a token stands for, or TokenError (unknown, revoked or expired). Its
-    ``last_used_at`` is brought up to date, at most once a minute."""
+    """The caller a token stands for, or TokenError (unknown, revoked or expired, or its
+    person disabled). Its ``last_used_at`` is brought up to date, at most once a minute."""
     cursor = await conn.execute(
-        "SELECT token_id, name, role, county_code, rtrim(grid_code), expires_at <= now(),"
-        " expires_at FROM api_tokens WHERE token_sha256 = %s AND revoked_at IS NULL",
+        """
+        SELECT t.token_id, t.name, t.role, rtrim(t.county_code),
+               coalesce((SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)
+                         FROM person_grids AS g WHERE g.person_id = t.person_id),
+                        array_remove(ARRAY[rtrim(t.grid_code)], NULL)),
+               t.department_id, d.department_code, t.person_id,
+               t.expires_at <= now(), t.expires_at, p.disabled_at IS NOT NULL
+        FROM api_tokens AS t
+        LEFT JOIN departments AS d ON d.department_id = t.department_id
+        LEFT JOIN people AS p ON p.person_id = t.person_id
+        WHERE t.token_sha256 = %s AND t.revoked_at IS NULL
+        """,
         (_digest(token),),
     )
     row = await cursor.fetchone()
     if row is None:
         raise TokenError("unknown or revoked token")
-    if row[5]:
-        raise TokenError(f"token expired at {row[6]:%Y-%m-%d %H:%M %Z}; ask for a new one")
+    token_id, name, role, county, grids, department_id, department_code, person_id = row[:8]
+    expired, expires_at, disabled = row[8:]
+    if expired:
+        raise TokenError(f"token expired at {expires_at:%Y-%m-%d %H:%M %Z}; ask for a new one")
+    if disabled:
+        raise TokenError("the token's holder may no longer sign in")
     await conn.execute(
         "UPDATE api_tokens SET last_used_at = now() WHERE token_id = %s"
         " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-        (row[0],),
+        (token_id,),
     )
-    return Caller(*row[:5])
+    return Caller(
+        name=name,
+        role=role,
+        county_code=county,
+        grids=tuple(grids),
+        department_id=department_id,
+        department_code=department_code,
+        token_id=token_id,
+        person_id=person_id,
+    )

@@ -207,12 +207,18 @@ EVENT_ACTIONS = _vocabulary(
     ("merge", "合并", "merge as a duplicate"),
     ("escalate", "超期督办", "escalate when overdue"),
 )
-_TOKEN_ROLES = (
+_PERSON_ROLES = (
     ("admin", "管理员", "administrator"),
     ("staff", "指挥中心", "command-centre staff"),
+    ("department", "部门处置人员", "department handler"),
     ("grid_member", "网格员", "grid member"),
     ("auditor", "考核", "auditor"),
-    ("open311", "对接系统", "partner system (Open311)"),
+    ("planner", "规划", "planner"),
+)
+_TOKEN_ROLES = (*_PERSON_ROLES, ("open311", "对接系统", "partner system (Open311)"))
+# Who signs in (gis.people) and what tokens stand for (gis.tokens).
+PERSON_ROLES = _vocabulary(
+    "person_roles", "人员角色", "person role", ("people.role",), *_PERSON_ROLES
 )
 TOKEN_ROLES = _vocabulary(
     "token_roles", "令牌角色", "token role", ("api_tokens.role",), *_TOKEN_ROLES
@@ -289,6 +295,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         EVENT_SOURCES,
         EVENT_STATUSES,
         EVENT_ACTIONS,
+        PERSON_ROLES,
         TOKEN_ROLES,
         ACTOR_ROLES,
         LOCATION_SOURCES,

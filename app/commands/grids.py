@@ -9,6 +9,7 @@ system, CRS or output format, a malformed community code).
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,6 +250,7 @@ def delineate_command(
     """
     from gis.db import connect
     from gis.grids.delineate import DelineationError, apply, delineate
+    from gis.people import admin_log
 
     try:
         with _steps(True) as steps, connect() as conn:
@@ -267,6 +269,17 @@ def delineate_command(
             if apply_:
                 steps.step("replacing the base grids")
                 applied = apply(conn, proposal)
+                admin_log.record_command(
+                    conn,
+                    "grids.redraw",
+                    actor=getpass.getuser(),
+                    county_code=community[:6],
+                    target=community,
+                    detail={
+                        "removed": list(applied.removed_grids),
+                        "created": list(applied.created_grids),
+                    },
+                )
     except InvalidCode as error:
         exits.fail(str(error), exits.USAGE)
     except (NotFound, DelineationError) as error:
@@ -279,7 +292,8 @@ def delineate_command(
             f"applied: {len(applied.removed_grids)} base grids replaced by"
             f" {len(applied.created_grids)}; {applied.events_replaced} events re-placed"
             f" ({applied.events_placed_by_distance} by distance),"
-            f" {applied.tokens_moved} grid-member tokens moved, {applied.members} grid members"
+            f" {applied.tokens_moved} grid-member tokens and {applied.people_moved} people's"
+            f" grids moved, {applied.members} grid members"
             f" shared out; tiling: {applied.mismatch_m2:.2f} m² gap/spill,"
             f" {applied.overlap_m2:.2f} m² overlap"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,29 @@ def import_command(
         raise typer.Exit(exits.REFUSED) from None
     except psycopg.OperationalError as error:
         exits.fail(f"database: {error}", exits.FAILED)
+    if not dry_run:
+        _log_import(layer, file, crs=crs, layer_name=layer_name, repair=repair)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_report(report)
     if not dry_run and layer in ("service_centers", "all"):
         refresh_areas(progress and not as_json, quiet=as_json)
+
+
+def _log_import(layer: str, file: Path, **options: Any) -> None:
+    """The import in the admin log, once it has committed."""
+    from gis.db import connect
+    from gis.people import admin_log
+
+    with connect() as conn:
+        admin_log.record_command(
+            conn,
+            "import",
+            actor=getpass.getuser(),
+            target=layer,
+            detail={"file": file.name, "bytes": file.stat().st_size, **options},
+        )
 
 
 def refresh_areas(progress: bool, *, quiet: bool = False) -> None:

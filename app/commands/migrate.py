@@ -18,10 +18,12 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from psycopg import sql as psql
+from psycopg.conninfo import conninfo_to_dict
 
 from app.commands.devdb import project_root
 from gis import sql
-from gis.db import database_url, sqlalchemy_url
+from gis.db import SERVICE_ROLE, database_url, sqlalchemy_url
 
 # The project's own functions: those in the public schema that no extension (PostGIS,
 # pgRouting, pg_trgm) installed.
@@ -102,8 +104,8 @@ def apply_functions(dsn: str | None = None) -> list[str]:
 
 
 def drop_functions(dsn: str | None = None) -> None:
-    """Drop the project's functions, the triggers calling them and the views built on them
-    (which the same files create); forget the files."""
+    """Drop the project's functions, the triggers and policies calling them and the views
+    built on them (which the same files create); forget the files."""
     with psycopg.connect(dsn or database_url()) as conn:
         views = conn.execute(
             f"""
@@ -116,6 +118,18 @@ def drop_functions(dsn: str | None = None) -> None:
             """
         ).fetchall()
         for (statement,) in views:
+            conn.execute(statement)
+        # row-level security policies calling them (gis/people/sql/functions/)
+        policies = conn.execute(
+            f"""
+            SELECT DISTINCT format('DROP POLICY %I ON %s', p.polname, p.polrelid::regclass)
+            FROM pg_depend AS d
+            JOIN pg_policy AS p ON p.oid = d.objid
+            WHERE d.classid = 'pg_policy'::regclass AND d.refclassid = 'pg_proc'::regclass
+              AND d.refobjid IN ({PROJECT_FUNCTIONS})
+            """
+        ).fetchall()
+        for (statement,) in policies:
             conn.execute(statement)
         triggers = conn.execute(
             f"""
@@ -135,6 +149,21 @@ def drop_functions(dsn: str | None = None) -> None:
             conn.execute(f"DROP FUNCTION {functions} RESTRICT")
         if conn.execute("SELECT to_regclass('function_files')").fetchone()[0]:
             conn.execute("DELETE FROM function_files")
+
+
+def set_service_password(service_url: str, dsn: str | None = None) -> bool:
+    """Give the service's role (onemap_service) the password ``service_url`` carries, if
+    it carries one; False when it carries none."""
+    password = conninfo_to_dict(service_url).get("password") if service_url else None
+    if not password:
+        return False
+    with psycopg.connect(dsn or database_url()) as conn:
+        conn.execute(
+            psql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                psql.Identifier(SERVICE_ROLE), psql.Literal(password)
+            )
+        )
+    return True
 
 
 def expected_schema() -> tuple[set[str], dict[str, str]]:

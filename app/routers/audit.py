@@ -11,7 +11,7 @@ auditor role once the dashboard sends tokens.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Analyst, SyncConnection
@@ -33,6 +33,11 @@ def audit_grids(request: Request, conn: SyncConnection, caller: Analyst) -> JSON
     between grids, base grids outside the standard, grids without leader or members,
     invalid outlines and codes, each with codes, area (m²) and GeoJSON geometry."""
     params = check_known(request.query_params, ("community",))
+    community = params.get("community")
+    if community is not None and not community.startswith(caller.county_code):
+        raise HTTPException(
+            403, f"community {community} is outside the caller's county {caller.county_code}"
+        )
     try:
         report = grid_audit.audit_grids(conn, community_code=params.get("community"))
     except InvalidCode as error:

@@ -23,11 +23,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import UploadFile
 
-from app.deps import Connection, require_role
+from app.deps import Connection, Staff, client_address, identify_caller, require_role
 from app.params import (
     check_known,
     parse_bbox,
@@ -37,10 +39,10 @@ from app.params import (
     parse_list,
     parse_paging,
 )
-from gis import tokens
-from gis.events import intake, loop, photos, queries, stages
+from gis.events import intake, loop, moderation, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
+from gis.people import admin_log, scope
 from gis.tokens import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -66,27 +68,32 @@ LIST_PARAMETERS = (
     "limit",
     "offset",
 )
-PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member")
+PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member", "department")
 
 
-async def _caller(request: Request, conn: Connection) -> Actor | None:
-    """The bearer token's holder, None without a token; 401 for a bad token."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        return None
-    try:
-        found = await tokens.identify(conn, credentials.strip())
-    except tokens.TokenError as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
-    return Actor.from_caller(found)
+async def _actor(request: Request, conn: AsyncConnection) -> Actor | None:
+    """The caller (token or session) as an actor; None for the public."""
+    caller = await identify_caller(request, conn)
+    return None if caller is None else Actor.from_caller(caller)
 
 
-def _sees_private(actor: Actor | None, county_code: str, grid_code: str | None) -> bool:
-    if actor is None or actor.county_code != county_code:
-        return False
-    if actor.role in ("admin", "staff"):
-        return True
-    return actor.role == "grid_member" and grid_code is not None and grid_code == actor.grid_code
+async def _private_view(
+    request: Request, conn: AsyncConnection, event_id: int, caller: Caller | None
+) -> bool:
+    """Whether ``caller`` sees the event's personal data; a read of a reporter's contact
+    by staff is written to the admin log."""
+    scope_ = await queries.scope_of(conn, event_id)
+    private = scope_.private_to(caller)
+    if private and scope_.has_contact:
+        await admin_log.record(
+            conn,
+            caller,
+            "personal_data.read",
+            target=scope_.tracking_number,
+            detail={"what": "reporter contact", "path": request.url.path},
+            address=client_address(request),
+        )
+    return private
 
 
 @router.get("/event-categories")
@@ -130,7 +137,7 @@ async def event_transitions() -> dict[str, Any]:
 )
 async def report_event(request: Request, conn: Connection) -> JSONResponse:
     """Report an event; it is placed, filed and dispatched before the answer is sent."""
-    actor = await _caller(request, conn) or PUBLIC
+    actor = await _actor(request, conn) or PUBLIC
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
         raise PhotoTooLarge(f"request of {int(length):,} bytes; at most {MAX_BODY:,}")
@@ -149,7 +156,11 @@ async def report_event(request: Request, conn: Connection) -> JSONResponse:
             f"content type {content_type!r}: send {GEOJSON} or multipart/form-data"
         )
     created = await intake.create(
-        conn, report, actor=actor, idempotency_key=request.headers.get("idempotency-key")
+        conn,
+        report,
+        actor=actor,
+        idempotency_key=request.headers.get("idempotency-key"),
+        reporter_secret=request.app.state.settings.reporter_secret(),
     )
     headers = {"Location": f"/api/v1/events/{created.event_id}"}
     if created.replayed:
@@ -243,10 +254,9 @@ async def get_event(ref: EventRef, request: Request, conn: Connection) -> JSONRe
     """One event with its history; the reporter's contact only for staff of its county
     and the member of its grid."""
     check_known(request.query_params, ())
-    actor = await _caller(request, conn)
+    caller = await identify_caller(request, conn)
     event_id = await queries.resolve(conn, ref)
-    county_code, grid_code = await queries.place_of(conn, event_id)
-    private = _sees_private(actor, county_code, grid_code)
+    private = await _private_view(request, conn, event_id, caller)
     return JSONResponse(await queries.detail(conn, event_id, private=private), media_type=GEOJSON)
 
 
@@ -255,6 +265,7 @@ class TransitionBody(BaseModel):
 
     action: str = Field(description=", ".join(stages.ACTIONS))
     note: str = Field("", max_length=2000)
+    note_public: bool = Field(False, description="the public may read the note (masked)")
     rating: StrictInt | None = Field(None, description="1–5, with evaluate")
     department: str | None = Field(None, description='department code or "grid", with dispatch')
     deadline_hours: StrictInt | None = Field(None, description="with dispatch")
@@ -267,7 +278,8 @@ async def transition_event(
     ref: EventRef, body: TransitionBody, request: Request, conn: Connection
 ) -> JSONResponse:
     """Move the event one step through the loop (see /api/v1/event-transitions)."""
-    actor = await _caller(request, conn)
+    caller = await identify_caller(request, conn)
+    actor = None if caller is None else Actor.from_caller(caller)
     reporter_key = request.headers.get("x-reporter-key")
     if actor is None:
         if reporter_key is None:
@@ -277,6 +289,7 @@ async def transition_event(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         actor = REPORTER
+        await scope.apply_reporter(conn, reporter_key)
     result = await loop.transition(
         conn,
         ref,
@@ -284,12 +297,11 @@ async def transition_event(
         actor=actor,
         reporter_key=reporter_key,
     )
-    county_code, grid_code = await queries.place_of(conn, result["event_id"])
     # the one who acted sees the event even if its category is not public
     event = await queries.detail(
         conn,
         result["event_id"],
-        private=_sees_private(actor, county_code, grid_code),
+        private=await _private_view(request, conn, result["event_id"], caller),
         public_only=False,
     )
     return JSONResponse({"transition": result, "event": event})
@@ -301,6 +313,7 @@ PhotoViewer = Annotated[Caller, Depends(require_role(*PHOTO_ROLES))]
 @router.get("/events/{ref}/photos/{position}")
 async def event_photo(
     ref: EventRef,
+    request: Request,
     caller: PhotoViewer,
     conn: Connection,
     position: Annotated[int, Path(ge=1, le=photos.MAX_PHOTOS)],
@@ -308,11 +321,50 @@ async def event_photo(
     """A photo of the event, for staff and auditors of its county and its grid's member
     (photos may show faces and carry the reporter's position)."""
     event_id = await queries.resolve(conn, ref)
-    county_code, grid_code = await queries.place_of(conn, event_id)
-    allowed = caller.county_code == county_code
-    if caller.role == "grid_member":
-        allowed = allowed and grid_code == caller.grid_code
-    if not allowed:
-        raise HTTPException(403, "photos are shown to staff, auditors and the grid's member")
+    scope_ = await queries.scope_of(conn, event_id)
+    if not (
+        scope_.private_to(caller)
+        or (caller.role == "auditor" and caller.county_code == scope_.county_code)
+    ):
+        raise HTTPException(
+            403, "photos are shown to staff and auditors, the grid's member and the department"
+        )
+    await admin_log.record(
+        conn,
+        caller,
+        "personal_data.read",
+        target=scope_.tracking_number,
+        detail={"what": f"photo {position}", "path": request.url.path},
+        address=client_address(request),
+    )
     content_type, content = await queries.photo(conn, event_id, position)
     return Response(content, media_type=content_type, headers={"Cache-Control": "private"})
+
+
+class ModerationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hidden: bool | None = Field(None, description="hide from the public (true) or show again")
+    reason: str | None = Field(None, max_length=moderation.MAX_REASON)
+    public_description: str | None = Field(
+        None,
+        max_length=moderation.MAX_PUBLIC_DESCRIPTION,
+        description="the text the public reads instead of the description; '' takes it back",
+    )
+
+
+@router.post("/events/{ref}/moderation", response_class=JSONResponse)
+async def moderate_event(
+    ref: EventRef, body: ModerationBody, request: Request, caller: Staff, conn: Connection
+) -> JSONResponse:
+    """Hide the event from the public (or show it again), or give the public a redacted
+    description, with the reason; command staff of its county. Logged in the admin log."""
+    event_id = await queries.resolve(conn, ref)
+    state = await moderation.moderate(
+        conn,
+        event_id,
+        moderation.ModerationRequest(**body.model_dump()),
+        caller=caller,
+        address=client_address(request),
+    )
+    return JSONResponse(jsonable_encoder(state))

@@ -16,9 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from app.deps import Admin, Connection
+from app.deps import Admin, Connection, client_address
 from app.params import parse_boolean
 from gis import imports
+from gis.people import admin_log
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
@@ -81,6 +82,17 @@ async def import_places(
             package = await run_in_threadpool(
                 imports.prepare_package, path, crs=options["crs"], name=name
             )
-            return await imports.load_package(conn, package, **flags)
-        prepared = await run_in_threadpool(imports.prepare, layer, path, name=name, **options)
-    return await imports.load(conn, prepared, **flags)
+            report = await imports.load_package(conn, package, **flags)
+        else:
+            prepared = await run_in_threadpool(imports.prepare, layer, path, name=name, **options)
+            report = await imports.load(conn, prepared, **flags)
+    if not flags["dry_run"]:
+        await admin_log.record(
+            conn,
+            caller,
+            "import",
+            target=layer,
+            detail={"file": name, "bytes": size, **options, "repair": flags["repair"]},
+            address=client_address(request),
+        )
+    return report

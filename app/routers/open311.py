@@ -265,7 +265,11 @@ async def create_request(request: Request, conn: Connection) -> JSONResponse:
     await open311.check_jurisdiction(conn, jurisdiction if isinstance(jurisdiction, str) else None)
     report = open311.parse_request(pairs, await open311.services(conn))
     created = await intake.create(
-        conn, report, actor=actor, idempotency_key=request.headers.get("idempotency-key")
+        conn,
+        report,
+        actor=actor,
+        idempotency_key=request.headers.get("idempotency-key"),
+        reporter_secret=request.app.state.settings.reporter_secret(),
     )
     answer = {
         "service_request_id": created.response["properties"]["tracking_number"],

@@ -1,4 +1,5 @@
-"""The browser pages: the one map (一张图) at `/`, its assets, and the vendored Leaflet.
+"""The browser pages: the one map (一张图) at `/`, signing in at `/signin`, their assets,
+and the vendored Leaflet.
 
 The pages only draw: every feature they show comes from the OGC API at /ogc over HTTP.
 All assets are served by this app from the checkout, never from a CDN, because the
@@ -31,6 +32,12 @@ def _leaflet_dist() -> Path:
 @router.api_route("/", methods=["GET", "HEAD"])
 def one_map() -> FileResponse:
     return FileResponse(_web_dir() / "index.html", media_type="text/html; charset=utf-8")
+
+
+@router.api_route("/signin", methods=["GET", "HEAD"])
+def sign_in_page() -> FileResponse:
+    """Where people sign in (POST /api/v1/session sets their session cookie)."""
+    return FileResponse(_web_dir() / "signin.html", media_type="text/html; charset=utf-8")
 
 
 class _PageAssets(StaticFiles):

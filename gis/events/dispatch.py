@@ -165,6 +165,7 @@ async def assign(
     from_status: str,
     at: datetime | None = None,
     note: str = "",
+    note_public: bool = False,
     details: dict[str, Any] | None = None,
 ) -> int:
     """Dispatch the (locked) event: set the assignee and the deadline, counted from
@@ -221,5 +222,7 @@ async def assign(
         actor=actor,
         at=at,
         note=note or f"dispatched {assignment.describe()}",
+        # onemap's own note says only where the task went: the public reads it
+        note_public=note_public or not note,
         details=step,
     )

@@ -1,7 +1,8 @@
 """The history of an event: one appended row per transition, never changed.
 
 Each row says what was done (``action``), from which stage to which, by whom (``actor``,
-``actor_role``, ``token_id``), when (``at``), why (``note``) and what was decided
+``actor_role``, ``token_id``, ``person_id``), when (``at``), why (``note``: internal, or
+for the public when ``note_public``) and what was decided
 (``details``: department, rule, deadline, rating, duplicate, escalation levels). The table
 refuses UPDATE and DELETE (gis/events/sql/functions/event_history_append_only.sql).
 
@@ -37,19 +38,21 @@ async def append(
     actor: Actor,
     at: datetime | None = None,
     note: str = "",
+    note_public: bool = False,
     details: dict[str, Any] | None = None,
 ) -> int:
     """Append one transition to the history and return its ``history_id``.
 
     ``at`` None means the transaction's clock (``now()``), the same instant every
-    statement of the transaction sees.
+    statement of the transaction sees. A note is internal unless ``note_public``.
     """
     cursor = await conn.execute(
         "INSERT INTO event_history (event_id, county_code, action, from_status, to_status,"
-        " actor, actor_role, token_id, at, note, details)"
+        " actor, actor_role, token_id, person_id, at, note, note_public, details)"
         " SELECT event_id, county_code, %(action)s, %(from_status)s, %(to_status)s,"
-        " %(actor)s, %(role)s, %(token_id)s, coalesce(%(at)s::timestamptz, now()),"
-        " %(note)s, %(details)s FROM events WHERE event_id = %(event_id)s"
+        " %(actor)s, %(role)s, %(token_id)s, %(person_id)s,"
+        " coalesce(%(at)s::timestamptz, now()), %(note)s, %(note_public)s, %(details)s"
+        " FROM events WHERE event_id = %(event_id)s"
         " RETURNING history_id",
         {
             "event_id": event_id,
@@ -59,8 +62,10 @@ async def append(
             "actor": actor.name,
             "role": actor.role,
             "token_id": actor.token_id,
+            "person_id": actor.person_id,
             "at": at,
             "note": note,
+            "note_public": note_public,
             "details": Jsonb(details or {}),
         },
     )
@@ -73,7 +78,7 @@ async def entries(conn: AsyncConnection, event_id: int) -> list[dict[str, Any]]:
     """The event's history, oldest first, with every column (for staff and tests)."""
     cursor = await conn.execute(
         "SELECT history_id, action, from_status, to_status, actor, actor_role, token_id, at,"
-        " note, details FROM event_history WHERE event_id = %s ORDER BY history_id",
+        " note, note_public, details FROM event_history WHERE event_id = %s ORDER BY history_id",
         (event_id,),
     )
     names = [column.name for column in cursor.description or ()]

@@ -9,8 +9,13 @@ advisory lock on the key: the second waits for the first to commit, then finds i
 answer. A key sent again with a different request is refused (HTTP 422, as the IETF
 Idempotency-Key draft recommends) and creates nothing.
 
-Keys are scoped by caller (the token, or ``public`` for reports without one) and kept
-for :data:`KEEP_HOURS`; :func:`prune` deletes older ones.
+Keys are scoped by caller and kept for :data:`KEEP_HOURS`; :func:`prune` deletes older
+ones. A token's or a signed-in person's keys are theirs alone. Callers without a token
+cannot be told apart, so two phones could pick the same key (a counter, a timestamp): an
+anonymous key is scoped by the request it came with as well, so that another phone's
+report under the same key is a report of its own, never refused and never answered with
+someone else's reporter key. Only the same report sent again under the same key is
+answered from the store.
 """
 
 from __future__ import annotations
@@ -27,10 +32,14 @@ KEEP_HOURS = 72
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def scope_of(actor: Actor) -> str:
-    """Whose Idempotency-Keys a key is compared with: the token's, or the role's when there is
-    no token (the public, the reporter)."""
-    return f"token:{actor.token_id}" if actor.token_id is not None else actor.role
+def scope_of(actor: Actor, request_sha256: str) -> str:
+    """Whose Idempotency-Keys a key is compared with: the token's, the person's, or, for
+    callers without either (the public, the reporter), the role's and the request's."""
+    if actor.token_id is not None:
+        return f"token:{actor.token_id}"
+    if actor.person_id is not None:
+        return f"person:{actor.person_id}"
+    return f"{actor.role}:{request_sha256}"
 
 
 def check_key(key: str) -> str:

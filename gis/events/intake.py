@@ -21,7 +21,9 @@ One statement instead of some fifteen round trips, and no row updated within the
 request: this is what lets 50 clients report 500 events a second on two cores
 (bench/bench_ingest.py). The answer is committed before it is returned. It is the event
 as the public sees it (no personal data) plus ``reporter_key``: the secret that lets the
-reporter rate the result (only its SHA-256 is kept on the event).
+reporter rate the result. It is derived, an HMAC of the event under the server's secret
+(sql/functions/event_reporter_key.sql): the event keeps only its SHA-256, and the answer
+kept under an Idempotency-Key is kept without it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import hashlib
 import json
 import math
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -232,6 +233,7 @@ async def create(
     actor: Actor,
     idempotency_key: str | None = None,
     reported_at: datetime | None = None,
+    reporter_secret: bytes | None = None,
 ) -> Created:
     """Store a report as an event, filed and dispatched, in one statement.
 
@@ -246,6 +248,8 @@ async def create(
     idempotency_key : a repeated key answers with the first answer and creates nothing.
     reported_at : when it was reported (bulk imports of past records); default now.
         Deadlines count from it.
+    reporter_secret : the server's secret reporter keys are derived from; None: this
+        database instance's own.
 
     Raises
     ------
@@ -257,9 +261,7 @@ async def create(
     if idempotency_key is not None:
         idempotency.check_key(idempotency_key)
     lon, lat, location_source, where = await _locate(conn, report)
-    # The reporter's secret for rating the result: the answer carries it, the event
-    # keeps only its SHA-256.
-    reporter_key = "rk_" + secrets.token_urlsafe(18)
+    fingerprint = report.fingerprint()
     photos = report.photos
     parameters = {
         "category": report.category,
@@ -271,15 +273,15 @@ async def create(
         "reported_at": reported_at,
         "reporter_name": report.reporter_name,
         "reporter_phone": report.reporter_phone,
-        "reporter_key": reporter_key,
+        "reporter_secret": reporter_secret,
         "address": report.address,
         "actor": actor.name,
         "actor_role": actor.role,
         "token_id": actor.token_id,
         "actor_county": actor.county_code,
-        "idempotency_scope": idempotency.scope_of(actor),
+        "idempotency_scope": idempotency.scope_of(actor, fingerprint),
         "idempotency_key": idempotency_key,
-        "request_sha256": report.fingerprint(),
+        "request_sha256": fingerprint,
         "duplicate_metres": duplicates.RADIUS_M,
         "duplicate_hours": duplicates.WINDOW_H,
         "open_statuses": list(OPEN),

@@ -57,12 +57,14 @@ _CHANGES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TransitionRequest:
-    """What the caller asks: the action and its members. ``rating`` (1–5) goes with
+    """What the caller asks: the action and its members. ``note`` is internal unless
+    ``note_public`` (then the public reads it, masked). ``rating`` (1–5) goes with
     evaluate; ``department`` (a code, or "grid") and ``deadline_hours`` with dispatch;
     ``duplicate_of`` (id or tracking number) with merge."""
 
     action: str
     note: str = ""
+    note_public: bool = False
     rating: int | None = None
     department: str | None = None
     deadline_hours: int | None = None
@@ -119,8 +121,7 @@ async def transition(
         )
     _check_members(request)
     async with conn.transaction():
-        event = await _locked(conn, ref)
-        _check_actor(transition_, event, actor, reporter_key)
+        event = await _locked(conn, ref, transition_, actor, reporter_key)
         if request.expected_status is not None and request.expected_status != event.status:
             raise IllegalTransition(
                 event.tracking_number,
@@ -154,6 +155,7 @@ async def transition(
                 from_status=event.status,
                 at=at,
                 note=request.note,
+                note_public=request.note_public,
             )
         else:
             details = await _details(conn, event, request)
@@ -180,6 +182,7 @@ async def transition(
                 actor=actor,
                 at=at,
                 note=request.note,
+                note_public=request.note_public,
                 details=details,
             )
     return {
@@ -221,20 +224,41 @@ def _check_members(request: TransitionRequest) -> None:
         raise InvalidEvent("rating", "evaluate needs a rating from 1 (poor) to 5 (very good)")
 
 
-async def _locked(conn: AsyncConnection, ref: int | str) -> _Event:
+_EVENT_COLUMNS = (
+    "SELECT e.event_id, e.tracking_number, e.status, rtrim(e.county_code),"
+    " rtrim(e.grid_code), e.assignee_kind, d.department_code, e.reporter_key_sha256,"
+    " e.duplicate_of, e.reported_at, e.deadline_at, e.rework_count"
+    " FROM events AS e LEFT JOIN departments AS d ON d.department_id = e.department_id"
+    " WHERE e.event_id = %s"
+)
+
+
+async def _locked(
+    conn: AsyncConnection,
+    ref: int | str,
+    transition_: Transition,
+    actor: Actor,
+    reporter_key: str | None,
+) -> _Event:
+    """The event, locked for the transition, once the caller is found allowed to act on it.
+
+    Under the service's database role, row-level security (gis/people/sql/functions/
+    access_policies.sql) hides from ``FOR UPDATE`` an event outside the caller's scope:
+    the event is then read without the lock, so that the refusal names the reason."""
     event_id = await queries.resolve(conn, ref)
-    cursor = await conn.execute(
-        "SELECT e.event_id, e.tracking_number, e.status, rtrim(e.county_code),"
-        " rtrim(e.grid_code), e.assignee_kind, d.department_code, e.reporter_key_sha256,"
-        " e.duplicate_of, e.reported_at, e.deadline_at, e.rework_count"
-        " FROM events AS e LEFT JOIN departments AS d ON d.department_id = e.department_id"
-        " WHERE e.event_id = %s FOR UPDATE OF e",
-        (event_id,),
-    )
+    cursor = await conn.execute(_EVENT_COLUMNS + " FOR UPDATE OF e", (event_id,))
+    row = await cursor.fetchone()
+    if row is not None:
+        event = _Event(*row)
+        _check_actor(transition_, event, actor, reporter_key)
+        return event
+    cursor = await conn.execute(_EVENT_COLUMNS, (event_id,))
     row = await cursor.fetchone()
     if row is None:
         raise NotFound(f"no event {ref!r}")
-    return _Event(*row)
+    event = _Event(*row)
+    _check_actor(transition_, event, actor, reporter_key)
+    raise NotAllowed(f"event {event.tracking_number} is outside the caller's scope")
 
 
 def _check_actor(
@@ -258,16 +282,29 @@ def _check_actor(
             f" the token is for {actor.county_code}"
         )
     if actor.role == "grid_member":
-        if event.grid_code is None or event.grid_code != actor.grid_code:
+        if event.grid_code is None or event.grid_code not in actor.grids:
             raise NotAllowed(
                 f"event {event.tracking_number} is in grid {event.grid_code or '(none)'};"
-                f" a grid member acts only in their own grid {actor.grid_code}"
+                f" a grid member acts only in their own grids ({', '.join(actor.grids)})"
             )
         if transition_.action in GRID_TASK_ACTIONS and event.assignee_kind != "grid":
             raise NotAllowed(
                 f"event {event.tracking_number} was dispatched to"
                 f" {event.department_code or 'no one'}, not to the grid"
             )
+        if transition_.action == "settle" and event.assignee_kind == "department":
+            raise NotAllowed(
+                f"event {event.tracking_number} was dispatched to {event.department_code}:"
+                " a grid member settles only what is the grid's"
+            )
+    if actor.role == "department" and (
+        event.assignee_kind != "department" or event.department_code != actor.department_code
+    ):
+        raise NotAllowed(
+            f"event {event.tracking_number} was dispatched to"
+            f" {event.department_code or event.assignee_kind or 'no one'};"
+            f" a department handler acts only on {actor.department_code}'s tasks"
+        )
 
 
 async def _details(

@@ -370,11 +370,11 @@ def service_notice(feature: dict[str, Any]) -> str:
 async def latest_steps(
     conn: AsyncConnection, event_ids: list[int]
 ) -> dict[int, tuple[str, str | None]]:
-    """Per event: (time of its latest step, ISO 8601; its latest non-empty note, with phone
-    and ID numbers masked as on every public surface)."""
+    """Per event: (time of its latest step, ISO 8601; its latest non-empty public note,
+    with phone and ID numbers masked as on every public surface)."""
     cursor = await conn.execute(
         "SELECT event_id, to_jsonb(max(at)) #>> '{}', event_public_text("
-        "(array_agg(note ORDER BY history_id DESC) FILTER (WHERE note <> ''))[1])"
+        "(array_agg(note ORDER BY history_id DESC) FILTER (WHERE note <> '' AND note_public))[1])"
         " FROM event_history WHERE event_id = ANY(%s) GROUP BY event_id",
         (event_ids,),
     )

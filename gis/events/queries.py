@@ -2,11 +2,13 @@
 
 PostGIS builds the GeoJSON (gis/events/sql/feature.sql). The public view never carries
 personal data: the reporter's name, phone and address and the names of the people who
-acted are added only when ``private`` is true, which the HTTP edge grants to staff and to
-the grid member of the event's grid. Otherwise the point is coarsened to its 50 m cell,
+acted are added only when ``private`` is true, which the HTTP edge grants to staff, to
+the grid member of the event's grid and to the handler of its department
+(:meth:`EventScope.private_to`). Otherwise the point is coarsened to its 50 m cell,
 phone and ID numbers in the text are masked (gis/events/sql/functions/event_anonymise.sql),
-and events of categories the public may not see (care visits, family disputes:
-``event_categories.public``) are not found at all.
+only notes written for the public are shown, and events of categories the public may not
+see (care visits, family disputes: ``event_categories.public``) or hidden by a moderator
+are not found at all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from psycopg import AsyncConnection, sql
 from gis.errors import InvalidParameter, NotFound
 from gis.events.stages import CENTRES, STATUSES, allowed_actions
 from gis.sql import query
+from gis.tokens import Caller
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -84,7 +87,7 @@ async def detail(
     cursor = await conn.execute(
         query("events/feature")
         + " WHERE e.event_id = %(event_id)s"
-        + (" AND event_category_public(e.category_code)" if hidden else ""),
+        + (" AND event_public(e.category_code, e.hidden_at)" if hidden else ""),
         _feature_parameters(private, with_history) | {"event_id": event_id},
     )
     row = await cursor.fetchone()
@@ -164,7 +167,7 @@ def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
             maxy=maxy,
         )
     # a listing is public: categories the public may not see are left out
-    add("event_category_public(e.category_code)")
+    add("event_public(e.category_code, e.hidden_at)")
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
     return where, params
 
@@ -217,13 +220,42 @@ async def photo(conn: AsyncConnection, event_id: int, position: int) -> tuple[st
     return row[0], bytes(row[1])
 
 
-async def place_of(conn: AsyncConnection, event_id: int) -> tuple[str, str | None]:
-    """(county code, grid code) of an event, for access checks."""
+@dataclass(frozen=True)
+class EventScope:
+    """Where an event is and whose it is, for access checks: county, grid, the department
+    it was dispatched to, and whether it holds a reporter's contact."""
+
+    event_id: int
+    tracking_number: str
+    county_code: str
+    grid_code: str | None
+    department_id: int | None
+    has_contact: bool
+
+    def private_to(self, caller: Caller | None) -> bool:
+        """Whether ``caller`` sees the reporter's contact and who acted: staff of the
+        county, the member of the event's grid, the handler of the department it was
+        dispatched to."""
+        if caller is None or caller.county_code != self.county_code:
+            return False
+        if caller.role in ("admin", "staff"):
+            return True
+        if caller.role == "grid_member":
+            return self.grid_code is not None and self.grid_code in caller.grids
+        if caller.role == "department":
+            return self.department_id is not None and self.department_id == caller.department_id
+        return False
+
+
+async def scope_of(conn: AsyncConnection, event_id: int) -> EventScope:
+    """The event's :class:`EventScope`."""
     cursor = await conn.execute(
-        "SELECT rtrim(county_code), rtrim(grid_code) FROM events WHERE event_id = %s",
+        "SELECT event_id, tracking_number, rtrim(county_code), rtrim(grid_code), department_id,"
+        " coalesce(reporter_name, reporter_phone, address) IS NOT NULL"
+        " FROM events WHERE event_id = %s",
         (event_id,),
     )
     row = await cursor.fetchone()
     if row is None:
         raise NotFound(f"no event {event_id}")
-    return row[0], row[1]
+    return EventScope(*row)

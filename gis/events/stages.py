@@ -8,8 +8,10 @@ responsible returns 退回 its task to the centre for another dispatch; a grid m
 an easy event on the spot 就地解决.
 
 :data:`TRANSITIONS` is the only place the loop is written down: state × action → next
-state, with the roles allowed. Grid members act only on events in their own grid, and on
-a dispatched task (accept, handle, return) only when it was dispatched to their grid.
+state, with the roles allowed. Grid members act only on events in their own grids, on a
+dispatched task (accept, handle, return) only when it was dispatched to their grid, and
+settle nothing dispatched to a department. Department handlers act only on the tasks
+dispatched to their department.
 ``reporter`` is whoever holds the reporter key handed out when the event was created.
 ``python -m gis.events.stages`` prints the table for docs/events.md.
 """
@@ -65,21 +67,21 @@ TRANSITIONS: tuple[Transition, ...] = (
         "accept",
         ("dispatched",),
         "in_progress",
-        (*STAFF, "grid_member"),
+        (*STAFF, "department", "grid_member"),
         "the department (or grid) takes the task",
     ),
     Transition(
         "return",
         ("dispatched", "in_progress"),
         "filed",
-        (*STAFF, "grid_member"),
+        (*STAFF, "department", "grid_member"),
         "not this department's task: back to the centre for another dispatch",
     ),
     Transition(
         "handle",
         ("in_progress",),
         "handled",
-        (*STAFF, "grid_member"),
+        (*STAFF, "department", "grid_member"),
         "the result is reported back",
     ),
     Transition("close", ("handled",), "closed", STAFF, "the centre verifies and closes"),
@@ -128,7 +130,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 ACTIONS = tuple(BY_ACTION)
-# Actions a grid member may take on a task only when it was dispatched to their grid.
+# Actions a grid member (department handler) may take on a task only when it was
+# dispatched to their grid (department).
 GRID_TASK_ACTIONS = ("accept", "return", "handle")
 # Steps that are not requested by anyone but happen: intake and the deadline sweep.
 SYSTEM_ACTIONS = ("report", "escalate")
@@ -136,19 +139,30 @@ SYSTEM_ACTIONS = ("report", "escalate")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a token's holder, the public (no token), the reporter (by reporter key)
-    or onemap itself (dispatch on intake, escalation)."""
+    """Who acts: a token's or session's holder, the public (no token), the reporter (by
+    reporter key) or onemap itself (dispatch on intake, escalation). ``grids`` are a grid
+    member's grids, ``department_code`` a department handler's department."""
 
     role: str
     name: str
     token_id: int | None = None
     county_code: str | None = None
-    grid_code: str | None = None
+    grids: tuple[str, ...] = ()
+    department_code: str | None = None
+    person_id: int | None = None
 
     @classmethod
     def from_caller(cls, caller: Caller) -> Actor:
-        """The actor a token's holder acts as."""
-        return cls(caller.role, caller.name, caller.token_id, caller.county_code, caller.grid_code)
+        """The actor a token's or session's holder acts as."""
+        return cls(
+            caller.role,
+            caller.name,
+            caller.token_id,
+            caller.county_code,
+            caller.grids,
+            caller.department_code,
+            caller.person_id,
+        )
 
 
 PUBLIC = Actor("public", "public")

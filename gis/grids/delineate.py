@@ -161,6 +161,7 @@ class AppliedDelineation:
     events_replaced: int
     events_placed_by_distance: int
     tokens_moved: int
+    people_moved: int
     members: int
     mismatch_m2: float
     overlap_m2: float
@@ -347,6 +348,17 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
                 (new_code, old_code),
             )
             tokens_moved += cursor_result.rowcount
+        # people serving a replaced grid serve the grid that took its place
+        people_moved = 0
+        for old_code, new_code in token_moves:
+            cursor_result = conn.execute(
+                "WITH moved AS (DELETE FROM person_grids WHERE grid_code = %s"
+                " RETURNING person_id, county_code)"
+                " INSERT INTO person_grids (person_id, county_code, grid_code)"
+                " SELECT person_id, county_code, %s FROM moved ON CONFLICT DO NOTHING",
+                (old_code, new_code),
+            )
+            people_moved += cursor_result.rowcount
         tiling = conn.execute(
             query("grids/delineate_tiling"), {"community_code": community}
         ).fetchone()
@@ -364,6 +376,7 @@ def apply(conn: psycopg.Connection, delineation: Delineation) -> AppliedDelineat
         events_replaced=len(placed),
         events_placed_by_distance=sum(1 for _, covers in placed if not covers),
         tokens_moved=tokens_moved,
+        people_moved=people_moved,
         members=sum(members),
         mismatch_m2=mismatch,
         overlap_m2=overlap,

@@ -49,7 +49,7 @@ def planted(admin_url: str, migrated_template: str) -> Iterator[dict[str, Any]]:
             staff = {"Authorization": f"Bearer {secrets['staff']}"}
             filed = client.post(
                 f"{EVENTS}/{report.json()['id']}/transitions",
-                json={"action": "accept", "note": f"已电话联系 {PHONE}"},
+                json={"action": "accept", "note": f"已电话联系 {PHONE}", "note_public": True},
                 headers=staff,
             )
             assert filed.status_code == 200, filed.text
@@ -147,3 +147,62 @@ def test_the_live_feed_sends_and_replays_only_the_public_view(planted):
     for text in [*planted["notified"], *replay_data]:
         for secret in SECRETS:
             assert secret not in text, secret
+
+
+def test_moderators_hide_events_redact_text_and_keep_notes_internal(planted):
+    client, staff = planted["client"], planted["staff"]
+    report = client.post(
+        EVENTS,
+        json={
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(IN_EAST)},
+            "properties": {"category": "0101", "description": "楼下张三天天占道，骂他祖宗"},
+        },
+    ).json()
+    event = f"{EVENTS}/{report['id']}"
+    # (0101 is dispatched to 城管局 on intake)
+    accepted = client.post(
+        f"{event}/transitions",
+        json={"action": "accept", "note": "内部：疑为邻里纠纷"},
+        headers=staff,
+    )
+    assert accepted.status_code == 200, accepted.text
+    # a note is internal unless written for the public
+    public = client.get(event).json()["properties"]
+    assert [h["note"] for h in public["history"]][-1] == ""
+    staff_view = client.get(event, headers=staff).json()["properties"]
+    assert staff_view["history"][-1]["note"] == "内部：疑为邻里纠纷"
+    assert staff_view["history"][-1]["note_public"] is False
+    tracking = report["properties"]["tracking_number"]
+    assert "疑为邻里纠纷" not in client.get(f"/open311/v2/requests/{tracking}.json").text
+    # a redacted description for the public; staff keep the original
+    redacted = client.post(
+        f"{event}/moderation",
+        json={"public_description": "有人占道经营", "reason": "含人名与辱骂"},
+        headers=staff,
+    )
+    assert redacted.status_code == 200, redacted.text
+    assert client.get(event).json()["properties"]["description"] == "有人占道经营"
+    listed = client.get(EVENTS, params={"limit": 1000}).text
+    assert "张三" not in listed and "有人占道经营" in listed
+    assert "张三" not in client.get("/ogc/collections/events/items?limit=1000").text
+    assert "张三" in client.get(event, headers=staff).json()["properties"]["description"]
+    # hidden: gone from every public surface, still there for staff
+    refused = client.post(f"{event}/moderation", json={"hidden": True}, headers=staff)
+    assert refused.status_code == 422 and "reason" in refused.text
+    hidden = client.post(
+        f"{event}/moderation", json={"hidden": True, "reason": "辱骂"}, headers=staff
+    )
+    assert hidden.status_code == 200 and hidden.json()["hidden"] is True
+    assert client.get(event).status_code == 404
+    assert tracking not in client.get(EVENTS, params={"limit": 1000}).text
+    assert tracking not in client.get("/ogc/collections/events/items?limit=1000").text
+    assert tracking not in client.get("/open311/v2/requests.json").text
+    seen = client.get(event, headers=staff).json()["properties"]["moderation"]
+    assert seen["hidden"] is True and seen["hidden_reason"] == "辱骂"
+    # each step is in the admin log
+    with psycopg.connect(planted["url"]) as conn:
+        logged = conn.execute(
+            "SELECT action FROM admin_log WHERE target = %s ORDER BY entry_id", (tracking,)
+        ).fetchall()
+    assert [a for (a,) in logged if a.startswith("event.")] == ["event.redact", "event.hide"]

@@ -39,7 +39,13 @@ def test_roles_are_checked(scratch_database):
         with pytest.raises(tokens.TokenError, match="grid code"):
             tokens.create(conn, name="x", role="grid_member")
         member = tokens.create(conn, name="网格员", role="grid_member", grid_code="450105001001001")
-    assert _identify(scratch_database, member).grid_code == "450105001001001"
+        with pytest.raises(tokens.TokenError, match="names the department"):
+            tokens.create(conn, name="x", role="department")
+        with pytest.raises(tokens.TokenError, match="no department 'nowhere'"):
+            tokens.create(conn, name="x", role="department", department="nowhere")
+        handler = tokens.create(conn, name="城管局", role="department", department="chengguan")
+    assert _identify(scratch_database, member).grids == ("450105001001001",)
+    assert _identify(scratch_database, handler).department_code == "chengguan"
     with pytest.raises(tokens.TokenError):
         _identify(scratch_database, "om_not-a-token")
 

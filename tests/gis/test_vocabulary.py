@@ -12,6 +12,7 @@ import pytest
 from gis import tokens
 from gis.events import stages
 from gis.imports.columns import LAYER_COLUMNS, choose
+from gis.people import directory
 from gis.vocabulary import VOCABULARIES, label
 
 # A CHECK that is exactly `column IN ('a', 'b', …)`, as PostgreSQL prints it back.
@@ -56,8 +57,8 @@ def test_each_constrained_column_allows_exactly_its_vocabulary(
             assert column in constrained, f"{vocabulary.name}: no CHECK on {column}"
             assert constrained[column] == set(vocabulary.values()), column
             checked += 1
-    # grid_type, dedicated_kind, … 17 vocabularies; assignee_kind is held in two tables
-    assert checked == 18
+    # grid_type, dedicated_kind, … 18 vocabularies; assignee_kind is held in two tables
+    assert checked == 19
 
 
 def test_every_value_list_in_the_database_has_a_vocabulary(
@@ -117,4 +118,5 @@ def test_the_event_loop_speaks_the_vocabulary() -> None:
 
 def test_token_and_actor_roles_are_the_vocabulary() -> None:
     assert VOCABULARIES["token_roles"].values() == tokens.ROLES
+    assert VOCABULARIES["person_roles"].values() == directory.ROLES
     assert (*tokens.ROLES, *stages.PSEUDO_ROLES) == VOCABULARIES["actor_roles"].values()

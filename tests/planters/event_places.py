@@ -117,12 +117,13 @@ _ROWS = (
         (108.35, 22.81, 108.352, 22.812),
     ),
 )
-ROLES = ("admin", "staff", "auditor", "open311")
+ROLES = ("admin", "staff", "auditor", "planner", "open311")
 
 
 def plant(url: str) -> dict[str, str]:
     """Plant the places; return tokens: one per role, grid members of WEST_SOUTH
-    (``member``) and EAST_GRID (``east_member``), staff of another county (``foreign``)."""
+    (``member``) and EAST_GRID (``east_member``), handlers of the departments chengguan
+    (``handler``) and shuiwu (``other_handler``), staff of another county (``foreign``)."""
     with psycopg.connect(url) as conn:
         for table, columns, values, box in _ROWS:
             marks = ", ".join(["%s"] * len(values))
@@ -137,6 +138,12 @@ def plant(url: str) -> dict[str, str]:
         )
         secrets["east_member"] = tokens.create(
             conn, name="网格员乙", role="grid_member", grid_code=EAST_GRID
+        )
+        secrets["handler"] = tokens.create(
+            conn, name="城管局", role="department", department="chengguan"
+        )
+        secrets["other_handler"] = tokens.create(
+            conn, name="水务局", role="department", department="shuiwu"
         )
         secrets["foreign"] = tokens.create(
             conn, name="other county", role="staff", county_code="450103"

@@ -24,18 +24,19 @@ from tests.planters.event_places import (
 )
 
 STAFF = Actor("staff", "指挥中心", token_id=1, county_code=COUNTY)
-MEMBER = Actor("grid_member", "网格员甲", token_id=2, county_code=COUNTY, grid_code=WEST_SOUTH)
+MEMBER = Actor("grid_member", "网格员甲", token_id=2, county_code=COUNTY, grids=(WEST_SOUTH,))
 H = timedelta(hours=1)
 START, END = T0, T0 + timedelta(days=5)
 
 # name: (point, category, reported at (hours after T0), steps [(action, hours after T0)]).
 # Points lie ≥ 100 m apart except e11, 10 m from e1: intake holds it as e1's duplicate.
-# 0101 is dispatched to 城管局 with a 48 h deadline, 0701 to the grid with 72 h.
+# 0101 is dispatched to 城管局 with a 48 h deadline, 0701 to the grid with 72 h (a grid
+# member settles only what was dispatched to the grid: e10).
 SCRIPT: dict[str, tuple[tuple[float, float], str, int, list[tuple[str, int]]]] = {
     # WEST_SOUTH
     "e1": ((108.305, 22.81), "0101", 0, [("accept", 1), ("handle", 10), ("close", 12)]),
     "e2": ((108.307, 22.81), "0101", 24, [("accept", 25), ("handle", 84), ("close", 94)]),
-    "e10": ((108.309, 22.81), "0101", 0, [("settle", 2)]),
+    "e10": ((108.309, 22.81), "0701", 0, [("settle", 2)]),
     "e11": ((108.3051, 22.81), "0101", 0, [("merge", 1)]),
     # WEST_NORTH: e3 returned and dispatched again (deadline 3 + 48 = 51 h)
     "e3": (

@@ -97,10 +97,11 @@ CROSS JOIN LATERAL (
            details)
 WHERE step.happened;
 
+-- Notes are internal, as the loop writes them, but onemap's own.
 INSERT INTO event_history (event_id, county_code, action, from_status, to_status, actor,
-                           actor_role, at, note, details)
+                           actor_role, at, note, note_public, details)
 SELECT event_id, county_code, action, from_status, to_status, 'demo', actor_role, at, note,
-       details
+       actor_role = 'system', details
 FROM demo_steps
 ORDER BY at, event_id, position;
 

@@ -30,9 +30,9 @@ escalated AS (
 ),
 logged AS (
     INSERT INTO event_history (event_id, county_code, action, from_status, to_status, actor,
-                               actor_role, at, note, details)
+                               actor_role, at, note_public, note, details)
     SELECT event_id, county_code, 'escalate', status, status, 'onemap', 'system',
-           %(now)s::timestamptz,
+           %(now)s::timestamptz, true,
            format('overdue since %%s: supervised by %%s',
                   to_char(deadline_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
                   (%(centres)s::text[])[to_level + 1]),

@@ -6,7 +6,7 @@ SELECT h.history_id, h.action, event_feed_summary(h, e)::text
 FROM event_history AS h
 JOIN events AS e ON e.event_id = h.event_id
 WHERE h.history_id > %(after)s
-  AND event_category_public(e.category_code)
+  AND event_public(e.category_code, e.hidden_at)
   AND (%(grid_code)s::text IS NULL OR rtrim(e.grid_code) = %(grid_code)s)
   AND (%(community_code)s::text IS NULL OR rtrim(e.community_code) = %(community_code)s)
   AND (%(subdistrict_code)s::text IS NULL OR rtrim(e.subdistrict_code) = %(subdistrict_code)s)

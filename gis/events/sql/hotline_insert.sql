@@ -25,9 +25,9 @@ stored AS (
     RETURNING event_id, county_code, status, reported_at
 )
 INSERT INTO event_history (event_id, county_code, action, from_status, to_status, actor,
-                           actor_role, at, note, details)
+                           actor_role, at, note, note_public, details)
 SELECT stored.event_id, stored.county_code, 'report', NULL, stored.status,
-       %(actor)s::text, 'system', stored.reported_at, 'imported from the 12345 hotline',
+       %(actor)s::text, 'system', stored.reported_at, 'imported from the 12345 hotline', true,
        jsonb_build_object('source', 'hotline_12345', 'hotline_ticket', fresh.ticket_id,
                           'import', %(label)s::text)
 FROM stored JOIN fresh USING (event_id)

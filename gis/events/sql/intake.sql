@@ -12,7 +12,7 @@ FROM intake_event(
     reported_at => %(reported_at)s::timestamptz,
     reporter_name => %(reporter_name)s,
     reporter_phone => %(reporter_phone)s,
-    reporter_key => %(reporter_key)s,
+    reporter_secret => %(reporter_secret)s::bytea,
     address => %(address)s,
     actor => %(actor)s,
     actor_role => %(actor_role)s,

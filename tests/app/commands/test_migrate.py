@@ -126,7 +126,7 @@ def test_every_table_carries_the_county_code(database_url):
             SELECT t.tablename FROM pg_tables t
             WHERE t.schemaname = 'public'
               AND t.tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'function_files',
-                                      'event_categories')
+                                      'event_categories', 'rate_limit_hits', 'instance_secrets')
               AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                               WHERE c.table_name = t.tablename AND c.column_name = 'county_code')
             """

@@ -3,6 +3,7 @@ input's status with nothing stored, and personal data never in public output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -81,7 +82,8 @@ def test_a_qr_report_goes_round_the_whole_loop(api):
     assert props["assignee"] == {"kind": "grid", "grid_code": WEST_SOUTH}
     member, staff = bearer(secrets["member"]), bearer(secrets["staff"])
     assert act(client, event_id, member, action="accept").status_code == 200
-    assert act(client, event_id, member, action="handle", note="双方已和解").status_code == 200
+    handled = act(client, event_id, member, action="handle", note="双方已和解", note_public=True)
+    assert handled.status_code == 200
     assert act(client, event_id, staff, action="close", note="回访核实").status_code == 200
     wrong_key = act(client, event_id, {"X-Reporter-Key": "rk_guess"}, action="evaluate", rating=5)
     assert wrong_key.status_code == 403
@@ -165,10 +167,30 @@ def test_a_repeated_idempotency_key_creates_nothing(api):
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
+    # the reporter key is derived, never stored: not in the kept answer, only its hash
+    key = first.json()["reporter_key"]
+    with psycopg.connect(url) as conn:
+        kept = conn.execute(
+            "SELECT response::text, e.reporter_key_sha256, event_reporter_key(e.event_id, NULL)"
+            " FROM idempotency_keys JOIN events AS e USING (event_id)"
+            " WHERE idempotency_key = 'a1b2c3'"
+        ).fetchone()
+    assert key not in kept[0] and kept[1] == hashlib.sha256(key.encode()).hexdigest()
+    assert kept[2] == key  # this instance's own secret (ONEMAP_SECRET_KEY unset)
     after = event_count(url)
     assert (after[0] - before[0], after[2] - before[2]) == (1, 1)
+    # another phone that picked the same key gets its own event, not the first's answer
     other = client.post(EVENTS, json=feature("0104", IN_FAR), headers={"Idempotency-Key": "a1b2c3"})
-    assert other.status_code == 422 and "already used" in other.json()["description"]
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    assert other.json()["reporter_key"] != first.json()["reporter_key"]
+    # a token's holder reusing a key for another report is refused
+    staff = {"Authorization": f"Bearer {_secrets['staff']}", "Idempotency-Key": "s1"}
+    assert (
+        client.post(EVENTS, json=feature("0104", IN_FAR, source="video"), headers=staff).status_code
+        == 201
+    )
+    reused = client.post(EVENTS, json=feature("0103", IN_FAR, source="video"), headers=staff)
+    assert reused.status_code == 422 and "already used" in reused.json()["description"]
     bad_key = client.post(EVENTS, json=body, headers={"Idempotency-Key": "with space"})
     assert bad_key.status_code == 422
     # a failed first attempt stores no key: the corrected retry with the same key works
@@ -176,7 +198,7 @@ def test_a_repeated_idempotency_key_creates_nothing(api):
     assert failed.status_code == 422
     fixed = client.post(EVENTS, json=feature("0103", IN_EAST), headers={"Idempotency-Key": "k2"})
     assert fixed.status_code == 201
-    assert event_count(url)[0] == before[0] + 2
+    assert event_count(url)[0] == before[0] + 4
 
 
 def test_every_bad_input_gets_its_status_and_stores_nothing(api):
@@ -373,3 +395,24 @@ def test_what_forms_need(api):
     table = client.get("/api/v1/event-transitions").json()
     assert {t["action"] for t in table["transitions"]} >= {"file", "dispatch", "evaluate"}
     assert table["statuses"]["closed"].startswith("核查结案")
+
+
+def test_with_a_server_secret_nothing_in_the_database_yields_a_reporter_key(api):
+    _client, _secrets, url = api
+    settings = Settings(
+        database_url=url, secret_key="s3cret " * 6, pool_min_size=1, pool_max_size=2
+    )
+    body = feature("0103", IN_FAR, description="服务器密钥")
+    with TestClient(create_app(settings)) as client:
+        first = client.post(EVENTS, json=body, headers={"Idempotency-Key": "secret-1"})
+        again = client.post(EVENTS, json=body, headers={"Idempotency-Key": "secret-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    key = first.json()["reporter_key"]
+    assert again.json()["reporter_key"] == key  # derived again for the replay
+    with psycopg.connect(url) as conn:
+        stored, instance_key = conn.execute(
+            "SELECT reporter_key_sha256, event_reporter_key(event_id, NULL) FROM events"
+            " WHERE event_id = %s",
+            (first.json()["id"],),
+        ).fetchone()
+    assert stored == hashlib.sha256(key.encode()).hexdigest() and instance_key != key

@@ -165,7 +165,7 @@ def test_a_request_is_open_then_closed_with_the_notes_of_its_history(api, schema
     for action, note in (("accept", ""), ("handle", "已调解 mediated"), ("close", "回访满意")):
         step = client.post(
             f"/api/v1/events/{tracking}/transitions",
-            json={"action": action, "note": note},
+            json={"action": action, "note": note, "note_public": True},
             headers=staff,
         )
         assert step.status_code == 200, step.text

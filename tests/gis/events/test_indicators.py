@@ -83,8 +83,8 @@ def test_community_and_subdistrict_add_up_their_grids(url: str) -> None:
 def test_category_source_and_month(url: str) -> None:
     classes = {g.pop("key"): g for g in _indicators(url, "category")["groups"]}
     assert set(classes) == {"01", "07"}
-    # e6 alone is 0701: dispatched to the grid, open past its 72 h deadline.
-    assert classes["07"] == figures(1, 0, 0, 0, 0, 0, 1, 1, [], [], 0, 0, 1)
+    # 0701 goes to the grid: e6, open past its 72 h deadline, and e10, settled at 2 h.
+    assert classes["07"] == figures(2, 0, 1, 1, 1, 1, 2, 2, [2], [2], 0, 0, 1)
     sources = _indicators(url, "source")["groups"]
     assert [g.pop("key") for g in sources] == ["hotline_12345"]
     assert sources[0] == TOTAL

@@ -326,13 +326,18 @@ def test_one_event_for_concurrent_requests_with_one_key(url):
     assert count_events(url) == before + 1
     assert sorted(a.replayed for a in answers) == [False, True, True]
     assert all(a.response == answers[0].response for a in answers)
-    # the same key for a different report is refused and stores nothing
+    # another phone's report under the same key is a report of its own: anonymous keys
+    # are scoped by their request, so nobody is refused or answered with another's key
+    other_phone = create(url, report("0602", IN_FAR), idempotency_key="same-key")
+    assert not other_phone.replayed and other_phone.event_id != answers[0].event_id
+    # a token's holder reusing a key for another report is refused and stores nothing
+    create(url, report("0601", IN_FAR, source="video"), STAFF, idempotency_key="staff-key")
     with pytest.raises(IdempotencyKeyReused):
-        create(url, report("0602", IN_FAR), idempotency_key="same-key")
+        create(url, report("0602", IN_FAR, source="video"), STAFF, idempotency_key="staff-key")
     # keys are per caller: the system's "same-key" is another key
     made = create(url, report("0601", IN_FAR, source="video"), SYSTEM, idempotency_key="same-key")
     assert not made.replayed
-    assert count_events(url) == before + 2
+    assert count_events(url) == before + 4
 
 
 def test_every_transition_notifies_the_live_channel_on_commit(url):

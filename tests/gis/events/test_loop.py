@@ -33,11 +33,17 @@ from tests.planters.event_places import (
 )
 
 STAFF = Actor("staff", "指挥中心值班员", token_id=1, county_code="450105")
-MEMBER = Actor("grid_member", "网格员甲", token_id=2, county_code="450105", grid_code=WEST_SOUTH)
+MEMBER = Actor("grid_member", "网格员甲", token_id=2, county_code="450105", grids=(WEST_SOUTH,))
 OTHER_MEMBER = Actor(
-    "grid_member", "网格员乙", token_id=3, county_code="450105", grid_code=EAST_GRID
+    "grid_member", "网格员乙", token_id=3, county_code="450105", grids=(EAST_GRID,)
 )
 FOREIGN_STAFF = Actor("staff", "other county", token_id=4, county_code="450103")
+HANDLER = Actor(
+    "department", "城管局", token_id=5, county_code="450105", department_code="chengguan"
+)
+OTHER_HANDLER = Actor(
+    "department", "水务局", token_id=6, county_code="450105", department_code="shuiwu"
+)
 
 LEGAL = [(t.action, source) for t in TRANSITIONS for source in t.sources]
 ILLEGAL = [
@@ -176,9 +182,20 @@ def test_roles_grids_and_counties_are_checked(url):
     to_department = plant_event(url, status="dispatched", assignee="department")
     with pytest.raises(NotAllowed, match="not to the grid"):
         _act(url, to_department, TransitionRequest("accept"), MEMBER)
-    # ... but the member may still settle an easy matter in their own grid
-    _act(url, to_department, TransitionRequest("settle", note="已劝离"), MEMBER)
-    assert _row(url, to_department)["status"] == "closed"
+    # ... nor may the member settle it: a grid member settles only what is the grid's
+    with pytest.raises(NotAllowed, match="settles only what is the grid's"):
+        _act(url, to_department, TransitionRequest("settle", note="已劝离"), MEMBER)
+    # the department's handler takes it; another department's handler may not
+    with pytest.raises(NotAllowed, match="acts only on shuiwu's tasks"):
+        _act(url, to_department, TransitionRequest("accept"), OTHER_HANDLER)
+    with pytest.raises(NotAllowed, match="acts only on chengguan's tasks"):
+        _act(url, dispatched_to_grid, TransitionRequest("accept"), HANDLER)
+    _act(url, to_department, TransitionRequest("accept"), HANDLER)
+    assert _row(url, to_department)["status"] == "in_progress"
+    # an easy matter not yet dispatched the member settles on the spot
+    reported = plant_event(url, status="reported")
+    _act(url, reported, TransitionRequest("settle", note="已劝离"), MEMBER)
+    assert _row(url, reported)["status"] == "closed"
     _act(url, dispatched_to_grid, TransitionRequest("accept"), MEMBER)
     _act(url, dispatched_to_grid, TransitionRequest("handle", note="已调解"), MEMBER)
     assert _row(url, dispatched_to_grid)["status"] == "handled"

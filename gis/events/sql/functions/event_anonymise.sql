@@ -1,5 +1,6 @@
 -- What an event shows the public instead of what it holds (every public surface: the
--- events API, Open311, the live feed, OGC API Features).
+-- events API, Open311, the live feed, OGC API Features). A moderator's redacted text
+-- (events.public_description) stands in for the description, masked all the same.
 --
 -- event_public_point: the centre of the ~50 m cell holding the point. Cells are 50 m of
 -- latitude tall and 50 m of longitude wide at their own latitude, so a cell is the same
@@ -30,4 +31,11 @@ $$;
 CREATE OR REPLACE FUNCTION event_category_public(code text) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
     SELECT coalesce((SELECT public FROM event_categories WHERE category_code = code), false)
+$$;
+
+-- Whether the public may see this event at all: a category the public may see, and not
+-- hidden by a moderator (events.hidden_at).
+CREATE OR REPLACE FUNCTION event_public(category_code text, hidden_at timestamptz)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT hidden_at IS NULL AND coalesce(event_category_public(category_code), false)
 $$;

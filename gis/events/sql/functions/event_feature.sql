@@ -1,7 +1,8 @@
 -- An event as a GeoJSON Feature. Public members only, unless private: then the
 -- reporter's contact and address and the names of the people who acted are added.
 -- Not private, it is the public view (event_anonymise.sql): the point coarsened to its
--- 50 m cell, phone and ID numbers in the description and notes masked.
+-- 50 m cell, the moderator's redacted text for the description if there is one, only
+-- the notes written for the public, phone and ID numbers masked in all of them.
 -- centres names who supervises at each escalation level (CENTRES, gis/events/stages.py).
 --
 -- PL/pgSQL, not SQL: a SQL function with subqueries is not inlined, and PostgreSQL 15
@@ -29,7 +30,8 @@ RETURN json_build_object(
         'class', (SELECT c.name FROM event_categories AS c
                   WHERE c.category_code = left(e.category_code, 2)),
         'description', CASE WHEN private THEN e.description
-                            ELSE event_public_text(e.description) END,
+                            ELSE event_public_text(coalesce(e.public_description,
+                                                            e.description)) END,
         'source', e.source,
         'status', e.status,
         'location_source', e.location_source,
@@ -60,7 +62,12 @@ RETURN json_build_object(
     ) || CASE WHEN private THEN jsonb_build_object(
         'reporter_name', e.reporter_name,
         'reporter_phone', e.reporter_phone,
-        'address', e.address) ELSE '{}'::jsonb END
+        'address', e.address,
+        'moderation', jsonb_build_object(
+            'hidden', e.hidden_at IS NOT NULL, 'hidden_at', e.hidden_at,
+            'hidden_by', e.hidden_by, 'hidden_reason', e.hidden_reason,
+            'public_description', e.public_description, 'redacted_by', e.redacted_by))
+        ELSE '{}'::jsonb END
       || CASE WHEN with_history THEN jsonb_build_object('history', (
         SELECT coalesce(jsonb_agg(
                    jsonb_build_object(
@@ -71,10 +78,12 @@ RETURN json_build_object(
                        'role', h.actor_role,
                        'at', h.at,
                        'note', CASE WHEN private THEN h.note
-                                   ELSE event_public_text(h.note) END,
+                                   WHEN h.note_public THEN event_public_text(h.note)
+                                   ELSE '' END,
                        'details', h.details)
                    || CASE WHEN private
-                           THEN jsonb_build_object('actor', h.actor, 'token_id', h.token_id)
+                           THEN jsonb_build_object('actor', h.actor, 'token_id', h.token_id,
+                                                   'note_public', h.note_public)
                            ELSE '{}'::jsonb END
                    ORDER BY h.history_id), '[]'::jsonb)
         FROM event_history AS h WHERE h.event_id = e.event_id)) ELSE '{}'::jsonb END

@@ -19,7 +19,7 @@ BEGIN
                 SELECT added.history_id, event_feed_summary(added, e) AS summary,
                        (row_number() OVER (ORDER BY added.history_id) - 1) / 15 AS part
                 FROM added JOIN events AS e ON e.event_id = added.event_id
-                WHERE event_category_public(e.category_code)
+                WHERE event_public(e.category_code, e.hidden_at)
             ) AS numbered
             GROUP BY numbered.part
             ORDER BY numbered.part

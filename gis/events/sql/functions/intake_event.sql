@@ -10,10 +10,15 @@
 --                    is that county's code (nothing written)
 -- Few statements on purpose: each costs an executor start-up, and intake runs hundreds
 -- of times a second.
+-- (reporter_key text gave way to reporter_secret bytea: the key is derived, not made)
+DROP FUNCTION IF EXISTS intake_event(
+    text, text, text, float8, float8, text, timestamptz, text, text, text, text, text, text,
+    bigint, text, text, text, text, float8, integer, text[], text[], jsonb, text[], bytea[],
+    text[], integer[], integer[], float8[], float8[]);
 CREATE OR REPLACE FUNCTION intake_event(
     category text, description text, source text, lon float8, lat float8,
     location_source text, reported_at timestamptz, reporter_name text,
-    reporter_phone text, reporter_key text, address text,
+    reporter_phone text, reporter_secret bytea, address text,
     actor text, actor_role text, token_id bigint, actor_county text,
     idempotency_scope text, idempotency_key text, request_sha256 text,
     duplicate_metres float8, duplicate_hours integer, open_statuses text[],
@@ -37,6 +42,8 @@ DECLARE
     v_dispatch      boolean;
     v_deadline      timestamptz;
     v_event         events;
+    v_event_id      bigint;
+    v_reporter_key  text;
     v_answer        jsonb;
 BEGIN
     IF idempotency_key IS NOT NULL THEN
@@ -50,8 +57,10 @@ BEGIN
             IF stored.request_sha256 <> intake_event.request_sha256 THEN
                 RETURN QUERY SELECT 'key_reused', stored.event_id, 422, NULL::text;
             ELSE
+                -- the stored answer lacks the reporter key: derived again
                 RETURN QUERY SELECT 'replayed', stored.event_id, stored.status_code::integer,
-                                    stored.response::text;
+                    (stored.response || jsonb_build_object('reporter_key',
+                        event_reporter_key(stored.event_id, reporter_secret)))::text;
             END IF;
             RETURN;
         END IF;
@@ -115,6 +124,8 @@ BEGIN
         v_deadline := v_at + make_interval(hours => v_rule.deadline_hours);
     END IF;
 
+    v_event_id := nextval('events_event_id_seq'::regclass);
+    v_reporter_key := event_reporter_key(v_event_id, reporter_secret);
     INSERT INTO events (
         event_id, tracking_number, county_code, category_code, description, source,
         status, reported_at, grid_code, community_code, subdistrict_code, geom,
@@ -127,7 +138,7 @@ BEGIN
         CASE WHEN v_dispatch THEN 'dispatched' ELSE 'filed' END,
         v_at, v_grid, v_community, v_subdistrict, v_point,
         reporter_name, reporter_phone,
-        encode(sha256(convert_to(reporter_key, 'UTF8')), 'hex'), address, location_source,
+        encode(sha256(convert_to(v_reporter_key, 'UTF8')), 'hex'), address, location_source,
         v_duplicate.event_id,
         CASE WHEN v_dispatch THEN v_rule.assignee_kind END,
         CASE WHEN v_dispatch THEN v_rule.department_id END,
@@ -135,14 +146,16 @@ BEGIN
         CASE WHEN v_dispatch THEN v_at END,
         CASE WHEN v_dispatch THEN v_rule.deadline_hours END,
         v_deadline, v_deadline, v_at
-    FROM (SELECT nextval('events_event_id_seq'::regclass) AS event_id) AS new
+    FROM (SELECT v_event_id AS event_id) AS new
     RETURNING * INTO v_event;
 
     -- report, file and (unless held) dispatch: one statement, in order of position.
+    -- (onemap's own notes say nothing personal: the public reads them)
     INSERT INTO event_history (event_id, county_code, action, from_status, to_status,
-                               actor, actor_role, token_id, at, note, details)
+                               actor, actor_role, token_id, at, note, note_public, details)
     SELECT v_event.event_id, v_county, step.action, step.from_status, step.to_status,
-           step.actor, step.actor_role, step.token_id, v_at, step.note, step.details
+           step.actor, step.actor_role, step.token_id, v_at, step.note,
+           step.actor_role = 'system', step.details
     FROM (
         VALUES
         (1, 'report', NULL, 'reported', intake_event.actor, intake_event.actor_role,
@@ -200,14 +213,15 @@ BEGIN
 
     v_answer := jsonb_set(event_feature(v_event, false, true, centres)::jsonb,
                           '{properties,allowed_actions}',
-                          coalesce(allowed_actions -> v_event.status, '[]'::jsonb))
-                || jsonb_build_object('reporter_key', reporter_key);
+                          coalesce(allowed_actions -> v_event.status, '[]'::jsonb));
     IF idempotency_key IS NOT NULL THEN
+        -- kept without the reporter key: nothing stores it
         INSERT INTO idempotency_keys (scope, idempotency_key, county_code, request_sha256,
                                       event_id, status_code, response)
         VALUES (idempotency_scope, idempotency_key, v_county, request_sha256,
                 v_event.event_id, 201, v_answer);
     END IF;
-    RETURN QUERY SELECT 'created', v_event.event_id, 201, v_answer::text;
+    RETURN QUERY SELECT 'created', v_event.event_id, 201,
+        (v_answer || jsonb_build_object('reporter_key', v_reporter_key))::text;
 END
 $$;

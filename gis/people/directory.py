@@ -1,0 +1,215 @@
+"""People: who may sign in, in which role and scope.
+
+Made and changed by administrators through the CLI (``onemap people …``), which connects
+as the database's owner; the service only reads them, to sign people in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+
+from gis.errors import OnemapError
+from gis.people import passwords
+
+ROLES = ("admin", "staff", "department", "grid_member", "auditor", "planner")
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+
+
+class PersonError(OnemapError):
+    """A person that cannot be added or changed as asked."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who signs in: login, name, role, county and scope."""
+
+    person_id: int
+    login: str
+    name: str
+    role: str
+    county_code: str
+    grids: tuple[str, ...]
+    department_id: int | None
+    department_code: str | None
+
+
+_PERSON = """
+SELECT p.person_id, p.login, p.name, p.role, rtrim(p.county_code),
+       coalesce((SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)
+                 FROM person_grids AS g WHERE g.person_id = p.person_id), '{}'),
+       p.department_id, d.department_code
+FROM people AS p LEFT JOIN departments AS d ON d.department_id = p.department_id
+"""
+
+
+def _person(row: Sequence[Any]) -> Person:
+    person_id, login, name, role, county_code, grids, department_id, department_code = row
+    return Person(
+        person_id, login, name, role, county_code, tuple(grids), department_id, department_code
+    )
+
+
+def add(
+    conn: psycopg.Connection,
+    *,
+    login: str,
+    name: str,
+    role: str,
+    password: str,
+    county_code: str = "450105",
+    grids: tuple[str, ...] = (),
+    department: str | None = None,
+    created_by: str | None = None,
+) -> int:
+    """Add a person and return their id (the caller commits).
+
+    A grid member names one or more grids of the county; a department handler, their
+    department's code; nobody else names either."""
+    if not _LOGIN.fullmatch(login):
+        raise PersonError(
+            f"login {login!r}: 2–40 lower-case letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit"
+        )
+    if role not in ROLES:
+        raise PersonError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if (role == "grid_member") != bool(grids):
+        raise PersonError("a grid member, and only a grid member, names their grids")
+    if (role == "department") != (department is not None):
+        raise PersonError("a department handler, and only they, name their department")
+    if not 1 <= len(name) <= 50:
+        raise PersonError("a name has 1 to 50 characters")
+    if conn.execute("SELECT 1 FROM people WHERE login = %s", (login,)).fetchone():
+        raise PersonError(f"login {login!r} is taken")
+    department_id = None
+    if department is not None:
+        row = conn.execute(
+            "SELECT department_id FROM departments WHERE county_code = %s AND department_code = %s",
+            (county_code, department),
+        ).fetchone()
+        if row is None:
+            raise PersonError(f"no department {department!r} in county {county_code}")
+        department_id = row[0]
+    known = {
+        code
+        for (code,) in conn.execute(
+            "SELECT rtrim(grid_code) FROM grids WHERE grid_code = ANY (%s)"
+            " AND left(grid_code, 6) = %s",
+            (list(grids), county_code),
+        )
+    }
+    unknown = sorted(set(grids) - known)
+    if unknown:
+        raise PersonError(f"no grid {', '.join(unknown)} in county {county_code}")
+    row = conn.execute(
+        "INSERT INTO people (county_code, login, name, role, department_id, password_hash,"
+        " created_by) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING person_id",
+        (
+            county_code,
+            login,
+            name,
+            role,
+            department_id,
+            passwords.hash_password(password),
+            created_by,
+        ),
+    ).fetchone()
+    assert row is not None
+    for grid_code in sorted(set(grids)):
+        conn.execute(
+            "INSERT INTO person_grids (person_id, county_code, grid_code) VALUES (%s, %s, %s)",
+            (row[0], county_code, grid_code),
+        )
+    return int(row[0])
+
+
+def find(conn: psycopg.Connection, login: str) -> Person:
+    """The person with ``login``; PersonError when there is none."""
+    row = conn.execute(_PERSON + " WHERE p.login = %s", (login,)).fetchone()
+    if row is None:
+        raise PersonError(f"no person with login {login!r}")
+    return _person(row)
+
+
+def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
+    """Give ``login`` a new password; their open sessions end."""
+    person = find(conn, login)
+    conn.execute(
+        "UPDATE people SET password_hash = %s WHERE person_id = %s",
+        (passwords.hash_password(password), person.person_id),
+    )
+    conn.execute(
+        "UPDATE sessions SET revoked_at = now(), revoked_by = 'password changed'"
+        " WHERE person_id = %s AND revoked_at IS NULL",
+        (person.person_id,),
+    )
+
+
+def disable(conn: psycopg.Connection, login: str, *, disabled_by: str | None = None) -> bool:
+    """Stop ``login`` from signing in, and end their sessions and tokens; False when they
+    were disabled already."""
+    person = find(conn, login)
+    cursor = conn.execute(
+        "UPDATE people SET disabled_at = now(), disabled_by = %s"
+        " WHERE person_id = %s AND disabled_at IS NULL",
+        (disabled_by, person.person_id),
+    )
+    conn.execute(
+        "UPDATE sessions SET revoked_at = now(), revoked_by = %s"
+        " WHERE person_id = %s AND revoked_at IS NULL",
+        (disabled_by, person.person_id),
+    )
+    conn.execute(
+        "UPDATE api_tokens SET revoked_at = now(), revoked_by = %s"
+        " WHERE person_id = %s AND revoked_at IS NULL",
+        (disabled_by, person.person_id),
+    )
+    return cursor.rowcount == 1
+
+
+def listing(conn: psycopg.Connection) -> list[dict[str, object]]:
+    """Everyone, in order of login: role, scope, when made and by whom, whether disabled."""
+    cursor = conn.execute(
+        "SELECT p.login, p.name, p.role, rtrim(p.county_code),"
+        " coalesce((SELECT string_agg(rtrim(g.grid_code), ',' ORDER BY g.grid_code)"
+        " FROM person_grids AS g WHERE g.person_id = p.person_id), ''),"
+        " coalesce(d.department_code, ''), p.created_at, p.created_by, p.disabled_at"
+        " FROM people AS p LEFT JOIN departments AS d ON d.department_id = p.department_id"
+        " ORDER BY p.login"
+    )
+    keys = (
+        "login",
+        "name",
+        "role",
+        "county_code",
+        "grids",
+        "department",
+        "created_at",
+        "created_by",
+        "disabled_at",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
+async def authenticate(conn: AsyncConnection, login: str, password: str) -> Person | None:
+    """The person whose login and password these are, None otherwise (unknown login, wrong
+    password, disabled). Takes as long for an unknown login as for a wrong password."""
+    cursor = await conn.execute(
+        _PERSON.replace("SELECT p.person_id", "SELECT p.password_hash, p.disabled_at, p.person_id")
+        + " WHERE p.login = %s",
+        (login,),
+    )
+    row = await cursor.fetchone()
+    # argon2 takes tens of milliseconds of CPU on purpose: off the event loop
+    if row is None:
+        await asyncio.to_thread(passwords.verify, passwords.UNKNOWN_LOGIN_HASH, password)
+        return None
+    if not await asyncio.to_thread(passwords.verify, row[0], password) or row[1] is not None:
+        return None
+    return _person(row[2:])

@@ -1,0 +1,55 @@
+-- Who may read and change which events, enforced by PostgreSQL itself for the service's
+-- role (onemap_service, migration 0013), whatever the routers above it check.
+--
+-- Each request says who is calling in settings of its connection (gis/people/scope.py):
+-- onemap.role (a token's or person's role, 'public', 'reporter' or 'system'),
+-- onemap.county, onemap.grids (a grid member's grids, comma-separated),
+-- onemap.department_id (a department handler's department) and, for a reporter,
+-- onemap.reporter_key_sha256 (the SHA-256 of the key they presented). A connection that
+-- says nothing is the anonymous public. The owner (migrations, the CLI, notebooks)
+-- is not subject to these policies.
+
+CREATE OR REPLACE FUNCTION onemap_caller_role() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(current_setting('onemap.role', true), ''), 'public')
+$$;
+
+-- May the caller change this event (a transition, moderation, escalation)?
+CREATE OR REPLACE FUNCTION onemap_may_act(county bpchar, grid bpchar, department bigint,
+                                          reporter_key_sha256 bpchar) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE onemap_caller_role()
+        WHEN 'system' THEN true
+        WHEN 'reporter' THEN reporter_key_sha256 IS NOT NULL
+            AND reporter_key_sha256 = current_setting('onemap.reporter_key_sha256', true)
+        WHEN 'admin' THEN in_county
+        WHEN 'staff' THEN in_county
+        WHEN 'grid_member' THEN in_county AND rtrim(grid) = ANY (
+            string_to_array(current_setting('onemap.grids', true), ','))
+        WHEN 'department' THEN in_county
+            AND department = nullif(current_setting('onemap.department_id', true), '')::bigint
+        ELSE false
+    END
+    FROM (SELECT rtrim(county) = current_setting('onemap.county', true) AS in_county) AS c
+$$;
+
+-- Hidden events (moderation) are out of sight of the public, reporters and planners.
+CREATE OR REPLACE FUNCTION onemap_sees_hidden() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT onemap_caller_role() IN ('admin', 'staff', 'department', 'grid_member', 'auditor',
+                                    'system')
+$$;
+
+DROP POLICY IF EXISTS events_read ON events;
+CREATE POLICY events_read ON events FOR SELECT TO onemap_service
+    USING (hidden_at IS NULL OR onemap_sees_hidden());
+-- Anyone may report (intake checks the county of a token's holder).
+DROP POLICY IF EXISTS events_report ON events;
+CREATE POLICY events_report ON events FOR INSERT TO onemap_service WITH CHECK (true);
+DROP POLICY IF EXISTS events_act ON events;
+CREATE POLICY events_act ON events FOR UPDATE TO onemap_service
+    USING (onemap_may_act(county_code, grid_code, department_id, reporter_key_sha256))
+    -- the scope is checked on the event as it was: a department that returns its task
+    -- leaves an event it may no longer act on
+    WITH CHECK (true);
+-- No DELETE policy: the service deletes no event.

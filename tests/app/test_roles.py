@@ -1,0 +1,174 @@
+"""Who may do what, over HTTP: one table of role × endpoint × scope and the status each
+combination must answer, run against the app as it connects to the database (as
+onemap_service, under row-level security). The columns are the callers: the public
+(no token), each role, and the same role outside its scope (a grid member of another
+grid, the handler of another department, staff of another county)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.planters.event_places import WEST, plant_event, planted_database
+
+EVENTS = "/api/v1/events"
+CALLERS = (
+    "public",
+    "admin",
+    "staff",
+    "foreign",
+    "handler",
+    "other_handler",
+    "member",
+    "east_member",
+    "auditor",
+    "planner",
+    "open311",
+)
+# what a JPEG's first bytes look like is enough: the route serves the stored bytes
+PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 60
+
+
+@pytest.fixture(scope="module")
+def planted(admin_url: str, migrated_template: str) -> Iterator[dict[str, Any]]:
+    with planted_database(admin_url, migrated_template, "roles_http") as (url, secrets):
+        app = create_app(Settings(database_url=url, pool_min_size=1, pool_max_size=4))
+        headers = {name: {"Authorization": f"Bearer {secret}"} for name, secret in secrets.items()}
+        headers["public"] = {}
+        with TestClient(app) as client:
+            yield {"url": url, "client": client, "headers": headers}
+
+
+def _event(url: str, **setup: Any) -> int:
+    """A fresh event for one case, with the reporter's contact and, if asked, a photo."""
+    photo = setup.pop("photo", False)
+    event_id = plant_event(url, reporter_phone="13912345678", **setup)
+    if photo:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "INSERT INTO event_photos (event_id, position, county_code, content_type,"
+                " bytes, sha256, width, height, content)"
+                " VALUES (%s, 1, '450105', 'image/jpeg', %s, repeat('0', 64), 1, 1, %s)",
+                (event_id, len(PHOTO), PHOTO),
+            )
+    return event_id
+
+
+def _transition(action: str) -> Callable[[TestClient, int, dict], Any]:
+    return lambda client, event_id, headers: client.post(
+        f"{EVENTS}/{event_id}/transitions", json={"action": action}, headers=headers
+    )
+
+
+def _read_contact(client: TestClient, event_id: int, headers: dict) -> Any:
+    answer = client.get(f"{EVENTS}/{event_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    # 200 with the reporter's contact, 203 standing for "200, the public view only"
+    return 200 if "reporter_phone" in answer.json()["properties"] else 203
+
+
+ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any]]] = {
+    "read an event's contact": (_read_contact, {}),
+    "file a report": (_transition("file"), {"status": "reported"}),
+    "accept the grid's task": (_transition("accept"), {"status": "dispatched", "assignee": "grid"}),
+    "accept a department's task": (
+        _transition("accept"),
+        {"status": "dispatched", "assignee": "department"},
+    ),
+    "settle a report in the grid": (_transition("settle"), {"status": "reported"}),
+    "settle a department's task": (
+        _transition("settle"),
+        {"status": "dispatched", "assignee": "department"},
+    ),
+    "see a photo": (
+        lambda client, event_id, headers: client.get(
+            f"{EVENTS}/{event_id}/photos/1", headers=headers
+        ),
+        {"photo": True, "status": "dispatched", "assignee": "department"},
+    ),
+    "hide an event": (
+        lambda client, event_id, headers: client.post(
+            f"{EVENTS}/{event_id}/moderation",
+            json={"hidden": True, "reason": "骚扰信息"},
+            headers=headers,
+        ),
+        {},
+    ),
+    "read the admin log": (
+        lambda client, event_id, headers: client.get("/api/v1/admin-log", headers=headers),
+        {},
+    ),
+    "audit a community's grids": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/audit/grids", params={"community": WEST}, headers=headers
+        ),
+        {},
+    ),
+    "import places": (
+        # a file that is not GeoJSON: an administrator gets as far as the file's check
+        lambda client, event_id, headers: client.post(
+            "/api/v1/import/grids",
+            files={"file": ("grids.geojson", b"not json", "application/geo+json")},
+            headers=headers,
+        ),
+        {},
+    ),
+}
+
+# The table: for each endpoint, the status each caller gets, in the order of CALLERS:
+# public, admin, staff, foreign staff, handler, other handler, member, east member,
+# auditor, planner, open311. (The planted events are in grid WEST_SOUTH, the member's;
+# department tasks are chengguan's, the handler's.)
+TABLE: dict[str, tuple[int, ...]] = {
+    "read an event's contact": (203, 200, 200, 203, 203, 203, 200, 203, 203, 203, 203),
+    "file a report": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    "accept the grid's task": (401, 200, 200, 403, 403, 403, 200, 403, 403, 403, 403),
+    "accept a department's task": (401, 200, 200, 403, 200, 403, 403, 403, 403, 403, 403),
+    "settle a report in the grid": (401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403),
+    "settle a department's task": (401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "see a photo": (401, 200, 200, 403, 200, 403, 200, 403, 200, 403, 403),
+    "hide an event": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read the admin log": (401, 200, 403, 403, 403, 403, 403, 403, 200, 403, 403),
+    "audit a community's grids": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403),
+    "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+}
+CASES = [
+    (endpoint, caller, status)
+    for endpoint, statuses in TABLE.items()
+    for caller, status in zip(CALLERS, statuses, strict=True)
+]
+
+
+def test_the_table_covers_every_endpoint_and_caller() -> None:
+    assert set(TABLE) == set(ENDPOINTS)
+    assert all(len(statuses) == len(CALLERS) for statuses in TABLE.values())
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "caller", "status"), CASES, ids=[f"{e} as {c}" for e, c, _ in CASES]
+)
+def test_each_role_may_do_what_the_table_says_in_its_scope(
+    planted: dict[str, Any], endpoint: str, caller: str, status: int
+) -> None:
+    call, setup = ENDPOINTS[endpoint]
+    event_id = _event(planted["url"], **setup)
+    with psycopg.connect(planted["url"]) as conn:
+        before = conn.execute(
+            "SELECT status, hidden_at FROM events WHERE event_id = %s", (event_id,)
+        ).fetchone()
+    answer = call(planted["client"], event_id, planted["headers"][caller])
+    got = answer if isinstance(answer, int) else answer.status_code
+    assert got == status, getattr(answer, "text", answer)
+    with psycopg.connect(planted["url"]) as conn:
+        after = conn.execute(
+            "SELECT status, hidden_at FROM events WHERE event_id = %s", (event_id,)
+        ).fetchone()
+    # a refusal changes nothing
+    if status >= 400:
+        assert after == before
