@@ -12,16 +12,18 @@ from fastapi.responses import JSONResponse
 
 from app.deps import Connection
 from app.params import check_known, parse_list, parse_paging
+from app.problems import problem_responses
+from app.responses import GeoJSONResponse
 from gis import places
 from gis.errors import InvalidParameter
 
-router = APIRouter(prefix="/api/v1", tags=["codes"])
+router = APIRouter(prefix="/api/v1", tags=["codes"], responses=problem_responses(400, 503))
 
 GEOJSON = "application/geo+json"
 SEARCH_PARAMETERS = ("q", "level", "limit")
 
 
-@router.get("/codes/{code}", response_class=JSONResponse)
+@router.get("/codes/{code}", response_class=GeoJSONResponse, responses=problem_responses(404))
 async def place_by_code(code: str, request: Request, conn: Connection) -> JSONResponse:
     """The place a code names (any level; legacy 14-digit grid codes accepted)."""
     check_known(request.query_params, ())

@@ -37,13 +37,16 @@ from app.params import (
     parse_list,
     parse_paging,
 )
+from app.problems import problem_responses
+from app.responses import GeoJSONResponse
 from gis import tokens
 from gis.events import intake, loop, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
 from gis.tokens import Caller
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+# Every route reads the database, which may be out of reach (503).
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=problem_responses(503))
 
 GEOJSON = "application/geo+json"
 # Three photos of 5 MiB and the feature; a larger body is refused before it is read.
@@ -104,7 +107,8 @@ async def event_transitions() -> dict[str, Any]:
 @router.post(
     "/events",
     status_code=201,
-    response_class=JSONResponse,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(401, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -188,7 +192,7 @@ async def _multipart(request: Request) -> intake.Report:
     return intake.parse_feature(text, photos=checked)
 
 
-@router.get("/events", response_class=JSONResponse)
+@router.get("/events", response_class=GeoJSONResponse, responses=problem_responses(400))
 async def list_events(request: Request, conn: Connection) -> JSONResponse:
     """Events, newest first: ``status``, ``category``, ``source`` (comma-separated),
     ``grid_code``, ``community_code``, ``subdistrict_code``, ``department``, ``overdue``,
@@ -238,7 +242,9 @@ def _reported(name: str, params: dict[str, str]) -> datetime | None:
 EventRef = Annotated[str, Path(description="event id or tracking number (SJ…)")]
 
 
-@router.get("/events/{ref}", response_class=JSONResponse)
+@router.get(
+    "/events/{ref}", response_class=GeoJSONResponse, responses=problem_responses(400, 401, 404)
+)
 async def get_event(ref: EventRef, request: Request, conn: Connection) -> JSONResponse:
     """One event with its history; the reporter's contact only for staff of its county
     and the member of its grid."""
@@ -262,7 +268,11 @@ class TransitionBody(BaseModel):
     expected_status: str | None = Field(None, description="refuse (409) if the event moved on")
 
 
-@router.post("/events/{ref}/transitions", response_class=JSONResponse)
+@router.post(
+    "/events/{ref}/transitions",
+    response_class=JSONResponse,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 async def transition_event(
     ref: EventRef, body: TransitionBody, request: Request, conn: Connection
 ) -> JSONResponse:
@@ -298,7 +308,14 @@ async def transition_event(
 PhotoViewer = Annotated[Caller, Depends(require_role(*PHOTO_ROLES))]
 
 
-@router.get("/events/{ref}/photos/{position}")
+@router.get(
+    "/events/{ref}/photos/{position}",
+    response_class=Response,
+    responses={
+        200: {"content": {media: {} for media in photos.CONTENT_TYPES.values()}},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
 async def event_photo(
     ref: EventRef,
     caller: PhotoViewer,

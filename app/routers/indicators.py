@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 
 from app.deps import Connection
 from app.params import check_known, parse_instant
+from app.problems import problem_responses
 from gis.errors import InvalidParameter
 from gis.events import indicators
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
 
 
-@router.get("/events", response_class=JSONResponse)
+@router.get("/events", response_class=JSONResponse, responses=problem_responses(400, 503))
 async def event_indicators(request: Request, conn: Connection) -> JSONResponse:
     """结案率, 按期结案率, 处置率, 按期处置率, 准确派遣率, average handling and closing
     hours, rework and overdue counts per ``group_by`` (grid, community, subdistrict,
