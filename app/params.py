@@ -21,6 +21,7 @@ from typing import overload
 
 from starlette.datastructures import QueryParams
 
+from gis import codes
 from gis.errors import InvalidParameter
 
 # China Standard Time (UTC+8, no daylight saving): the day and the clock people report in.
@@ -190,6 +191,29 @@ def parse_instant(
     if match["time"] is None and end_of_day:
         instant += timedelta(days=1, microseconds=-1)
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=dates_in)
+
+
+def parse_code(name: str, text: str | None, level: codes.Level) -> str | None:
+    """A place code of ``level`` (gis.codes: digits, the level's length, its segments),
+    normalised; a legacy 14-digit grid code is widened to 15 digits."""
+    if not (given := _given(text)):
+        return None
+    try:
+        return codes.parse(given, expect=level).value
+    except codes.InvalidCode as error:
+        raise InvalidParameter(
+            name, f"expected a {level} code, got {text!r}: {error.problem}"
+        ) from None
+
+
+def parse_matching(name: str, text: str | None, pattern: str, what: str) -> str | None:
+    """Text of a fixed format (a department code, a tracking number): ``pattern`` must
+    match the whole of it."""
+    if not (given := _given(text)):
+        return None
+    if not re.fullmatch(pattern, given):
+        raise InvalidParameter(name, f"expected {what}, got {text!r}")
+    return given
 
 
 def parse_list(text: str | None) -> list[str]:

@@ -311,12 +311,17 @@ def _feature_schema(source: Collection) -> dict[str, Any]:
 
 
 def _filter_parameter(prop: Property) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": prop.json_type}
+    if prop.values:
+        schema["enum"] = list(prop.values)
+    if prop.pattern:
+        schema["pattern"] = f"^{prop.pattern}$"
     return {
         "name": prop.name,
         "in": "query",
         "required": False,
         "description": f"Only features whose {prop.name} ({prop.title}) equals the value.",
-        "schema": {"type": prop.json_type},
+        "schema": schema,
         "style": "form",
         "explode": False,
     }

@@ -32,17 +32,21 @@ from app.params import (
     check_known,
     parse_bbox,
     parse_boolean,
+    parse_code,
     parse_instant,
     parse_integer,
     parse_list,
+    parse_matching,
     parse_paging,
 )
 from app.problems import problem_responses
 from app.responses import GeoJSONResponse
 from gis import tokens
+from gis.codes import Level
 from gis.events import intake, loop, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
+from gis.ogc.collections import DEPARTMENT_CODE
 from gis.tokens import Caller
 
 # Every route reads the database, which may be out of reach (503).
@@ -206,10 +210,14 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
         status=_names(params, "status"),
         category=_names(params, "category"),
         source=_names(params, "source"),
-        grid_code=params.get("grid_code"),
-        community_code=params.get("community_code"),
-        subdistrict_code=params.get("subdistrict_code"),
-        department=params.get("department"),
+        grid_code=parse_code("grid_code", params.get("grid_code"), Level.GRID),
+        community_code=parse_code("community_code", params.get("community_code"), Level.COMMUNITY),
+        subdistrict_code=parse_code(
+            "subdistrict_code", params.get("subdistrict_code"), Level.TOWNSHIP
+        ),
+        department=parse_matching(
+            "department", params.get("department"), DEPARTMENT_CODE, "a department code"
+        ),
         overdue=parse_boolean("overdue", params.get("overdue")),
         escalation_level=parse_integer(
             "escalation_level", params.get("escalation_level"), minimum=0

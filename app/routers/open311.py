@@ -32,15 +32,18 @@ from starlette.exceptions import HTTPException
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
 from app.limits import OPEN311_FORM_LIMIT
-from app.params import check_known, parse_instant, parse_list
+from app.params import check_known, parse_instant, parse_list, parse_matching
 from app.problems import ERROR_MEANINGS, problem_responses
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.events import intake, open311, queries
 from gis.events.errors import IdempotencyKeyReused, InvalidEvent
 from gis.events.stages import Actor
+from gis.ogc.collections import TRACKING_NUMBER
 
 ROLES = ("open311", "staff", "admin")
+# What GET requests.json takes (with jurisdiction_id, which every endpoint takes).
+REQUEST_PARAMETERS = ("service_request_id", "service_code", "start_date", "end_date", "status")
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM = OPEN311_FORM_LIMIT
 
@@ -193,9 +196,7 @@ async def service_definition(service_code: str, request: Request, conn: Connecti
 async def requests(request: Request, conn: Connection) -> JSONResponse:
     """Requests, newest first: by ids, or by service, date window and status."""
     _json_only(f"requests.{_extension(request)}")
-    params = _query(
-        request, ("service_request_id", "service_code", "start_date", "end_date", "status")
-    )
+    params = _query(request, REQUEST_PARAMETERS)
     await open311.check_jurisdiction(conn, params.get("jurisdiction_id"))
     if "service_request_id" in params:
         return JSONResponse(await _by_ids(conn, params["service_request_id"]))
@@ -231,8 +232,8 @@ async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
         raise InvalidParameter("service_request_id", f"at most {open311.MAX_IDS} ids")
     answer = []
     for ref in dict.fromkeys(ids):
-        if not ref.startswith("SJ"):
-            continue  # ids are tracking numbers, not our internal event ids
+        # ids are tracking numbers, not our internal event ids: anything else is a mistake
+        parse_matching("service_request_id", ref, TRACKING_NUMBER, "tracking numbers (SJ…)")
         try:
             event_id = await queries.resolve(conn, ref)
             feature = await queries.detail(conn, event_id, private=False, with_history=False)
