@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import overload
+from typing import Any, overload
 
 from starlette.datastructures import QueryParams
 
@@ -220,6 +220,35 @@ def parse_list(text: str | None) -> list[str]:
     """A comma-separated list (levels, statuses, codes, ids): its items without surrounding
     blanks, empty items dropped; absent text is the empty list."""
     return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def documented(
+    name: str, schema: dict[str, Any], description: str = "", *, required: bool = False
+) -> dict[str, Any]:
+    """The OpenAPI description of a query parameter a route parses itself (with the
+    parsers above), for its ``openapi_extra={"parameters": [...]}``: FastAPI documents only
+    the parameters of a route's signature."""
+    parameter: dict[str, Any] = {"name": name, "in": "query", "required": required}
+    if description:
+        parameter["description"] = description
+    if schema.get("type") == "array":
+        parameter.update(style="form", explode=False)  # comma-separated, as bbox is
+    return {**parameter, "schema": schema}
+
+
+def paging_documented(*, max_limit: int, min_limit: int = 1) -> list[dict[str, Any]]:
+    """``limit`` and ``offset`` as :func:`parse_paging` reads them."""
+    return [
+        documented("limit", {"type": "integer", "minimum": min_limit, "maximum": max_limit}),
+        documented("offset", {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}),
+    ]
+
+
+BBOX_DOCUMENTED = documented(
+    "bbox",
+    {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+    "min longitude, min latitude, max longitude, max latitude",
+)
 
 
 @dataclass(frozen=True)

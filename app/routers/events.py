@@ -29,7 +29,10 @@ from starlette.datastructures import UploadFile
 
 from app.deps import Connection, require_role
 from app.params import (
+    BBOX_DOCUMENTED,
     check_known,
+    documented,
+    paging_documented,
     parse_bbox,
     parse_boolean,
     parse_code,
@@ -74,6 +77,26 @@ LIST_PARAMETERS = (
     "offset",
 )
 PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member")
+_TEXT = {"type": "string"}
+_COUNT = {"type": "integer", "minimum": 0}
+# LIST_PARAMETERS as the OpenAPI document states them
+LIST_DOCUMENTED = [
+    documented("status", _TEXT, "statuses, comma-separated"),
+    documented("category", _TEXT, "category codes or names, comma-separated"),
+    documented("source", _TEXT, "sources, comma-separated"),
+    documented("grid_code", {"type": "string", "pattern": "^[0-9]{14,15}$"}),
+    documented("community_code", {"type": "string", "pattern": "^[0-9]{12}$"}),
+    documented("subdistrict_code", {"type": "string", "pattern": "^[0-9]{9}$"}),
+    documented("department", {"type": "string", "pattern": f"^{DEPARTMENT_CODE}$"}),
+    documented("overdue", {"type": "boolean"}),
+    documented("escalation_level", _COUNT),
+    documented("duplicate_of", _COUNT),
+    documented("reported_after", _TEXT, "RFC 3339 date-time or date; China time without offset"),
+    documented("reported_before", _TEXT, "RFC 3339 date-time or date; China time without offset"),
+    BBOX_DOCUMENTED,
+    *paging_documented(max_limit=queries.MAX_LIMIT),
+]
+assert [p["name"] for p in LIST_DOCUMENTED] == list(LIST_PARAMETERS)
 
 
 async def _caller(request: Request, conn: Connection) -> Actor | None:
@@ -196,7 +219,12 @@ async def _multipart(request: Request) -> intake.Report:
     return intake.parse_feature(text, photos=checked)
 
 
-@router.get("/events", response_class=GeoJSONResponse, responses=problem_responses(400))
+@router.get(
+    "/events",
+    response_class=GeoJSONResponse,
+    responses=problem_responses(400),
+    openapi_extra={"parameters": LIST_DOCUMENTED},
+)
 async def list_events(request: Request, conn: Connection) -> JSONResponse:
     """Events, newest first: ``status``, ``category``, ``source`` (comma-separated),
     ``grid_code``, ``community_code``, ``subdistrict_code``, ``department``, ``overdue``,

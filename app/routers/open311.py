@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
 from app.limits import OPEN311_FORM_LIMIT
-from app.params import check_known, parse_instant, parse_list, parse_matching
+from app.params import check_known, documented, parse_instant, parse_list, parse_matching
 from app.problems import ERROR_MEANINGS, problem_responses
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
@@ -128,9 +128,10 @@ router = APIRouter(
     prefix="/open311/v2",
     tags=["open311"],
     route_class=Open311Route,
-    # Every route refuses unknown query parameters and other formats (400); a database out
-    # of reach is answered by the app's handler, in its problem shape (503).
-    responses={**_errors(400), **problem_responses(503)},
+    # Every route refuses unknown query parameters and other formats (400) and an unknown
+    # jurisdiction_id (404); a database out of reach is answered by the app's handler, in
+    # its problem shape (503).
+    responses={**_errors(400, 404), **problem_responses(503)},
 )
 
 
@@ -191,8 +192,23 @@ async def service_definition(service_code: str, request: Request, conn: Connecti
         raise Open311Error(404, error.problem) from None
 
 
-@router.get("/requests.{extension}", openapi_extra=_EXTENSION)
-@router.get("/requests")
+_TEXT = {"type": "string"}
+# REQUEST_PARAMETERS and jurisdiction_id as the OpenAPI document states them
+_REQUESTS_DOCUMENTED = [
+    documented("service_request_id", _TEXT, "tracking numbers, comma-separated"),
+    documented("service_code", _TEXT, "service codes, comma-separated"),
+    documented("start_date", _TEXT, "date or date-time (China time without offset)"),
+    documented("end_date", _TEXT, "date or date-time; at most 90 days after start_date"),
+    documented("status", _TEXT, "open, closed (comma-separated)"),
+    documented("jurisdiction_id", _TEXT),
+]
+
+
+@router.get(
+    "/requests.{extension}",
+    openapi_extra={"parameters": _EXTENSION["parameters"] + _REQUESTS_DOCUMENTED},
+)
+@router.get("/requests", openapi_extra={"parameters": _REQUESTS_DOCUMENTED})
 async def requests(request: Request, conn: Connection) -> JSONResponse:
     """Requests, newest first: by ids, or by service, date window and status."""
     _json_only(f"requests.{_extension(request)}")

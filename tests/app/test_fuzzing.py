@@ -64,8 +64,8 @@ class FuzzRun:
 
 RUNS = (
     FuzzRun("ogc-public", "/ogc/api", "/ogc", None, examples=12, at_least=600),
-    FuzzRun("api-public", "/openapi.json", "", None, examples=25, at_least=200),
-    FuzzRun("api-admin", "/openapi.json", "", "admin", examples=25, at_least=200),
+    FuzzRun("api-public", "/openapi.json", "", None, examples=20, at_least=400),
+    FuzzRun("api-admin", "/openapi.json", "", "admin", examples=20, at_least=400),
 )
 # The figure: at least 1,000 generated requests in all.
 assert sum(run.at_least for run in RUNS) >= 1000
