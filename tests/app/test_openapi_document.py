@@ -11,6 +11,7 @@ import pytest
 
 from app.main import create_app
 from app.problems import PROBLEM_SCHEMA
+from app.routers import codes, events, open311
 from app.settings import Settings
 
 
@@ -55,3 +56,18 @@ def test_geojson_answers_are_documented_as_geojson():
     for path in ("/api/v1/events", "/api/v1/codes/{code}", "/api/v1/access/areas"):
         ok = DOCUMENT["paths"][path]["get"]["responses"]["200"]
         assert "application/geo+json" in ok["content"], path
+
+
+# The routes that parse their query themselves, and the parameters each accepts.
+PARSED_QUERIES = [
+    ("/api/v1/events", events.LIST_PARAMETERS),
+    ("/api/v1/search", codes.SEARCH_PARAMETERS),
+    ("/open311/v2/requests", (*open311.REQUEST_PARAMETERS, "jurisdiction_id")),
+    ("/open311/v2/requests.{extension}", (*open311.REQUEST_PARAMETERS, "jurisdiction_id")),
+]
+
+
+@pytest.mark.parametrize(("path", "accepted"), PARSED_QUERIES, ids=[p for p, _ in PARSED_QUERIES])
+def test_the_query_parameters_a_route_accepts_are_documented(path, accepted):
+    parameters = DOCUMENT["paths"][path]["get"]["parameters"]
+    assert [p["name"] for p in parameters if p["in"] == "query"] == list(accepted)
