@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import Connection, require_role
 from app.params import (
@@ -193,7 +194,8 @@ async def report_event(request: Request, conn: Connection) -> JSONResponse:
 async def _multipart(request: Request) -> intake.Report:
     try:
         form = await request.form(max_files=20, max_fields=20, max_part_size=MAX_FEATURE)
-    except HTTPException as error:
+    except StarletteHTTPException as error:
+        # Starlette's own (FastAPI's HTTPException is a subclass, so it would miss it)
         raise InvalidEvent("body", f"malformed multipart body: {error.detail}") from None
     unknown = sorted(set(form.keys()) - {"feature", "photo"})
     if unknown:

@@ -28,3 +28,18 @@ def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_body(client):
     assert response.status_code == 422
     assert response.json()["code"] == "InvalidRequest"
     assert response.json()["description"].startswith("body: not JSON text: byte 12 is not UTF-8")
+
+
+def test_a_malformed_multipart_report_is_a_422_naming_the_body(client):
+    # found by the fuzzing: Starlette's "Invalid multipart data." escaped as a bare 400
+    boundary = "b0undary"
+    response = client.post(
+        "/api/v1/events",
+        content=f"--{boundary}\r\n172624--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "InvalidEvent"
+    assert (
+        response.json()["description"] == "body: malformed multipart body: Invalid multipart data."
+    )
