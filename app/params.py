@@ -17,10 +17,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import overload
+from typing import Any, overload
 
 from starlette.datastructures import QueryParams
 
+from gis import codes
 from gis.errors import InvalidParameter
 
 # China Standard Time (UTC+8, no daylight saving): the day and the clock people report in.
@@ -192,10 +193,62 @@ def parse_instant(
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=dates_in)
 
 
+def parse_code(name: str, text: str | None, level: codes.Level) -> str | None:
+    """A place code of ``level`` (gis.codes: digits, the level's length, its segments),
+    normalised; a legacy 14-digit grid code is widened to 15 digits."""
+    if not (given := _given(text)):
+        return None
+    try:
+        return codes.parse(given, expect=level).value
+    except codes.InvalidCode as error:
+        raise InvalidParameter(
+            name, f"expected a {level} code, got {text!r}: {error.problem}"
+        ) from None
+
+
+def parse_matching(name: str, text: str | None, pattern: str, what: str) -> str | None:
+    """Text of a fixed format (a department code, a tracking number): ``pattern`` must
+    match the whole of it."""
+    if not (given := _given(text)):
+        return None
+    if not re.fullmatch(pattern, given):
+        raise InvalidParameter(name, f"expected {what}, got {text!r}")
+    return given
+
+
 def parse_list(text: str | None) -> list[str]:
     """A comma-separated list (levels, statuses, codes, ids): its items without surrounding
     blanks, empty items dropped; absent text is the empty list."""
     return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def documented(
+    name: str, schema: dict[str, Any], description: str = "", *, required: bool = False
+) -> dict[str, Any]:
+    """The OpenAPI description of a query parameter a route parses itself (with the
+    parsers above), for its ``openapi_extra={"parameters": [...]}``: FastAPI documents only
+    the parameters of a route's signature."""
+    parameter: dict[str, Any] = {"name": name, "in": "query", "required": required}
+    if description:
+        parameter["description"] = description
+    if schema.get("type") == "array":
+        parameter.update(style="form", explode=False)  # comma-separated, as bbox is
+    return {**parameter, "schema": schema}
+
+
+def paging_documented(*, max_limit: int, min_limit: int = 1) -> list[dict[str, Any]]:
+    """``limit`` and ``offset`` as :func:`parse_paging` reads them."""
+    return [
+        documented("limit", {"type": "integer", "minimum": min_limit, "maximum": max_limit}),
+        documented("offset", {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}),
+    ]
+
+
+BBOX_DOCUMENTED = documented(
+    "bbox",
+    {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+    "min longitude, min latitude, max longitude, max latitude",
+)
 
 
 @dataclass(frozen=True)

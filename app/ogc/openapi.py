@@ -278,9 +278,16 @@ RESPONSES = {
 
 
 def _property_schema(prop: Property) -> dict[str, Any]:
+    # Any property may be unknown for a feature (a grid without a leader, an event not
+    # yet handled): PostGIS serves it as null.
     if prop.json_type == "array":
-        return {"type": "array", "items": {"type": "string"}, "description": prop.title}
-    schema: dict[str, Any] = {"type": prop.json_type, "description": prop.title}
+        return {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": prop.title,
+            "nullable": True,
+        }
+    schema: dict[str, Any] = {"type": prop.json_type, "description": prop.title, "nullable": True}
     if prop.name.endswith("_at"):
         schema["format"] = "date-time"
     return schema
@@ -304,12 +311,17 @@ def _feature_schema(source: Collection) -> dict[str, Any]:
 
 
 def _filter_parameter(prop: Property) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": prop.json_type}
+    if prop.values:
+        schema["enum"] = list(prop.values)
+    if prop.pattern:
+        schema["pattern"] = f"^{prop.pattern}$"
     return {
         "name": prop.name,
         "in": "query",
         "required": False,
         "description": f"Only features whose {prop.name} ({prop.title}) equals the value.",
-        "schema": {"type": prop.json_type},
+        "schema": schema,
         "style": "form",
         "explode": False,
     }

@@ -33,6 +33,8 @@ from app.params import (
     parse_list,
     parse_paging,
 )
+from app.problems import problem_responses
+from app.responses import GeoJSONResponse
 from gis.access import standards as access_standards
 from gis.access.coverage import (
     DEFAULT_UNCOVERED_LIMIT,
@@ -43,7 +45,9 @@ from gis.access.coverage import (
 from gis.access.siting import suggest_sites
 from gis.errors import InvalidParameter
 
-router = APIRouter(prefix="/api/v1/access", tags=["access"])
+router = APIRouter(
+    prefix="/api/v1/access", tags=["access"], responses=problem_responses(400, 404, 503)
+)
 GEOJSON = "application/geo+json"
 
 # The analyses are synchronous domain functions (gis.access.coverage says why): their
@@ -67,7 +71,7 @@ def coverage(request: Request, conn: SyncConnection) -> JSONResponse:
     return JSONResponse(report.as_dict())
 
 
-@router.get("/areas", response_class=JSONResponse)
+@router.get("/areas", response_class=GeoJSONResponse)
 def areas(request: Request, conn: SyncConnection) -> JSONResponse:
     """The ``minutes``-minute service areas of the centres in ``scope`` (or of one
     ``center_id``), each with its method (network or straight_line), distance and the
@@ -85,7 +89,7 @@ def areas(request: Request, conn: SyncConnection) -> JSONResponse:
     return JSONResponse(layer, media_type=GEOJSON)
 
 
-@router.get("/uncovered", response_class=JSONResponse)
+@router.get("/uncovered", response_class=GeoJSONResponse)
 def uncovered(request: Request, conn: SyncConnection) -> JSONResponse:
     """Buildings with households in ``scope`` outside every ``minutes``-minute area, most
     households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
@@ -106,7 +110,12 @@ def uncovered(request: Request, conn: SyncConnection) -> JSONResponse:
     return JSONResponse(layer, media_type=GEOJSON)
 
 
-@router.get("/standards", response_class=JSONResponse)
+@router.get(
+    "/standards",
+    response_class=JSONResponse,
+    # format=geojson: the centres as points
+    responses={200: {"content": {GEOJSON: {}}}},
+)
 def standards(request: Request, conn: SyncConnection) -> JSONResponse:
     """Each centre in ``scope`` (of one ``level``) against its level's standard: area
     required and shortfall in m², missing basic rooms of "4+X". ``compliant=true|false``
@@ -138,7 +147,7 @@ def standards(request: Request, conn: SyncConnection) -> JSONResponse:
     return JSONResponse(body)
 
 
-@router.get("/sites", response_class=JSONResponse)
+@router.get("/sites", response_class=JSONResponse, responses=problem_responses(401, 403, 422, 429))
 def sites(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
     """Sites for new centres, ranked by the uncovered households each adds: ``k`` sites
     (maximal covering) or the fewest reaching ``target_pct`` of the households; among

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from app.deps import Analyst, SyncConnection
 from app.params import check_known
+from app.problems import problem_responses
 from gis.codes import InvalidCode
 from gis.errors import InvalidParameter
 from gis.grids import audit as grid_audit
@@ -26,7 +27,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 # worker threads, off the event loop.
 
 
-@router.get("/grids", response_class=JSONResponse)
+@router.get(
+    "/grids",
+    response_class=JSONResponse,
+    responses=problem_responses(400, 401, 403, 404, 429, 503),
+)
 def audit_grids(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
     """Audit the grid network of one community (``community``: 12-digit code) or of all:
     gaps, overlaps, grids crossing their community, buildings in no grid or split

@@ -11,24 +11,41 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.params import check_known, parse_list, parse_paging
+from app.params import check_known, documented, parse_list, parse_paging
+from app.problems import problem_responses
+from app.responses import GeoJSONResponse
 from gis import places
 from gis.errors import InvalidParameter
 
-router = APIRouter(prefix="/api/v1", tags=["codes"])
+router = APIRouter(prefix="/api/v1", tags=["codes"], responses=problem_responses(400, 503))
 
 GEOJSON = "application/geo+json"
 SEARCH_PARAMETERS = ("q", "level", "limit")
 
 
-@router.get("/codes/{code}", response_class=JSONResponse)
+@router.get("/codes/{code}", response_class=GeoJSONResponse, responses=problem_responses(404))
 async def place_by_code(code: str, request: Request, conn: Connection) -> JSONResponse:
     """The place a code names (any level; legacy 14-digit grid codes accepted)."""
     check_known(request.query_params, ())
     return JSONResponse(await places.unit(conn, code), media_type=GEOJSON)
 
 
-@router.get("/search", response_class=JSONResponse)
+@router.get(
+    "/search",
+    response_class=JSONResponse,
+    openapi_extra={
+        "parameters": [
+            documented(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": places.MAX_QUERY_LENGTH},
+                "a code prefix or part of a name",
+                required=True,
+            ),
+            documented("level", {"type": "string"}, "levels, comma-separated"),
+            documented("limit", {"type": "integer", "minimum": 1, "maximum": places.MAX_LIMIT}),
+        ]
+    },
+)
 async def search(request: Request, conn: Connection) -> JSONResponse:
     """Places by code prefix or name: ``q`` (1–50 characters), ``level`` (comma-separated
     levels, county … unit), ``limit`` (1–100, default 20)."""

@@ -28,24 +28,35 @@ from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import Connection, Staff, client_address, identify_caller, require_role
 from app.params import (
+    BBOX_DOCUMENTED,
     check_known,
+    documented,
+    paging_documented,
     parse_bbox,
     parse_boolean,
+    parse_code,
     parse_instant,
     parse_integer,
     parse_list,
+    parse_matching,
     parse_paging,
 )
+from app.problems import problem_responses
+from app.responses import GeoJSONResponse
+from gis.codes import Level
 from gis.events import intake, loop, moderation, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
+from gis.ogc.collections import DEPARTMENT_CODE
 from gis.people import admin_log, scope
 from gis.tokens import Caller
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+# Every route reads the database, which may be out of reach (503).
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=problem_responses(503))
 
 GEOJSON = "application/geo+json"
 # Three photos of 5 MiB and the feature; a larger body is refused before it is read.
@@ -69,6 +80,25 @@ LIST_PARAMETERS = (
     "offset",
 )
 PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member", "department")
+_TEXT = {"type": "string"}
+_COUNT = {"type": "integer", "minimum": 0}
+# LIST_PARAMETERS as the OpenAPI document states them
+LIST_DOCUMENTED = [
+    documented("status", _TEXT, "statuses, comma-separated"),
+    documented("category", _TEXT, "category codes or names, comma-separated"),
+    documented("source", _TEXT, "sources, comma-separated"),
+    documented("grid_code", {"type": "string", "pattern": "^[0-9]{14,15}$"}),
+    documented("community_code", {"type": "string", "pattern": "^[0-9]{12}$"}),
+    documented("subdistrict_code", {"type": "string", "pattern": "^[0-9]{9}$"}),
+    documented("department", {"type": "string", "pattern": f"^{DEPARTMENT_CODE}$"}),
+    documented("overdue", {"type": "boolean"}),
+    documented("escalation_level", _COUNT),
+    documented("duplicate_of", _COUNT),
+    documented("reported_after", _TEXT, "RFC 3339 date-time or date; China time without offset"),
+    documented("reported_before", _TEXT, "RFC 3339 date-time or date; China time without offset"),
+    BBOX_DOCUMENTED,
+    *paging_documented(max_limit=queries.MAX_LIMIT),
+]
 
 
 async def _actor(request: Request, conn: AsyncConnection) -> Actor | None:
@@ -111,7 +141,8 @@ async def event_transitions() -> dict[str, Any]:
 @router.post(
     "/events",
     status_code=201,
-    response_class=JSONResponse,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(401, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -174,7 +205,8 @@ async def report_event(request: Request, conn: Connection) -> JSONResponse:
 async def _multipart(request: Request) -> intake.Report:
     try:
         form = await request.form(max_files=20, max_fields=20, max_part_size=MAX_FEATURE)
-    except HTTPException as error:
+    except StarletteHTTPException as error:
+        # Starlette's own (FastAPI's HTTPException is a subclass, so it would miss it)
         raise InvalidEvent("body", f"malformed multipart body: {error.detail}") from None
     unknown = sorted(set(form.keys()) - {"feature", "photo"})
     if unknown:
@@ -199,7 +231,12 @@ async def _multipart(request: Request) -> intake.Report:
     return intake.parse_feature(text, photos=checked)
 
 
-@router.get("/events", response_class=JSONResponse)
+@router.get(
+    "/events",
+    response_class=GeoJSONResponse,
+    responses=problem_responses(400),
+    openapi_extra={"parameters": LIST_DOCUMENTED},
+)
 async def list_events(request: Request, conn: Connection) -> JSONResponse:
     """Events, newest first: ``status``, ``category``, ``source`` (comma-separated),
     ``grid_code``, ``community_code``, ``subdistrict_code``, ``department``, ``overdue``,
@@ -213,10 +250,14 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
         status=_names(params, "status"),
         category=_names(params, "category"),
         source=_names(params, "source"),
-        grid_code=params.get("grid_code"),
-        community_code=params.get("community_code"),
-        subdistrict_code=params.get("subdistrict_code"),
-        department=params.get("department"),
+        grid_code=parse_code("grid_code", params.get("grid_code"), Level.GRID),
+        community_code=parse_code("community_code", params.get("community_code"), Level.COMMUNITY),
+        subdistrict_code=parse_code(
+            "subdistrict_code", params.get("subdistrict_code"), Level.TOWNSHIP
+        ),
+        department=parse_matching(
+            "department", params.get("department"), DEPARTMENT_CODE, "a department code"
+        ),
         overdue=parse_boolean("overdue", params.get("overdue")),
         escalation_level=parse_integer(
             "escalation_level", params.get("escalation_level"), minimum=0
@@ -249,7 +290,9 @@ def _reported(name: str, params: dict[str, str]) -> datetime | None:
 EventRef = Annotated[str, Path(description="event id or tracking number (SJ…)")]
 
 
-@router.get("/events/{ref}", response_class=JSONResponse)
+@router.get(
+    "/events/{ref}", response_class=GeoJSONResponse, responses=problem_responses(400, 401, 404)
+)
 async def get_event(ref: EventRef, request: Request, conn: Connection) -> JSONResponse:
     """One event with its history; the reporter's contact only for staff of its county
     and the member of its grid."""
@@ -273,7 +316,11 @@ class TransitionBody(BaseModel):
     expected_status: str | None = Field(None, description="refuse (409) if the event moved on")
 
 
-@router.post("/events/{ref}/transitions", response_class=JSONResponse)
+@router.post(
+    "/events/{ref}/transitions",
+    response_class=JSONResponse,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 async def transition_event(
     ref: EventRef, body: TransitionBody, request: Request, conn: Connection
 ) -> JSONResponse:
@@ -310,7 +357,14 @@ async def transition_event(
 PhotoViewer = Annotated[Caller, Depends(require_role(*PHOTO_ROLES))]
 
 
-@router.get("/events/{ref}/photos/{position}")
+@router.get(
+    "/events/{ref}/photos/{position}",
+    response_class=Response,
+    responses={
+        200: {"content": {media: {} for media in photos.CONTENT_TYPES.values()}},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
 async def event_photo(
     ref: EventRef,
     request: Request,
@@ -353,7 +407,11 @@ class ModerationBody(BaseModel):
     )
 
 
-@router.post("/events/{ref}/moderation", response_class=JSONResponse)
+@router.post(
+    "/events/{ref}/moderation",
+    response_class=JSONResponse,
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
 async def moderate_event(
     ref: EventRef, body: ModerationBody, request: Request, caller: Staff, conn: Connection
 ) -> JSONResponse:

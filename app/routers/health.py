@@ -14,7 +14,7 @@ import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.problems import problem
+from app.problems import problem, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +26,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and holds this version's schema")
+@router.get(
+    "/readyz",
+    summary="The database answers and holds this version's schema",
+    responses=problem_responses(503),
+)
 async def readyz(request: Request) -> JSONResponse:
     heads, digests = request.app.state.expected_schema
     try:

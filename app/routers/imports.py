@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.deps import Admin, Connection, client_address
 from app.params import parse_boolean
+from app.problems import problem_responses
 from gis import imports
 from gis.people import admin_log
 
@@ -36,7 +37,7 @@ def _flag(name: str, form_value: str | None, request: Request) -> bool:
     return parse_boolean(name, _option(name, form_value, request), default=False)
 
 
-@router.post("/import/{layer}")
+@router.post("/import/{layer}", responses=problem_responses(400, 401, 403, 404, 413, 422, 503))
 async def import_places(
     layer: str,
     request: Request,

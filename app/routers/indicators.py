@@ -14,14 +14,28 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Connection
-from app.params import check_known, parse_instant
+from app.params import check_known, documented, parse_instant
+from app.problems import problem_responses
 from gis.errors import InvalidParameter
 from gis.events import indicators
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
 
 
-@router.get("/events", response_class=JSONResponse)
+@router.get(
+    "/events",
+    response_class=JSONResponse,
+    responses=problem_responses(400, 503),
+    openapi_extra={
+        "parameters": [
+            documented(
+                "group_by", {"type": "string", "enum": list(indicators.GROUPS)}, required=True
+            ),
+            documented("from", {"type": "string"}, "date or RFC 3339 date-time (inclusive)"),
+            documented("to", {"type": "string"}, "date or RFC 3339 date-time (exclusive)"),
+        ]
+    },
+)
 async def event_indicators(request: Request, conn: Connection) -> JSONResponse:
     """结案率, 按期结案率, 处置率, 按期处置率, 准确派遣率, average handling and closing
     hours, rework and overdue counts per ``group_by`` (grid, community, subdistrict,

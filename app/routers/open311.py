@@ -25,20 +25,25 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from app.deps import Connection
 from app.errors import STATUS_BY_ERROR
 from app.limits import OPEN311_FORM_LIMIT
-from app.params import check_known, parse_instant, parse_list
+from app.params import check_known, documented, parse_instant, parse_list, parse_matching
+from app.problems import ERROR_MEANINGS, problem_responses
 from gis import tokens
 from gis.errors import InvalidParameter, NotFound, OnemapError
 from gis.events import intake, open311, queries
 from gis.events.errors import IdempotencyKeyReused, InvalidEvent
 from gis.events.stages import Actor
+from gis.ogc.collections import TRACKING_NUMBER
 
 ROLES = ("open311", "staff", "admin")
+# What GET requests.json takes (with jurisdiction_id, which every endpoint takes).
+REQUEST_PARAMETERS = ("service_request_id", "service_code", "start_date", "end_date", "status")
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM = OPEN311_FORM_LIMIT
 
@@ -59,6 +64,39 @@ def _status(error: OnemapError) -> int:
     if isinstance(error, InvalidEvent | InvalidParameter):
         return 400
     return next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 500)
+
+
+class Open311Problem(BaseModel):
+    """One error of the spec's error list."""
+
+    code: int
+    description: str
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of a route's errors, in the spec's error list."""
+    errors = {"type": "array", "items": Open311Problem.model_json_schema()}
+    return {
+        status: {
+            "description": ERROR_MEANINGS[status],
+            "content": {"application/json": {"schema": errors}},
+        }
+        for status in statuses
+    }
+
+
+# A spec URL names its format: .json is served, any other is refused (400).
+_EXTENSION = {
+    "parameters": [
+        {
+            "name": "extension",
+            "in": "path",
+            "required": True,
+            "description": "the response format; only json is served",
+            "schema": {"type": "string", "enum": ["json"]},
+        }
+    ]
+}
 
 
 def error_response(status: int, description: str) -> JSONResponse:
@@ -86,7 +124,15 @@ class Open311Route(APIRoute):
         return handle
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=Open311Route,
+    # Every route refuses unknown query parameters and other formats (400) and an unknown
+    # jurisdiction_id (404); a database out of reach is answered by the app's handler, in
+    # its problem shape (503).
+    responses={**_errors(400, 404), **problem_responses(503)},
+)
 
 
 def _json_only(name: str) -> str:
@@ -123,7 +169,7 @@ async def _caller(conn: Any, api_key: str | None) -> Actor:
     return Actor.from_caller(caller)
 
 
-@router.get("/services.{extension}")
+@router.get("/services.{extension}", openapi_extra=_EXTENSION)
 @router.get("/services")
 async def services(request: Request, conn: Connection) -> JSONResponse:
     """Every service (our subclass categories)."""
@@ -133,7 +179,7 @@ async def services(request: Request, conn: Connection) -> JSONResponse:
     return JSONResponse(await open311.services(conn))
 
 
-@router.get("/services/{service_code}")
+@router.get("/services/{service_code}", responses=_errors(404))
 async def service_definition(service_code: str, request: Request, conn: Connection) -> Any:
     """The attributes a service asks for (none when its metadata is false)."""
     code = _json_only(service_code)
@@ -146,14 +192,27 @@ async def service_definition(service_code: str, request: Request, conn: Connecti
         raise Open311Error(404, error.problem) from None
 
 
-@router.get("/requests.{extension}")
-@router.get("/requests")
+_TEXT = {"type": "string"}
+# REQUEST_PARAMETERS and jurisdiction_id as the OpenAPI document states them
+_REQUESTS_DOCUMENTED = [
+    documented("service_request_id", _TEXT, "tracking numbers, comma-separated"),
+    documented("service_code", _TEXT, "service codes, comma-separated"),
+    documented("start_date", _TEXT, "date or date-time (China time without offset)"),
+    documented("end_date", _TEXT, "date or date-time; at most 90 days after start_date"),
+    documented("status", _TEXT, "open, closed (comma-separated)"),
+    documented("jurisdiction_id", _TEXT),
+]
+
+
+@router.get(
+    "/requests.{extension}",
+    openapi_extra={"parameters": _EXTENSION["parameters"] + _REQUESTS_DOCUMENTED},
+)
+@router.get("/requests", openapi_extra={"parameters": _REQUESTS_DOCUMENTED})
 async def requests(request: Request, conn: Connection) -> JSONResponse:
     """Requests, newest first: by ids, or by service, date window and status."""
     _json_only(f"requests.{_extension(request)}")
-    params = _query(
-        request, ("service_request_id", "service_code", "start_date", "end_date", "status")
-    )
+    params = _query(request, REQUEST_PARAMETERS)
     await open311.check_jurisdiction(conn, params.get("jurisdiction_id"))
     if "service_request_id" in params:
         return JSONResponse(await _by_ids(conn, params["service_request_id"]))
@@ -189,8 +248,8 @@ async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
         raise InvalidParameter("service_request_id", f"at most {open311.MAX_IDS} ids")
     answer = []
     for ref in dict.fromkeys(ids):
-        if not ref.startswith("SJ"):
-            continue  # ids are tracking numbers, not our internal event ids
+        # ids are tracking numbers, not our internal event ids: anything else is a mistake
+        parse_matching("service_request_id", ref, TRACKING_NUMBER, "tracking numbers (SJ…)")
         try:
             event_id = await queries.resolve(conn, ref)
             feature = await queries.detail(conn, event_id, private=False, with_history=False)
@@ -201,7 +260,7 @@ async def _by_ids(conn: Any, value: str) -> list[dict[str, Any]]:
     return answer
 
 
-@router.get("/requests/{service_request_id}")
+@router.get("/requests/{service_request_id}", responses=_errors(404))
 async def one_request(service_request_id: str, request: Request, conn: Connection) -> Any:
     """One request with its notes, as a list of one (the spec's answer)."""
     ref = _json_only(service_request_id)
@@ -214,7 +273,7 @@ async def one_request(service_request_id: str, request: Request, conn: Connectio
     return JSONResponse([open311.as_request(feature, *steps.get(feature["id"], (None, None)))])
 
 
-@router.get("/tokens/{token}")
+@router.get("/tokens/{token}", responses=_errors(404))
 async def token(token: str, request: Request, conn: Connection) -> Any:
     """The request id for a token. Requests are created at once, so a token is the
     tracking number itself; an unknown token is 404."""
@@ -230,8 +289,11 @@ async def token(token: str, request: Request, conn: Connection) -> Any:
     return JSONResponse([{"service_request_id": ref, "token": ref}])
 
 
-@router.post("/requests.{extension}")
-@router.post("/requests")
+_CREATE_ERRORS = _errors(401, 403, 413, 415, 422, 429)
+
+
+@router.post("/requests.{extension}", responses=_CREATE_ERRORS, openapi_extra=_EXTENSION)
+@router.post("/requests", responses=_CREATE_ERRORS)
 async def create_request(request: Request, conn: Connection) -> JSONResponse:
     """Create a request from a form-encoded body; the event is placed, filed and
     dispatched before the answer is sent."""
@@ -281,7 +343,10 @@ async def create_request(request: Request, conn: Connection) -> JSONResponse:
     return JSONResponse([answer], status_code=200, headers=headers)
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+# Not a resource: left out of the OpenAPI document.
+@router.api_route(
+    "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
 async def unknown(rest: str) -> JSONResponse:
     """Anything else under /open311/v2/ is 404 in the spec's error format."""
     raise Open311Error(404, f"no Open311 resource {rest!r}: see services.json, requests.json")

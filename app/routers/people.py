@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SESSION_COOKIE, Connection, LogReader, client_address, identify_caller
+from app.problems import problem_responses
 from gis import rate_limits
 from gis.people import admin_log, directory, sessions
 from gis.tokens import Caller
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+# Every route reads the database, which may be out of reach (503).
+router = APIRouter(prefix="/api/v1", tags=["people"], responses=problem_responses(503))
 
 # Attempts a minute to sign in, from one address and for one login: enough for a person
 # who mistypes, far too few to guess a password.
@@ -33,7 +35,7 @@ SIGN_INS_PER_MINUTE = 10
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    login: str = Field(min_length=1, max_length=40)
+    login: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,39}$")
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -48,7 +50,9 @@ def _whoami(caller: Caller) -> dict[str, Any]:
     }
 
 
-@router.post("/session", response_class=JSONResponse)
+@router.post(
+    "/session", response_class=JSONResponse, responses=problem_responses(401, 413, 422, 429)
+)
 async def sign_in(body: SignIn, request: Request, conn: Connection) -> JSONResponse:
     """Sign in with login and password; the answer sets the session cookie."""
     address = client_address(request)
@@ -81,7 +85,7 @@ async def sign_in(body: SignIn, request: Request, conn: Connection) -> JSONRespo
     return answer
 
 
-@router.get("/session", response_class=JSONResponse)
+@router.get("/session", response_class=JSONResponse, responses=problem_responses(401))
 async def whoami(request: Request, conn: Connection) -> JSONResponse:
     """Who the bearer token or session cookie stands for; 401 for neither."""
     caller = await identify_caller(request, conn)
@@ -90,7 +94,7 @@ async def whoami(request: Request, conn: Connection) -> JSONResponse:
     return JSONResponse(_whoami(caller))
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, responses=problem_responses(401, 403))
 async def sign_out(request: Request, conn: Connection) -> Response:
     """End the cookie's session (a token is revoked with `onemap tokens revoke`)."""
     caller = await identify_caller(request, conn)
@@ -109,7 +113,7 @@ async def sign_out(request: Request, conn: Connection) -> Response:
     return answer
 
 
-@router.get("/admin-log", response_class=JSONResponse)
+@router.get("/admin-log", response_class=JSONResponse, responses=problem_responses(400, 401, 403))
 async def admin_log_page(
     caller: LogReader,
     conn: Connection,

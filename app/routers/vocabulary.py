@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.deps import Connection
+from app.problems import problem_responses
 from gis import vocabulary
 
 router = APIRouter(tags=["vocabulary"])
@@ -23,6 +24,7 @@ router = APIRouter(tags=["vocabulary"])
 @router.get(
     "/api/v1/vocabulary",
     summary="Every vocabulary with its Chinese and English labels",
+    responses=problem_responses(503),
     description=(
         "One object per vocabulary (grid_types, dedicated_kinds, compound_types, "
         "building_uses, centre_levels, event_statuses, event_categories, …): its own "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gis import vocabulary
+
 
 @dataclass(frozen=True)
 class Property:
@@ -22,6 +24,11 @@ class Property:
     expression: str | None = None
     # Whether `?name=value` filters on it (simple equality filter of OGC API Part 1)
     filterable: bool = False
+    # What a filter value must be, so that a malformed one is refused (400) rather than
+    # matching nothing: a regular expression the whole text matches (codes), or the
+    # values of its vocabulary. Names and other free text have neither.
+    pattern: str | None = None
+    values: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -52,9 +59,23 @@ class Collection:
         return next((p for p in self.properties if p.name == name), None)
 
 
+# The code formats of the filters (gis.codes, the tracking numbers, the departments' table).
+DIGITS = "[0-9]+"
+TRACKING_NUMBER = "SJ[0-9]{8,20}"
+CATEGORY_CODE = "[0-9]{2}([0-9]{2})?"
+DEPARTMENT_CODE = "[a-z][a-z0-9_]{1,31}"
+
+
 def _code(name: str, title: str) -> Property:
     # Codes are fixed-width char(n) columns: trim them to plain strings.
-    return Property(name, "string", title, expression=f"rtrim({name})", filterable=True)
+    return Property(
+        name, "string", title, expression=f"rtrim({name})", filterable=True, pattern=DIGITS
+    )
+
+
+def _term(name: str, title: str, terms: vocabulary.Vocabulary, **options: str) -> Property:
+    """A property holding a vocabulary's values."""
+    return Property(name, "string", title, filterable=True, values=terms.values(), **options)
 
 
 def _statistics(level: str, *, grids: bool = True) -> tuple[Property, ...]:
@@ -103,7 +124,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("subdistrict_code", "9-digit township code"),
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
-                Property("kind", "string", "street, town or zone", filterable=True),
+                _term("kind", "street, town or zone", vocabulary.SUBDISTRICT_KINDS),
                 *_statistics("subdistrict"),
             ),
         ),
@@ -122,7 +143,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("subdistrict_code", "9-digit township code"),
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
-                Property("kind", "string", "community or village", filterable=True),
+                _term("kind", "community or village", vocabulary.COMMUNITY_KINDS),
                 *_statistics("community"),
             ),
         ),
@@ -139,10 +160,8 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("community_code", "12-digit community code"),
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
-                Property("grid_type", "string", "base or dedicated", filterable=True),
-                Property(
-                    "dedicated_kind", "string", "what a dedicated grid serves", filterable=True
-                ),
+                _term("grid_type", "base or dedicated", vocabulary.GRID_TYPES),
+                _term("dedicated_kind", "what a dedicated grid serves", vocabulary.DEDICATED_KINDS),
                 Property("leaders", "integer", "grid leaders 网格长"),
                 Property("instructors", "integer", "grid instructors 网格指导员"),
                 Property("members", "integer", "grid members 网格员"),
@@ -162,7 +181,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("community_code", "12-digit community code"),
                 _code("county_code", "6-digit county code"),
                 Property("name", "string", "name", filterable=True),
-                Property("compound_type", "string", "compound type", filterable=True),
+                _term("compound_type", "compound type", vocabulary.COMPOUND_TYPES),
                 Property("built_year", "integer", "year built", filterable=True),
                 Property(
                     "has_property_manager", "boolean", "has a property manager", filterable=True
@@ -183,7 +202,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("county_code", "6-digit county code"),
                 Property("compound_id", "integer", "compound id", filterable=True),
                 Property("name", "string", "name"),
-                Property("building_use", "string", "use", filterable=True),
+                _term("building_use", "use", vocabulary.BUILDING_USES),
                 Property("floors", "integer", "floors", filterable=True),
                 Property("units", "integer", "units (stairwells) 单元"),
                 Property("households", "integer", "resident households"),
@@ -205,11 +224,10 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("community_code", "12-digit community code"),
                 Property("compound_id", "integer", "compound id", filterable=True),
                 Property("name", "string", "name", filterable=True),
-                Property(
+                _term(
                     "level",
-                    "string",
                     "district, subdistrict, community or compound",
-                    filterable=True,
+                    vocabulary.CENTRE_LEVELS,
                 ),
                 Property("area_m2", "number", "floor area in m²", expression="area_m2::float8"),
                 Property("rooms", "array", "rooms (4+X)"),
@@ -238,19 +256,17 @@ COLLECTIONS: dict[str, Collection] = {
                     "the centre's name",
                     expression=_centre("name"),
                 ),
-                Property(
+                _term(
                     "level",
-                    "string",
                     "the centre's level: district, subdistrict, community or compound",
+                    vocabulary.CENTRE_LEVELS,
                     expression=_centre("level"),
-                    filterable=True,
                 ),
                 Property("minutes", "integer", "minutes' walk: 5, 10 or 15", filterable=True),
-                Property(
+                _term(
                     "method",
-                    "string",
                     "network (walked) or straight_line (no walking network)",
-                    filterable=True,
+                    vocabulary.SERVICE_AREA_METHODS,
                 ),
                 Property("distance_m", "number", "metres walked in the time"),
                 Property("speed_kmh", "number", "walking speed, km/h"),
@@ -299,12 +315,24 @@ COLLECTIONS: dict[str, Collection] = {
             temporal_column="reported_at",
             properties=(
                 Property("event_id", "integer", "event id", filterable=True),
-                Property("tracking_number", "string", "public tracking number", filterable=True),
+                Property(
+                    "tracking_number",
+                    "string",
+                    "public tracking number",
+                    filterable=True,
+                    pattern=TRACKING_NUMBER,
+                ),
                 _code("county_code", "6-digit county code"),
-                Property("category_code", "string", "category code", filterable=True),
+                Property(
+                    "category_code",
+                    "string",
+                    "category code",
+                    filterable=True,
+                    pattern=CATEGORY_CODE,
+                ),
                 Property("description", "string", "description"),
-                Property("source", "string", "source channel", filterable=True),
-                Property("status", "string", "stage of the closed loop", filterable=True),
+                _term("source", "source channel", vocabulary.EVENT_SOURCES),
+                _term("status", "stage of the closed loop", vocabulary.EVENT_STATUSES),
                 Property("location_source", "string", "point, photo (EXIF GPS) or address"),
                 Property("reported_at", "string", "reported at (RFC 3339)"),
                 Property("dispatched_at", "string", "dispatched at (RFC 3339)"),
@@ -314,13 +342,14 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("closed_at", "string", "closed at (RFC 3339)"),
                 Property("evaluated_at", "string", "rated by the reporter at (RFC 3339)"),
                 Property("rating", "integer", "the reporter's rating, 1–5"),
-                Property("assignee_kind", "string", "department or grid (网格)", filterable=True),
+                _term("assignee_kind", "department or grid (网格)", vocabulary.ASSIGNEE_KINDS),
                 Property(
                     "department",
                     "string",
                     "department code the event is dispatched to",
                     expression="event_department_code(department_id)",
                     filterable=True,
+                    pattern=DEPARTMENT_CODE,
                 ),
                 Property(
                     "overdue", "boolean", "handled late, or open past its deadline", filterable=True
@@ -352,7 +381,7 @@ COLLECTIONS: dict[str, Collection] = {
                 _code("county_code", "6-digit county code"),
                 _code("community_code", "12-digit community code"),
                 Property("team_name", "string", "team", filterable=True),
-                Property("patrol_kind", "string", "kind of patrol", filterable=True),
+                _term("patrol_kind", "kind of patrol", vocabulary.PATROL_KINDS),
                 Property("members", "integer", "members on the patrol"),
                 Property("started_at", "string", "started at (RFC 3339)"),
                 Property("ended_at", "string", "ended at (RFC 3339)"),

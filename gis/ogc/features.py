@@ -14,6 +14,7 @@ rendered in :mod:`gis.ogc.selection`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -150,14 +151,14 @@ async def items(
     if after is not None and before is not None:
         raise InvalidParameter("before", "cannot be combined with after")
     if after is not None:
-        params["after"] = _feature_key(source, after, parameter="after")
+        params["after"] = _page_key(source, after, parameter="after")
         keyset = sql.SQL("{} > %(after)s").format(id_column)
         behind = sql.SQL("EXISTS (SELECT FROM {} WHERE {} AND {} <= %(after)s)").format(
             table, where, id_column
         )
     elif before is not None:
         # The page just before the key: walk the index backwards, then serve ascending.
-        params["before"] = _feature_key(source, before, parameter="before")
+        params["before"] = _page_key(source, before, parameter="before")
         keyset = sql.SQL("{} < %(before)s").format(id_column)
         behind = sql.SQL("EXISTS (SELECT FROM {} WHERE {} AND {} >= %(before)s)").format(
             table, where, id_column
@@ -195,6 +196,17 @@ async def items(
         has_next=bool(has_next),
         features=features,
     )
+
+
+def _page_key(source: Collection, feature_id: str, *, parameter: str) -> int | str:
+    """A paging token (the id a next or prev link carries). A code that is malformed is
+    refused like a filter on it (400), not compared with every id of the collection."""
+    key = source.property(source.id_column)
+    if key is not None and key.pattern and not re.fullmatch(key.pattern, feature_id):
+        raise InvalidParameter(
+            parameter, f"feature ids of {source.id} are {key.title}s, got {feature_id!r}"
+        )
+    return _feature_key(source, feature_id, parameter=parameter)
 
 
 def _feature_key(source: Collection, feature_id: str, *, parameter: str) -> int | str:

@@ -9,6 +9,7 @@ column, so the GiST index answers the spatial filter.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,12 @@ def filter_value(prop: Property, raw: str) -> Any:
         if raw not in ("true", "false"):
             raise InvalidParameter(prop.name, f"expected true or false, got {raw!r}")
         return raw == "true"
+    if prop.values and raw not in prop.values:
+        raise InvalidParameter(
+            prop.name, f"expected one of {', '.join(prop.values)} ({prop.title}), got {raw!r}"
+        )
+    if prop.pattern and not re.fullmatch(prop.pattern, raw):
+        raise InvalidParameter(prop.name, f"expected a {prop.title}, got {raw!r}")
     return raw
 
 

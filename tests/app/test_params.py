@@ -13,12 +13,16 @@ from app.params import (
     check_known,
     parse_bbox,
     parse_boolean,
+    parse_code,
     parse_instant,
     parse_integer,
     parse_list,
+    parse_matching,
     parse_paging,
 )
+from gis.codes import Level
 from gis.errors import InvalidParameter
+from gis.ogc.collections import DEPARTMENT_CODE
 from tests.planters.event_places import T0
 
 H = timedelta(hours=1)
@@ -200,3 +204,42 @@ def test_china_is_utc_plus_eight() -> None:
 def test_a_list_is_its_comma_separated_items_without_blanks_or_empties() -> None:
     assert parse_list(" community , compound,,") == ["community", "compound"]
     assert parse_list(None) == [] and parse_list("") == [] and parse_list(" , ") == []
+
+
+# --- codes (the event list's place filters, found by tests/app/test_bad_input.py) ---------
+
+
+@pytest.mark.parametrize(
+    ("level", "value", "expected"),
+    [
+        (Level.GRID, "450105001001001", "450105001001001"),
+        (Level.GRID, " 45010500100101 ", "450105001001001"),  # legacy 14 digits, widened
+        (Level.COMMUNITY, "450105001001", "450105001001"),
+        (Level.TOWNSHIP, "450105001", "450105001"),
+        (Level.GRID, "", None),
+    ],
+)
+def test_codes_of_their_level_parse(level: Level, value: str, expected: str | None) -> None:
+    assert parse_code("code", value, level) == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "value"),
+    [
+        (Level.GRID, "' OR 1=1 --"),
+        (Level.GRID, "450105001001"),  # a community's code
+        (Level.COMMUNITY, "; DROP TABLE events"),
+        (Level.TOWNSHIP, "%00"),
+    ],
+)
+def test_malformed_codes_are_refused_by_name(level: Level, value: str) -> None:
+    with pytest.raises(InvalidParameter, match=f"^grid_code: expected a {level} code, got"):
+        parse_code("grid_code", value, level)
+
+
+def test_texts_of_a_format_must_match_it_whole() -> None:
+    assert parse_matching("department", " chengguan ", DEPARTMENT_CODE, "a code") == "chengguan"
+    assert parse_matching("department", "", DEPARTMENT_CODE, "a code") is None
+    for value in ("' OR 1=1 --", "chengguan; DROP TABLE events", "Chengguan"):
+        with pytest.raises(InvalidParameter, match=r"^department: expected a code, got"):
+            parse_matching("department", value, DEPARTMENT_CODE, "a code")
