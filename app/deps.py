@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
 
@@ -121,30 +121,32 @@ Staff = Annotated[Caller, Depends(require_role("admin", "staff"))]
 LogReader = Annotated[Caller, Depends(require_role("admin", "auditor"))]
 
 # The costly analyses (siting's optimisation, the grid audit of a district): a token or
-# session needed, and one at a time per caller in this process, so that no caller can
-# keep every worker thread and connection busy. (Each is also bounded by the statement
-# timeout and, for siting, the solver's time limit.)
+# session needed, and one at a time per caller across every server process: a session
+# advisory lock on the analysis's own connection, keyed by the caller, taken before the
+# analysis and given back after it. No caller can keep every worker thread and connection
+# busy. (Each analysis is also bounded by the statement timeout and, for siting, the
+# solver's time limit.)
 ANALYST_ROLES = ("admin", "staff", "auditor", "planner")
-_analyses_running: set[str] = set()
-_analyses_lock = threading.Lock()
 
 
 def _one_analysis_at_a_time(
     caller: Annotated[Caller, Depends(require_role(*ANALYST_ROLES))],
+    conn: SyncConnection,
 ) -> Iterator[Caller]:
-    with _analyses_lock:
-        if caller.key in _analyses_running:
-            raise HTTPException(
-                429,
-                "one analysis at a time per caller: wait for the one running to finish",
-                headers={"Retry-After": "5"},
-            )
-        _analyses_running.add(caller.key)
+    key = f"onemap analysis {caller.key}"
+    row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)).fetchone()
+    if not (row and row[0]):
+        raise HTTPException(
+            429,
+            "one analysis at a time per caller: wait for the one running to finish",
+            headers={"Retry-After": "5"},
+        )
     try:
         yield caller
     finally:
-        with _analyses_lock:
-            _analyses_running.discard(caller.key)
+        # a connection lost meanwhile took its lock with it
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
 
 
 Analyst = Annotated[Caller, Depends(_one_analysis_at_a_time)]

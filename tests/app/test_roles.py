@@ -172,3 +172,27 @@ def test_each_role_may_do_what_the_table_says_in_its_scope(
     # a refusal changes nothing
     if status >= 400:
         assert after == before
+
+
+def test_one_analysis_at_a_time_per_caller_across_processes(planted: dict[str, Any]) -> None:
+    client, url = planted["client"], planted["url"]
+    audit = {"path": "/api/v1/audit/grids", "params": {"community": WEST}}
+    with psycopg.connect(url, autocommit=True) as other_process:
+        (token_id,) = other_process.execute(
+            "SELECT token_id FROM api_tokens WHERE name = 'test auditor'"
+        ).fetchone()
+        # another server process running this auditor's analysis holds its lock
+        key = f"onemap analysis token:{token_id}"
+        other_process.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+        busy = client.get(
+            audit["path"], params=audit["params"], headers=planted["headers"]["auditor"]
+        )
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "5"
+        # someone else's analysis is not held up
+        other = client.get(
+            audit["path"], params=audit["params"], headers=planted["headers"]["planner"]
+        )
+        assert other.status_code == 200
+        other_process.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+    done = client.get(audit["path"], params=audit["params"], headers=planted["headers"]["auditor"])
+    assert done.status_code == 200
