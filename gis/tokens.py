@@ -54,6 +54,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def department_named(conn: psycopg.Connection, county_code: str, code: str) -> int | None:
+    """The id of the county's department ``code`` (a handler's scope), None if none."""
+    row = conn.execute(
+        "SELECT department_id FROM departments WHERE county_code = %s AND department_code = %s",
+        (county_code, code),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def create(
     conn: psycopg.Connection,
     *,
@@ -94,13 +103,9 @@ def create(
         raise TokenError(f"days must be 1 to {MAX_DAYS}, not {days}")
     department_id = None
     if department is not None:
-        row = conn.execute(
-            "SELECT department_id FROM departments WHERE county_code = %s AND department_code = %s",
-            (county_code, department),
-        ).fetchone()
-        if row is None:
+        department_id = department_named(conn, county_code, department)
+        if department_id is None:
             raise TokenError(f"no department {department!r} in county {county_code}")
-        department_id = row[0]
     token = "om_" + secrets.token_urlsafe(32)
     conn.execute(
         "INSERT INTO api_tokens (county_code, token_sha256, name, role, grid_code,"

@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 
 from gis.errors import OnemapError
 from gis.people import passwords
+from gis.tokens import department_named
 
 ROLES = ("admin", "staff", "department", "grid_member", "auditor", "planner")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -89,13 +90,9 @@ def add(
         raise PersonError(f"login {login!r} is taken")
     department_id = None
     if department is not None:
-        row = conn.execute(
-            "SELECT department_id FROM departments WHERE county_code = %s AND department_code = %s",
-            (county_code, department),
-        ).fetchone()
-        if row is None:
+        department_id = department_named(conn, county_code, department)
+        if department_id is None:
             raise PersonError(f"no department {department!r} in county {county_code}")
-        department_id = row[0]
     known = {
         code
         for (code,) in conn.execute(
