@@ -92,9 +92,18 @@ def test_a_person_signs_in_acts_in_their_grids_and_signs_out(planted):
         headers={"Origin": "https://evil.example"},
     )
     assert forged.status_code == 403
+    # a session lasts its 12 hours and no longer
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "UPDATE sessions SET created_at = created_at - interval '13 hours',"
+            " expires_at = expires_at - interval '13 hours' WHERE revoked_at IS NULL"
+        )
+    expired = client.get("/api/v1/session")
+    assert expired.status_code == 401 and "expired" in expired.json()["description"]
+    assert _sign_in(client).status_code == 200
     assert client.delete("/api/v1/session").status_code == 204
     assert client.get("/api/v1/session").status_code == 401
-    assert [target for _, target in _log(url, "session.open")] == ["wang.wei"]
+    assert [target for _, target in _log(url, "session.open")] == ["wang.wei", "wang.wei"]
     assert len(_log(url, "session.close")) == 1
 
 
