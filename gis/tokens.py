@@ -50,6 +50,15 @@ class Caller:
         return f"person:{self.person_id}" if self.person_id else f"token:{self.token_id}"
 
 
+def grids_of(person_id: str) -> str:
+    """SQL: the grids a person serves, as an array sorted by code (NULL when none), for
+    the person whose id the SQL expression ``person_id`` gives."""
+    return (
+        "(SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)"
+        f" FROM person_grids AS g WHERE g.person_id = {person_id})"
+    )
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -162,10 +171,9 @@ async def identify(conn: AsyncConnection, token: str) -> Caller:
     """The caller a token stands for, or TokenError (unknown, revoked or expired, or its
     person disabled). Its ``last_used_at`` is brought up to date, at most once a minute."""
     cursor = await conn.execute(
-        """
+        f"""
         SELECT t.token_id, t.name, t.role, rtrim(t.county_code),
-               coalesce((SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)
-                         FROM person_grids AS g WHERE g.person_id = t.person_id),
+               coalesce({grids_of("t.person_id")},
                         array_remove(ARRAY[rtrim(t.grid_code)], NULL)),
                t.department_id, d.department_code, t.person_id,
                t.expires_at <= now(), t.expires_at, p.disabled_at IS NOT NULL

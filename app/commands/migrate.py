@@ -103,43 +103,40 @@ def apply_functions(dsn: str | None = None) -> list[str]:
     return applied
 
 
+# What stands on the project's functions, each query writing the statements that drop
+# it, in the order to run them: views over them, row-level security policies calling them
+# (gis/people/sql/functions/), triggers calling them.
+_DEPENDENTS = (
+    f"""
+    SELECT DISTINCT format('DROP VIEW IF EXISTS %s', c.oid::regclass)
+    FROM pg_depend AS d
+    JOIN pg_rewrite AS r ON r.oid = d.objid
+    JOIN pg_class AS c ON c.oid = r.ev_class
+    WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass
+      AND c.relkind = 'v' AND d.refobjid IN ({PROJECT_FUNCTIONS})
+    """,
+    f"""
+    SELECT DISTINCT format('DROP POLICY %I ON %s', p.polname, p.polrelid::regclass)
+    FROM pg_depend AS d
+    JOIN pg_policy AS p ON p.oid = d.objid
+    WHERE d.classid = 'pg_policy'::regclass AND d.refclassid = 'pg_proc'::regclass
+      AND d.refobjid IN ({PROJECT_FUNCTIONS})
+    """,
+    f"""
+    SELECT format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass)
+    FROM pg_trigger AS t
+    WHERE NOT t.tgisinternal AND t.tgfoid IN ({PROJECT_FUNCTIONS})
+    """,
+)
+
+
 def drop_functions(dsn: str | None = None) -> None:
     """Drop the project's functions, the triggers and policies calling them and the views
     built on them (which the same files create); forget the files."""
     with psycopg.connect(dsn or database_url()) as conn:
-        views = conn.execute(
-            f"""
-            SELECT DISTINCT format('DROP VIEW IF EXISTS %s', c.oid::regclass)
-            FROM pg_depend AS d
-            JOIN pg_rewrite AS r ON r.oid = d.objid
-            JOIN pg_class AS c ON c.oid = r.ev_class
-            WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass
-              AND c.relkind = 'v' AND d.refobjid IN ({PROJECT_FUNCTIONS})
-            """
-        ).fetchall()
-        for (statement,) in views:
-            conn.execute(statement)
-        # row-level security policies calling them (gis/people/sql/functions/)
-        policies = conn.execute(
-            f"""
-            SELECT DISTINCT format('DROP POLICY %I ON %s', p.polname, p.polrelid::regclass)
-            FROM pg_depend AS d
-            JOIN pg_policy AS p ON p.oid = d.objid
-            WHERE d.classid = 'pg_policy'::regclass AND d.refclassid = 'pg_proc'::regclass
-              AND d.refobjid IN ({PROJECT_FUNCTIONS})
-            """
-        ).fetchall()
-        for (statement,) in policies:
-            conn.execute(statement)
-        triggers = conn.execute(
-            f"""
-            SELECT format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass)
-            FROM pg_trigger AS t
-            WHERE NOT t.tgisinternal AND t.tgfoid IN ({PROJECT_FUNCTIONS})
-            """
-        ).fetchall()
-        for (statement,) in triggers:
-            conn.execute(statement)
+        for dependents in _DEPENDENTS:
+            for (statement,) in conn.execute(dependents).fetchall():
+                conn.execute(statement)
         # RESTRICT: should a table's column, index or CHECK ever call one of these
         # functions, the downgrade stops here instead of dropping the column with it.
         (functions,) = conn.execute(

@@ -294,8 +294,8 @@ EventRef = Annotated[str, Path(description="event id or tracking number (SJ…)"
     "/events/{ref}", response_class=GeoJSONResponse, responses=problem_responses(400, 401, 404)
 )
 async def get_event(ref: EventRef, request: Request, conn: Connection) -> JSONResponse:
-    """One event with its history; the reporter's contact only for staff of its county
-    and the member of its grid."""
+    """One event with its history; the reporter's contact only for staff of its county,
+    the member of its grid and the handler of its department (each read logged)."""
     check_known(request.query_params, ())
     caller = await identify_caller(request, conn)
     event_id = await queries.resolve(conn, ref)
@@ -372,8 +372,9 @@ async def event_photo(
     conn: Connection,
     position: Annotated[int, Path(ge=1, le=photos.MAX_PHOTOS)],
 ) -> Response:
-    """A photo of the event, for staff and auditors of its county and its grid's member
-    (photos may show faces and carry the reporter's position)."""
+    """A photo of the event, for staff and auditors of its county, its grid's member and
+    its department's handler (photos may show faces and carry the reporter's position);
+    each read logged."""
     event_id = await queries.resolve(conn, ref)
     scope_ = await queries.scope_of(conn, event_id)
     if not (
@@ -383,6 +384,8 @@ async def event_photo(
         raise HTTPException(
             403, "photos are shown to staff and auditors, the grid's member and the department"
         )
+    content_type, content = await queries.photo(conn, event_id, position)
+    # logged once there is a photo to read
     await admin_log.record(
         conn,
         caller,
@@ -391,7 +394,6 @@ async def event_photo(
         detail={"what": f"photo {position}", "path": request.url.path},
         address=client_address(request),
     )
-    content_type, content = await queries.photo(conn, event_id, position)
     return Response(content, media_type=content_type, headers={"Cache-Control": "private"})
 
 

@@ -73,7 +73,7 @@ async def moderate(
         row = await (await conn.execute(select, (event_id,))).fetchone()
         if row is None:
             raise NotFound(f"no event {event_id}")
-        tracking_number, county_code, was_hidden = row
+        tracking_number, county_code, _ = row
         if county_code != caller.county_code:
             raise NotAllowed(
                 f"event {tracking_number} is in county {county_code}; the caller's is"
@@ -125,7 +125,12 @@ async def moderate(
         )
         state = await cursor.fetchone()
     assert state is not None
-    keys = ("hidden", "hidden_at", "hidden_by", "hidden_reason", "public_description")
-    return {"tracking_number": tracking_number} | dict(
-        zip((*keys, "redacted_by"), state, strict=True)
+    keys = (
+        "hidden",
+        "hidden_at",
+        "hidden_by",
+        "hidden_reason",
+        "public_description",
+        "redacted_by",
     )
+    return {"tracking_number": tracking_number} | dict(zip(keys, state, strict=True))

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 
 from gis.errors import OnemapError
 from gis.people import passwords
-from gis.tokens import department_named
+from gis.tokens import Caller, department_named, grids_of
 
 ROLES = ("admin", "staff", "department", "grid_member", "auditor", "planner")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -40,17 +40,31 @@ class Person:
     department_id: int | None
     department_code: str | None
 
+    def caller(self, *, session_id: int | None = None) -> Caller:
+        """The caller this person is when signed in (``session_id``: by which session)."""
+        return Caller(
+            name=self.name,
+            role=self.role,
+            county_code=self.county_code,
+            grids=self.grids,
+            department_id=self.department_id,
+            department_code=self.department_code,
+            person_id=self.person_id,
+            session_id=session_id,
+        )
 
-_PERSON = """
-SELECT p.person_id, p.login, p.name, p.role, rtrim(p.county_code),
-       coalesce((SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)
-                 FROM person_grids AS g WHERE g.person_id = p.person_id), '{}'),
-       p.department_id, d.department_code
-FROM people AS p LEFT JOIN departments AS d ON d.department_id = p.department_id
-"""
+
+# A person's columns, in the order of Person, and the tables they come from (people as p);
+# sessions join these to their own.
+PERSON_COLUMNS = (
+    "p.person_id, p.login, p.name, p.role, rtrim(p.county_code),"
+    f" coalesce({grids_of('p.person_id')}, '{{}}'), p.department_id, d.department_code"
+)
+PEOPLE = "people AS p LEFT JOIN departments AS d ON d.department_id = p.department_id"
 
 
-def _person(row: Sequence[Any]) -> Person:
+def person_of(row: Sequence[Any]) -> Person:
+    """The Person of a row of :data:`PERSON_COLUMNS`."""
     person_id, login, name, role, county_code, grids, department_id, department_code = row
     return Person(
         person_id, login, name, role, county_code, tuple(grids), department_id, department_code
@@ -128,10 +142,12 @@ def add(
 
 def find(conn: psycopg.Connection, login: str) -> Person:
     """The person with ``login``; PersonError when there is none."""
-    row = conn.execute(_PERSON + " WHERE p.login = %s", (login,)).fetchone()
+    row = conn.execute(
+        f"SELECT {PERSON_COLUMNS} FROM {PEOPLE} WHERE p.login = %s", (login,)
+    ).fetchone()
     if row is None:
         raise PersonError(f"no person with login {login!r}")
-    return _person(row)
+    return person_of(row)
 
 
 def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
@@ -174,11 +190,9 @@ def listing(conn: psycopg.Connection) -> list[dict[str, object]]:
     """Everyone, in order of login: role, scope, when made and by whom, whether disabled."""
     cursor = conn.execute(
         "SELECT p.login, p.name, p.role, rtrim(p.county_code),"
-        " coalesce((SELECT string_agg(rtrim(g.grid_code), ',' ORDER BY g.grid_code)"
-        " FROM person_grids AS g WHERE g.person_id = p.person_id), ''),"
+        f" coalesce(array_to_string({grids_of('p.person_id')}, ','), ''),"
         " coalesce(d.department_code, ''), p.created_at, p.created_by, p.disabled_at"
-        " FROM people AS p LEFT JOIN departments AS d ON d.department_id = p.department_id"
-        " ORDER BY p.login"
+        f" FROM {PEOPLE} ORDER BY p.login"
     )
     keys = (
         "login",
@@ -198,8 +212,7 @@ async def authenticate(conn: AsyncConnection, login: str, password: str) -> Pers
     """The person whose login and password these are, None otherwise (unknown login, wrong
     password, disabled). Takes as long for an unknown login as for a wrong password."""
     cursor = await conn.execute(
-        _PERSON.replace("SELECT p.person_id", "SELECT p.password_hash, p.disabled_at, p.person_id")
-        + " WHERE p.login = %s",
+        f"SELECT p.password_hash, p.disabled_at, {PERSON_COLUMNS} FROM {PEOPLE} WHERE p.login = %s",
         (login,),
     )
     row = await cursor.fetchone()
@@ -209,4 +222,4 @@ async def authenticate(conn: AsyncConnection, login: str, password: str) -> Pers
         return None
     if not await asyncio.to_thread(passwords.verify, row[0], password) or row[1] is not None:
         return None
-    return _person(row[2:])
+    return person_of(row[2:])

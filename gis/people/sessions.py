@@ -13,6 +13,7 @@ import secrets
 from psycopg import AsyncConnection
 
 from gis.errors import OnemapError
+from gis.people import directory
 from gis.people.directory import Person
 from gis.tokens import Caller
 
@@ -41,23 +42,15 @@ async def open_session(conn: AsyncConnection, person: Person, *, address: str | 
 async def identify(conn: AsyncConnection, secret: str) -> Caller:
     """The signed-in person a session cookie stands for, or SessionError."""
     cursor = await conn.execute(
-        """
-        SELECT s.session_id, s.expires_at <= now(), p.person_id, p.name, p.role,
-               rtrim(p.county_code),
-               coalesce((SELECT array_agg(rtrim(g.grid_code) ORDER BY g.grid_code)
-                         FROM person_grids AS g WHERE g.person_id = p.person_id), '{}'),
-               p.department_id, d.department_code
-        FROM sessions AS s
-        JOIN people AS p USING (person_id)
-        LEFT JOIN departments AS d ON d.department_id = p.department_id
-        WHERE s.secret_sha256 = %s AND s.revoked_at IS NULL AND p.disabled_at IS NULL
-        """,
+        f"SELECT s.session_id, s.expires_at <= now(), {directory.PERSON_COLUMNS}"
+        f" FROM sessions AS s JOIN ({directory.PEOPLE}) ON p.person_id = s.person_id"
+        " WHERE s.secret_sha256 = %s AND s.revoked_at IS NULL AND p.disabled_at IS NULL",
         (_digest(secret),),
     )
     row = await cursor.fetchone()
     if row is None:
         raise SessionError("unknown or ended session: sign in again")
-    session_id, expired, person_id, name, role, county, grids, department_id, department = row
+    session_id, expired = row[:2]
     if expired:
         raise SessionError("the session has expired: sign in again")
     await conn.execute(
@@ -65,16 +58,7 @@ async def identify(conn: AsyncConnection, secret: str) -> Caller:
         " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
         (session_id,),
     )
-    return Caller(
-        name=name,
-        role=role,
-        county_code=county,
-        grids=tuple(grids),
-        department_id=department_id,
-        department_code=department,
-        person_id=person_id,
-        session_id=session_id,
-    )
+    return directory.person_of(row[2:]).caller(session_id=session_id)
 
 
 async def close(conn: AsyncConnection, session_id: int, *, closed_by: str) -> None:
