@@ -251,15 +251,18 @@ ASSIGNEE_KINDS = _vocabulary(
     ("department", "职能部门", "department"),
     ("grid", "网格", "grid"),
 )
-PATROL_KINDS = _vocabulary(
-    "patrol_kinds",
+# Who patrols: volunteers (紫马甲 with the police among them), the police, couriers (红骑手),
+# grid members on their rounds, and units backing grids under 双派互促.
+TEAM_KINDS = _vocabulary(
+    "team_kinds",
     "巡逻队伍",
-    "kind of patrol",
-    ("patrol_tracks.patrol_kind",),
-    ("red_rider", "红骑手", "red riders (couriers)"),
-    ("purple_vest", "紫马甲", "purple vests (volunteers with the police)"),
-    ("grid_member", "网格员", "grid members"),
-    ("volunteer", "志愿者", "volunteers"),
+    "kind of patrol team",
+    ("patrol_teams.kind", "patrol_rules.team_kind"),
+    ("volunteers", "志愿者", "volunteers (purple vests among them)"),
+    ("police", "民警", "police"),
+    ("couriers", "红骑手", "couriers (red riders)"),
+    ("grid_members", "网格员", "grid members"),
+    ("units", "下沉单位", "backing units"),
 )
 STREET_CLASSES = _vocabulary(
     "street_classes",
@@ -300,7 +303,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         ACTOR_ROLES,
         LOCATION_SOURCES,
         ASSIGNEE_KINDS,
-        PATROL_KINDS,
+        TEAM_KINDS,
         STREET_CLASSES,
         SERVICE_AREA_METHODS,
     )

@@ -81,13 +81,16 @@ DESCRIPTIONS = {
     "1001": "独居老人需探访",
     "1002": "老人助餐需求",
 }
+# Team kind: label, speed (km/h), crew size
 PATROLS = {
-    "red_rider": ("红骑手", 12.0, (1, 2)),
-    "purple_vest": ("紫马甲巡逻队", 4.0, (3, 8)),
-    "grid_member": ("网格巡查组", 4.0, (1, 3)),
-    "volunteer": ("志愿者服务队", 4.0, (2, 6)),
+    "couriers": ("红骑手", 12.0, (1, 2)),
+    "police": ("警民联防队", 4.0, (3, 8)),
+    "grid_members": ("网格巡查组", 4.0, (1, 3)),
+    "volunteers": ("紫马甲志愿服务队", 4.0, (2, 6)),
 }
-PATROL_SHARE = {"red_rider": 0.35, "purple_vest": 0.2, "grid_member": 0.3, "volunteer": 0.15}
+PATROL_SHARE = {"couriers": 0.35, "police": 0.2, "grid_members": 0.3, "volunteers": 0.15}
+# a phone's fix every 15 s, as the patrol app records them
+FIX_EVERY_S = 15.0
 
 
 @dataclass
@@ -220,14 +223,14 @@ class Patrols:
     """Invented grid patrols, column by column: routes as EPSG:4326 LineStrings along the
     streets, and one value per patrol in every list."""
 
-    lines: np.ndarray  # EPSG:4326 LineStrings
+    lines: np.ndarray  # EPSG:4326 LineStrings, a vertex per fix
+    times: list[np.ndarray]  # each fix's time, epoch seconds
     county_codes: list[str]
     start_cells: list[int]
+    team_codes: list[str]
     team_names: list[str]
     kinds: list[str]
     members: list[int]
-    started_at: list[datetime]
-    ended_at: list[datetime]
     clues: list[int]
 
 
@@ -242,7 +245,7 @@ def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generato
     names = list(PATROL_SHARE)
     shares = np.array(list(PATROL_SHARE.values()))
     xs, ys = ground.lattice.xs, ground.lattice.ys
-    lines, counties, start_cells, teams, kinds, members, starts, ends, clues = (
+    lines, times, counties, start_cells, codes, teams, kinds, members, clues = (
         [],
         [],
         [],
@@ -261,31 +264,38 @@ def make_patrols(plan: Plan, ground: Ground, count: int, rng: np.random.Generato
         path = [vertex]
         previous = None
         # a walk along the streets that never turns straight back
-        for _step in range(int(rng.integers(12, 60 if kind == "red_rider" else 30))):
+        for _step in range(int(rng.integers(12, 60 if kind == "couriers" else 30))):
             options = [v for v in neighbours[vertex] if v != previous] or neighbours[vertex]
             previous, vertex = vertex, options[int(rng.integers(len(options)))]
             path.append(vertex)
-        coords = np.array([(xs[c, r], ys[c, r]) for c, r in path])
-        length_km = float(np.hypot(*np.diff(coords, axis=0).T).sum()) / 1000
+        # a fix every FIX_EVERY_S along the way, at the team's speed
+        line = shapely.segmentize(
+            shapely.linestrings(np.array([(xs[c, r], ys[c, r]) for c, r in path])),
+            speed_kmh / 3.6 * FIX_EVERY_S,
+        )
+        fixes = shapely.get_coordinates(line)
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(fixes, axis=0).T))])
         started = EPOCH - timedelta(days=float(rng.uniform(0, 90)), hours=float(rng.uniform(0, 10)))
-        lines.append(shapely.linestrings(coords))
+        seconds = along / (speed_kmh / 3.6)
+        lines.append(line)
+        times.append(started.timestamp() + seconds)
         community = plan.grids[plan.cell_grid[start_cell]].community
         counties.append(community.subdistrict.county_code)
         start_cells.append(start_cell)
-        teams.append(f"{community.subdistrict.name}{label}{int(rng.integers(1, 9))}队")
+        number = int(rng.integers(1, 9))
+        codes.append(f"{kind.replace('_', '-')}-{community.subdistrict.code}-{number}")
+        teams.append(f"{community.subdistrict.name}{label}{number}队")
         kinds.append(kind)
         members.append(int(rng.integers(*crew, endpoint=True)))
-        starts.append(started)
-        ends.append(started + timedelta(hours=max(length_km / speed_kmh, 0.25)))
         clues.append(int(rng.poisson(0.8)))
     return Patrols(
         ground.wgs84(np.array(lines, dtype=object)),
+        times,
         counties,
         start_cells,
+        codes,
         teams,
         kinds,
         members,
-        starts,
-        ends,
         clues,
     )

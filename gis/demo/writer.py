@@ -20,6 +20,8 @@ from gis.demo.ground import (
 )
 from gis.demo.places import Plan
 from gis.events.stages import BEFORE_HANDLED, CENTRES
+from gis.patrols import uploads
+from gis.patrols.reading import SourceTrack
 from gis.progress import Progress
 from gis.sql import query
 from gis.vocabulary import DEDICATED_KINDS
@@ -35,6 +37,8 @@ TABLES = (
     "streets",
     "water_areas",
     "events",
+    "patrol_uploads",
+    "patrol_sources",
     "patrol_tracks",
 )
 STEPS = 2 + len(TABLES) + 4
@@ -541,32 +545,61 @@ def _write_events(conn: psycopg.Connection, events: Events) -> int:
 
 
 def _write_patrols(conn: psycopg.Connection, plan: Plan, patrols: Patrols) -> int:
-    geoms = _ewkb(patrols.lines)
-    communities = [plan.grids[plan.cell_grid[c]].community.code for c in patrols.start_cells]
-    return _copy(
-        conn,
-        "patrol_tracks",
-        (
-            "county_code",
-            "community_code",
-            "team_name",
-            "patrol_kind",
-            "members",
-            "started_at",
-            "ended_at",
-            "clues",
-            "geom",
-        ),
-        zip(
-            patrols.county_codes,
-            communities,
-            patrols.team_names,
-            patrols.kinds,
-            patrols.members,
-            patrols.started_at,
-            patrols.ended_at,
-            patrols.clues,
-            geoms,
-            strict=True,
-        ),
-    )
+    """Each patrol team (kept across loads: tokens will act for teams) and its tracks,
+    stored as a phone's upload would be, cleaning and all; returns the tracks stored."""
+    teams: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, (county, code) in enumerate(zip(patrols.county_codes, patrols.team_codes, strict=True)):
+        teams[county, code].append(i)
+    lons_lats = [shapely.get_coordinates(line) for line in patrols.lines]
+    stored = 0
+    for (county, code), indexes in teams.items():
+        first = indexes[0]
+        (team_id,) = conn.execute(
+            "INSERT INTO patrol_teams (county_code, team_code, name, kind, created_by)"
+            " VALUES (%s, %s, %s, %s, 'demo') ON CONFLICT (county_code, team_code)"
+            " DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, disabled_at = NULL"
+            " RETURNING team_id",
+            (county, code, patrols.team_names[first], patrols.kinds[first]),
+        ).fetchone()  # type: ignore[misc]
+        tracks = [
+            SourceTrack(
+                f"patrol {i}",
+                n,
+                tuple(lons_lats[i][:, 0].tolist()),
+                tuple(lons_lats[i][:, 1].tolist()),
+                tuple(patrols.times[i].tolist()),
+            )
+            for n, i in enumerate(indexes)
+        ]
+        upload = uploads.store(
+            conn,
+            tracks,
+            team_id=team_id,
+            team_code=code,
+            source="demo",
+            file_name=None,
+            file_format="geojson",
+            size=0,
+            uploader=uploads.Uploader("demo"),
+        )
+        rows = [
+            (
+                track_id,
+                plan.grids[plan.cell_grid[patrols.start_cells[i]]].community.code,
+                patrols.members[i],
+                patrols.clues[i],
+            )
+            for i, track in zip(indexes, upload.tracks, strict=True)
+            for track_id in track.track_ids
+        ]
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE patrol_tracks SET community_code = %s, members = %s, clues = %s"
+                " WHERE track_id = %s",
+                [
+                    (community, members, clues, track_id)
+                    for track_id, community, members, clues in rows
+                ],
+            )
+        stored += len(rows)
+    return stored

@@ -3,4 +3,9 @@ they cover (issue 14).
 
 - :mod:`gis.patrols.reading`: a phone's file (GPX, GeoJSON with times) read into tracks of
   timed fixes, every structural problem named; cleaning the fixes is the database's work.
+- :mod:`gis.patrols.teams`: teams (volunteers, police, couriers, grid members, backing
+  units), their members and the grids they serve.
+- :mod:`gis.patrols.uploads`: a file's tracks stored for a team, cleaned in PostGIS
+  (``clean_patrol_fixes``: outside the county, duplicate and backward times, GPS jumps,
+  speed, gaps), all or nothing, with each rule's count kept beside the track.
 """

@@ -1,0 +1,201 @@
+"""`onemap patrols`: patrol teams, their members and grids; and `onemap import patrols FILE`,
+a phone's GPX or GeoJSON tracks stored for a team, cleaned, all or nothing."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app import exits
+from gis.db import connect
+from gis.imports.problems import ImportRejected, Problem
+from gis.patrols import reading, teams, uploads
+from gis.people import admin_log
+from gis.vocabulary import TEAM_KINDS
+
+console = Console(stderr=True)
+app = typer.Typer(help="Patrol teams and their tracks", no_args_is_help=True)
+teams_app = typer.Typer(help="Patrol teams, their members and grids", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
+COUNTY = typer.Option("450105", "--county", help="county code")
+
+
+@teams_app.command("add")
+def add_team(
+    code: str = typer.Argument(..., help="the team's code (lower case, e.g. jiangnan-zmj-1)"),
+    name: str = typer.Option(..., help="the team's name, e.g. 江南街道紫马甲一队"),
+    kind: str = typer.Option(..., help=", ".join(TEAM_KINDS.values())),
+    grid: list[str] = typer.Option([], help="a grid the team serves (repeat)"),
+    county: str = COUNTY,
+) -> None:
+    """Add a patrol team, with the grids it serves."""
+    user = getpass.getuser()
+    try:
+        with connect() as conn:
+            team = teams.create_team(
+                conn,
+                county_code=county,
+                team_code=code,
+                name=name,
+                kind=kind,
+                created_by=user,
+                grids=grid,
+            )
+            admin_log.record_command(
+                conn,
+                "team.add",
+                actor=user,
+                county_code=county,
+                target=code,
+                detail={"kind": kind, "grids": list(team.grids)},
+            )
+    except teams.TeamError as error:
+        exits.fail(error, exits.USAGE)
+    typer.echo(f"added team {code} ({TEAM_KINDS.label(kind)}), serving {len(team.grids)} grid(s)")
+
+
+@teams_app.command("member")
+def add_member(
+    code: str = typer.Argument(..., help="the team's code"),
+    login: str | None = typer.Option(None, help="a person who signs in"),
+    name: str | None = typer.Option(None, help="a member without a login"),
+    county: str = COUNTY,
+) -> None:
+    """Add a member to a team: a person who signs in, or a name."""
+    user = getpass.getuser()
+    try:
+        with connect() as conn:
+            teams.add_member(conn, code, county_code=county, login=login, name=name)
+            admin_log.record_command(
+                conn,
+                "team.member",
+                actor=user,
+                county_code=county,
+                target=code,
+                detail={"login": login, "name": name},
+            )
+    except teams.TeamError as error:
+        exits.fail(error, exits.USAGE)
+    typer.echo(f"{login or name} joined {code}")
+
+
+@teams_app.command("list")
+def list_teams(
+    county: str = COUNTY,
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+) -> None:
+    """Every team of the county: kind, members, grids served."""
+    with connect() as conn:
+        found = teams.teams(conn, county_code=county)
+    if as_json:
+        typer.echo(json.dumps([t.__dict__ for t in found], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"patrol teams of {county}")
+    for column in ("code", "name", "kind", "members", "grids", "disabled"):
+        table.add_column(column)
+    for t in found:
+        table.add_row(
+            t.team_code,
+            t.name,
+            TEAM_KINDS.label(t.kind),
+            str(t.members),
+            str(len(t.grids)),
+            "yes" if t.disabled else "",
+        )
+    Console().print(table)
+
+
+def import_patrols(
+    file: Path, team_code: str | None, county: str, dry_run: bool, as_json: bool
+) -> None:
+    """`onemap import patrols FILE --team CODE`: exit 0 stored (or dry run passed), 1
+    refused (nothing written), 2 usage error."""
+    if not team_code:
+        exits.fail("patrols: say whose tracks they are with --team CODE", exits.USAGE)
+    size = file.stat().st_size
+    try:
+        reading.check_size(size, file.name)
+        tracks = reading.read_tracks(file.read_bytes(), name=file.name)
+        with connect() as conn:
+            team = teams.team_named(conn, team_code, county_code=county)
+            with conn.transaction(force_rollback=dry_run):
+                stored = uploads.store(
+                    conn,
+                    tracks,
+                    team_id=team.team_id,
+                    team_code=team.team_code,
+                    source="import",
+                    file_name=file.name,
+                    file_format=reading.format_of(file.name),
+                    size=size,
+                    uploader=uploads.Uploader(getpass.getuser()),
+                )
+            if not dry_run:
+                admin_log.record_command(
+                    conn,
+                    "import",
+                    actor=getpass.getuser(),
+                    county_code=county,
+                    target="patrols",
+                    detail={
+                        "file": file.name,
+                        "bytes": size,
+                        "team": team.team_code,
+                        "upload_id": stored.upload_id,
+                        "tracks": sum(len(t.track_ids) for t in stored.tracks),
+                    },
+                )
+    except teams.TeamError as error:
+        exits.fail(error, exits.USAGE)
+    except (ImportRejected, uploads.TeamNotServing) as refused:
+        if as_json:
+            typer.echo(json.dumps(refused.report, ensure_ascii=False, indent=2))
+        else:
+            _print_refusal(file.name, refused.problems)
+        raise typer.Exit(exits.REFUSED) from None
+    except psycopg.OperationalError as error:
+        exits.fail(f"database: {error}", exits.DATABASE)
+    report = {**stored.as_dict(), "file": file.name, "dry_run": dry_run}
+    if dry_run:
+        report["upload_id"] = None
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_stored(report)
+
+
+def _print_refusal(name: str, problems: list[Problem]) -> None:
+    table = Table(title=f"{name}: refused, nothing written")
+    table.add_column("track", overflow="fold")
+    table.add_column("problem", overflow="fold")
+    for problem in problems:
+        table.add_row(problem.record, problem.problem)
+    console.print(table)
+    console.print(f"[red]{len(problems)} problem(s)[/red]; nothing was written")
+
+
+def _print_stored(report: dict) -> None:
+    table = Table(title=f"{report['file']} for team {report['team']}")
+    for column in ("track", "fixes", "kept", "dropped", "pieces"):
+        table.add_column(column, overflow="fold")
+    for track in report["tracks"]:
+        dropped = ", ".join(f"{n} {rule}" for rule, n in track["dropped"].items() if n)
+        table.add_row(
+            track["label"],
+            f"{track['raw_points']:,}",
+            f"{track['kept_points']:,}",
+            dropped or "none",
+            str(track["pieces"]),
+        )
+    Console().print(table)
+    pieces = sum(t["pieces"] for t in report["tracks"])
+    if report["dry_run"]:
+        console.print(f"would store {pieces} track piece(s); nothing written (dry run)")
+    else:
+        console.print(f"stored upload {report['upload_id']}: {pieces} track piece(s)")
