@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         indicators,
         open311,
+        patrols,
         people,
         vocabulary,
         web,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators,
         open311,
         access,
+        patrols,
         people,
         health,
     ):

@@ -215,7 +215,9 @@ _PERSON_ROLES = (
     ("auditor", "考核", "auditor"),
     ("planner", "规划", "planner"),
 )
-_TOKEN_ROLES = (*_PERSON_ROLES, ("open311", "对接系统", "partner system (Open311)"))
+_SYSTEM_ROLES = (("open311", "对接系统", "partner system (Open311)"),)
+# a team token uploads its patrol team's tracks (gis.patrols) and acts on no event
+_TOKEN_ROLES = (*_PERSON_ROLES, *_SYSTEM_ROLES, ("team", "巡逻队", "patrol team"))
 # Who signs in (gis.people) and what tokens stand for (gis.tokens).
 PERSON_ROLES = _vocabulary(
     "person_roles", "人员角色", "person role", ("people.role",), *_PERSON_ROLES
@@ -229,7 +231,8 @@ ACTOR_ROLES = _vocabulary(
     "操作人角色",
     "who acted",
     ("event_history.actor_role",),
-    *_TOKEN_ROLES,
+    *_PERSON_ROLES,
+    *_SYSTEM_ROLES,
     ("public", "群众", "the public"),
     ("reporter", "报事人", "the reporter"),
     ("system", "系统", "onemap itself"),

@@ -7,15 +7,25 @@
 -- another county onemap keeps, which: outcome wrong_county), when its times go backwards
 -- at half its fixes or more (a clock gone wrong, not noise), or when nothing is left after
 -- cleaning. One row per source track comes back, in file order.
+--
+-- With an Idempotency-Key (the HTTP edge, gis/patrols/uploads.py), exactly as
+-- intake_event does for reports: requests under one key wait for each other (an advisory
+-- lock on the key), the answer is kept under the key in this same transaction, and a
+-- repetition comes back as one row, outcome 'replayed' with the first answer, or
+-- 'key_reused' when the key came with another request (request_sha256: the fixes and
+-- the team, so a GPX and its GeoJSON twin are one request); nothing is written then.
+-- Outcomes per row: created | replayed | key_reused | refused | wrong_county |
+-- not_stored (a track refused with none of its own problems, because another was).
 CREATE OR REPLACE FUNCTION store_patrol_upload(
     p_team_id bigint, p_source text, p_file_name text, p_format text, p_bytes integer,
     p_uploaded_by text, p_token_id bigint, p_person_id bigint, p_labels text[],
-    p_track_ords integer[], p_lons float8[], p_lats float8[], p_times float8[])
+    p_track_ords integer[], p_lons float8[], p_lats float8[], p_times float8[],
+    p_idempotency_scope text, p_idempotency_key text, p_request_sha256 text)
 RETURNS TABLE (ordinal integer, label text, outcome text, problem text, upload_id bigint,
                raw_points integer, kept_points integer, dropped_outside integer,
                dropped_duplicate_time integer, dropped_backward_time integer,
                dropped_jump integer, dropped_speed integer, dropped_lone integer,
-               pieces integer, track_ids bigint[])
+               pieces integer, track_ids bigint[], answer jsonb)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
@@ -23,7 +33,29 @@ DECLARE
     max_kmh float8;
     gap_minutes integer;
     new_upload bigint;
+    stored record;
+    v_answer jsonb;
 BEGIN
+    IF p_idempotency_key IS NOT NULL THEN
+        -- the key space of intake_event (one table, one prune), its own lock class
+        PERFORM pg_advisory_xact_lock(
+            hashtextextended(p_idempotency_scope || chr(31) || p_idempotency_key, 7014));
+        SELECT k.request_sha256, k.response, k.upload_id INTO stored
+        FROM idempotency_keys AS k
+        WHERE k.scope = p_idempotency_scope AND k.idempotency_key = p_idempotency_key;
+        IF FOUND THEN
+            RETURN QUERY SELECT NULL::integer, NULL::text,
+                CASE WHEN stored.request_sha256 = p_request_sha256
+                          AND stored.upload_id IS NOT NULL
+                     THEN 'replayed' ELSE 'key_reused' END,
+                NULL::text, stored.upload_id, NULL::integer, NULL::integer, NULL::integer,
+                NULL::integer, NULL::integer, NULL::integer, NULL::integer, NULL::integer,
+                NULL::integer, NULL::bigint[],
+                CASE WHEN stored.request_sha256 = p_request_sha256 THEN stored.response END;
+            RETURN;
+        END IF;
+    END IF;
+
     SELECT * INTO team FROM patrol_teams AS pt WHERE pt.team_id = p_team_id;
     IF NOT FOUND OR team.disabled_at IS NOT NULL THEN
         RAISE EXCEPTION 'patrol team % is unknown or disabled', p_team_id
@@ -91,7 +123,7 @@ BEGIN
         RETURN QUERY
         SELECT v.ord, p_labels[v.ord + 1], coalesce(v.verdict, 'not_stored'), v.why, NULL::bigint,
                v.raw_n, v.kept_n, v.outside_n, v.duplicate_n, v.backward_n, v.jump_n,
-               v.speed_n, v.lone_n, v.pieces_n, NULL::bigint[]
+               v.speed_n, v.lone_n, v.pieces_n, NULL::bigint[], NULL::jsonb
         FROM patrol_verdicts AS v ORDER BY v.ord;
         RETURN;
     END IF;
@@ -102,7 +134,6 @@ BEGIN
             p_uploaded_by, p_token_id, p_person_id)
     RETURNING u.upload_id INTO new_upload;
 
-    RETURN QUERY
     WITH sources AS (
         INSERT INTO patrol_sources AS s (upload_id, county_code, team_id, ordinal, label,
             raw_points, kept_points, dropped_outside, dropped_duplicate_time,
@@ -140,12 +171,41 @@ BEGIN
         FROM lines AS l JOIN sources AS s ON s.ordinal = l.track_ord
         RETURNING pt.track_id, pt.source_id, pt.piece
     )
+    SELECT jsonb_build_object(
+               'upload_id', new_upload,
+               'team', team.team_code,
+               'tracks', jsonb_agg(jsonb_build_object(
+                   'label', p_labels[v.ord + 1],
+                   'raw_points', v.raw_n,
+                   'kept_points', v.kept_n,
+                   'dropped', jsonb_build_object(
+                       'outside', v.outside_n, 'duplicate_time', v.duplicate_n,
+                       'backward_time', v.backward_n, 'jump', v.jump_n, 'speed', v.speed_n,
+                       'lone', v.lone_n),
+                   'pieces', v.pieces_n,
+                   'track_ids', coalesce((SELECT to_jsonb(array_agg(t.track_id ORDER BY t.piece))
+                                          FROM tracks AS t
+                                          WHERE t.source_id = s.source_id), '[]'::jsonb))
+                   ORDER BY v.ord))
+    INTO v_answer
+    FROM patrol_verdicts AS v JOIN sources AS s ON s.ordinal = v.ord;
+
+    IF p_idempotency_key IS NOT NULL THEN
+        INSERT INTO idempotency_keys (scope, idempotency_key, county_code, request_sha256,
+                                      upload_id, status_code, response)
+        VALUES (p_idempotency_scope, p_idempotency_key, team.county_code, p_request_sha256,
+                new_upload, 201, v_answer);
+    END IF;
+
+    RETURN QUERY
     SELECT v.ord, p_labels[v.ord + 1], 'created'::text, NULL::text, new_upload,
            v.raw_n, v.kept_n, v.outside_n, v.duplicate_n, v.backward_n, v.jump_n,
            v.speed_n, v.lone_n, v.pieces_n,
-           (SELECT array_agg(t.track_id ORDER BY t.piece) FROM tracks AS t
-            WHERE t.source_id = s.source_id)
-    FROM patrol_verdicts AS v JOIN sources AS s ON s.ordinal = v.ord
+           ARRAY(SELECT (jsonb_array_elements_text(e.track -> 'track_ids'))::bigint),
+           v_answer
+    FROM patrol_verdicts AS v
+    JOIN LATERAL (SELECT tr AS track FROM jsonb_array_elements(v_answer -> 'tracks')
+                  WITH ORDINALITY AS x (tr, n) WHERE x.n = v.ord + 1) AS e ON true
     ORDER BY v.ord;
 END
 $$;
