@@ -140,3 +140,22 @@ def test_teams_are_listed_with_members(url):
     assert [(t["team_code"], t["kind"], t["members"]) for t in listed] == [
         ("zmj-1", "volunteers", 1)
     ]
+
+
+def test_a_team_token_is_made_for_a_team_and_only_for_one(url):
+    made = run(
+        url, "tokens", "create", "--name", "紫马甲一队 手机", "--role", "team", "--team", "zmj-1"
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith("om_")
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT k.role, t.team_code FROM api_tokens AS k JOIN patrol_teams AS t USING (team_id)"
+        ).fetchone()
+    assert row == ("team", "zmj-1")
+    unknown = run(url, "tokens", "create", "--name", "x", "--role", "team", "--team", "nobody")
+    assert unknown.returncode == 2 and "no patrol team 'nobody'" in unknown.stderr
+    teamless = run(url, "tokens", "create", "--name", "x", "--role", "team")
+    assert teamless.returncode == 2 and "names its patrol team" in teamless.stderr
+    staff = run(url, "tokens", "create", "--name", "x", "--role", "staff", "--team", "zmj-1")
+    assert staff.returncode == 2 and "names its patrol team" in staff.stderr

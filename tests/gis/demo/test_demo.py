@@ -8,10 +8,13 @@ import psycopg
 import pytest
 import shapely
 
-from gis import demo
+from gis import demo, tokens
 from gis.access.coverage import coverage_report
+from gis.demo import writer
 from gis.demo.geography import TERRITORIES
 from gis.demo.outline import jiangnan_outline
+from gis.progress import SILENT
+from tests.planters.event_places import run
 
 # Geography areas of exactly shared edges come out at 0; allow float dust only.
 AREA_DUST_M2 = 0.01
@@ -384,3 +387,22 @@ def test_every_demo_event_has_the_loop_behind_its_stage(db, demo_district):
     # a working district: most handled in time, some late
     assert 0.05 < late / handled_events < 0.25
     assert scalar(db, "SELECT count(*) FROM events WHERE escalation_level > 0") > 0
+
+
+def test_a_team_token_survives_loading_the_demo_again(scratch_database):
+    # Loading the demo truncates places, events and tracks, but upserts the teams: a
+    # phone's token acting for a demo team keeps working (nothing cascades to tokens).
+    district = demo.build("district", seed=7)
+    with psycopg.connect(scratch_database) as conn:
+        writer.write(conn, district, SILENT)
+        conn.commit()
+        team_id, team = conn.execute(
+            "SELECT team_id, team_code FROM patrol_teams ORDER BY team_id LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        secret = tokens.create(conn, name="a team's phone", role="team", team=team)
+        conn.commit()
+        writer.write(conn, district, SILENT)
+        conn.commit()
+        assert scalar(conn, "SELECT count(*) FROM patrol_tracks") > 0
+    caller = run(scratch_database, lambda c: tokens.identify(c, secret))
+    assert (caller.role, caller.team_id) == ("team", team_id)
