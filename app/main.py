@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         indicators,
         open311,
+        patrol_coverage,
         people,
         vocabulary,
         web,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators,
         open311,
         access,
+        patrol_coverage,
         people,
         health,
     ):
