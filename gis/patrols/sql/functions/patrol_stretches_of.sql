@@ -14,44 +14,42 @@
 -- patrol walks back along its own street. A segment that cuts through a grid between two
 -- fixes outside it makes no stretch: nobody was seen inside.
 --
--- The share along a crossing segment: when the segment goes in and out of the grid more
--- than once (a concave grid), the entry is the start of the last piece inside, the exit
--- the end of the first.
-CREATE OR REPLACE FUNCTION patrol_crossing_share(segment geometry, grid geometry,
-                                                 entering boolean)
-RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN entering THEN lo ELSE hi END
-    FROM (SELECT min(located.share) AS lo, max(located.share) AS hi
-          FROM ST_Dump(ST_Intersection(segment, grid)) AS piece,
-               LATERAL (SELECT ST_LineLocatePoint(segment, vertex.geom) AS share
-                        FROM ST_DumpPoints(piece.geom) AS vertex) AS located
-          GROUP BY piece.path) AS pieces
-    ORDER BY CASE WHEN entering THEN -hi ELSE lo END
-    LIMIT 1
-$$;
-
+-- Where a crossing segment goes in and out of the grid more than once (a concave grid),
+-- the entry is its last crossing of the grid's boundary, the exit its first.
 CREATE OR REPLACE FUNCTION patrol_stretches_of(track_ids bigint[])
 RETURNS TABLE (county_code char(6), track_id bigint, team_id bigint, grid_code char(15),
                entered_at timestamptz, left_at timestamptz, inside_s float8, month date)
 LANGUAGE sql STABLE AS $$
-WITH fixes AS (
+WITH tracks AS (
+    SELECT t.track_id, t.county_code, t.team_id, t.track, t.geom
+    FROM patrol_tracks AS t WHERE t.track_id = ANY (track_ids)
+),
+fixes AS (
     SELECT t.track_id, t.county_code, t.team_id, d.path[1] AS seq,
            ST_Force2D(d.geom) AS point, ST_M(d.geom) AS m
-    FROM patrol_tracks AS t, ST_DumpPoints(t.track) AS d
-    WHERE t.track_id = ANY (track_ids)
+    FROM tracks AS t, ST_DumpPoints(t.track) AS d
+),
+-- the few grids each track touches (one GiST probe a track), so that each fix is tested
+-- against those only
+touched AS (
+    SELECT t.track_id, g.grid_code, g.geom
+    FROM tracks AS t
+    JOIN grids AS g ON g.county_code = t.county_code AND ST_Intersects(g.geom, t.geom)
+),
+inside AS (
+    SELECT DISTINCT ON (f.track_id, f.seq) f.track_id, f.seq, c.grid_code
+    FROM fixes AS f
+    JOIN touched AS c
+      ON c.track_id = f.track_id AND c.geom && f.point AND ST_Intersects(c.geom, f.point)
+    ORDER BY f.track_id, f.seq, c.grid_code
 ),
 placed AS (
-    SELECT f.*, g.grid_code,
-           g.grid_code IS DISTINCT FROM lag(g.grid_code) OVER w AS starts_run,
+    SELECT f.*, i.grid_code,
+           i.grid_code IS DISTINCT FROM lag(i.grid_code) OVER w AS starts_run,
            lag(f.point) OVER w AS point_before, lag(f.m) OVER w AS m_before,
            lead(f.point) OVER w AS point_after, lead(f.m) OVER w AS m_after
     FROM fixes AS f
-    LEFT JOIN LATERAL (
-        SELECT grids.grid_code FROM grids
-        WHERE grids.county_code = f.county_code AND ST_Intersects(grids.geom, f.point)
-        ORDER BY grids.grid_code LIMIT 1
-    ) AS g ON true
+    LEFT JOIN inside AS i USING (track_id, seq)
     WINDOW w AS (PARTITION BY f.track_id ORDER BY f.seq)
 ),
 numbered AS (
@@ -76,14 +74,23 @@ runs AS (
 timed AS (
     SELECT r.county_code, r.track_id, r.team_id, r.grid_code,
            CASE WHEN r.point_before IS NULL THEN r.first_m
-                ELSE r.m_before + (r.first_m - r.m_before) * coalesce(patrol_crossing_share(
-                         ST_MakeLine(r.point_before, r.first_point), g.geom, true), 1.0)
+                ELSE r.m_before + (r.first_m - r.m_before) * coalesce(entry.share, 1.0)
            END AS entered_m,
            CASE WHEN r.point_after IS NULL THEN r.last_m
-                ELSE r.last_m + (r.m_after - r.last_m) * coalesce(patrol_crossing_share(
-                         ST_MakeLine(r.last_point, r.point_after), g.geom, false), 0.0)
+                ELSE r.last_m + (r.m_after - r.last_m) * coalesce(exit.share, 0.0)
            END AS left_m
-    FROM runs AS r JOIN grids AS g USING (grid_code)
+    FROM runs AS r
+    JOIN grids AS g USING (grid_code)
+    LEFT JOIN LATERAL (
+        SELECT max(ST_LineLocatePoint(s.segment, crossing.geom)) AS share
+        FROM (SELECT ST_MakeLine(r.point_before, r.first_point) AS segment) AS s,
+             ST_DumpPoints(ST_Intersection(s.segment, ST_Boundary(g.geom))) AS crossing
+    ) AS entry ON r.point_before IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT min(ST_LineLocatePoint(s.segment, crossing.geom)) AS share
+        FROM (SELECT ST_MakeLine(r.last_point, r.point_after) AS segment) AS s,
+             ST_DumpPoints(ST_Intersection(s.segment, ST_Boundary(g.geom))) AS crossing
+    ) AS exit ON r.point_after IS NOT NULL
 )
 SELECT t.county_code, t.track_id, t.team_id, t.grid_code, to_timestamp(t.entered_m),
        to_timestamp(t.left_m), t.left_m - t.entered_m,
