@@ -245,3 +245,29 @@ def test_bad_parameters_are_named(conn, arguments, parameter):
     with pytest.raises(InvalidParameter) as refused:
         coverage_report(conn, **arguments)
     assert refused.value.parameter == parameter
+
+
+def test_a_segment_cutting_a_corner_between_two_fixes_is_no_stretch(conn, team):
+    # from WEST to north of every grid, through EAST's north-west corner (x = 0 to 10 m)
+    fixes = [
+        (*lonlat(-50, 230), START),
+        (*lonlat(-10, 230), START + 40),
+        (*lonlat(30, 270), START + 80),
+        (*lonlat(60, 300), START + 110),
+    ]
+    store_walk(conn, *team, fixes)
+    # WEST is left a quarter of the way along the 40-s segment
+    assert _stretches(conn) == [(WEST, 0.0, 50.0)]
+
+
+def test_the_service_stores_stretches_with_its_tracks_and_cannot_change_them(conn, team):
+    conn.execute("SET ROLE onemap_service")
+    _stay(conn, team, 600)
+    assert _stretches(conn, EAST) == [(EAST, 100.0, 700.0)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE patrol_stretches SET inside_s = 0")
+    conn.rollback()
+    # standards are the owner's to set
+    conn.execute("SET ROLE onemap_service")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE patrol_standards SET min_visits = 0")
