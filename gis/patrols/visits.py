@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 
 from gis.access.coverage import parse_scope
 from gis.errors import InvalidParameter
@@ -52,6 +53,25 @@ GROUPINGS = ("grid", "community", "subdistrict", "team")
 MAX_MONTHS = 24
 EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _GridRow:
+    """A grid of the scope with the standard of its kind (sql/coverage_grids.sql)."""
+
+    grid_code: str
+    name: str
+    community_code: str
+    community_name: str | None
+    subdistrict_code: str
+    subdistrict_name: str | None
+    grid_kind: str
+    min_visits: int
+    min_hours: float
+    visit_minutes: int
+    grace_seconds: int
+    stale_days: int
+    defaulted: bool  # the county sets no standard for this kind: the defaults apply
 
 
 @dataclass(frozen=True)
@@ -231,7 +251,11 @@ def coverage_report(
         )
     months = _months(start, end)
     params = {**_defaults(), "start": start, "end": end, "scope": parse_scope(scope)}
-    grids = {row[0].strip(): row for row in conn.execute(query("patrols/coverage_grids"), params)}
+    with conn.cursor(row_factory=class_row(_GridRow)) as cursor:
+        grids = {
+            row.grid_code.strip(): row
+            for row in cursor.execute(query("patrols/coverage_grids"), params)
+        }
     by_team = group_by == "team"
     activity: dict[tuple[int | None, str], dict[str, tuple[int, float, datetime]]] = {}
     for team_id, grid_code, month, visits, inside_s, last in conn.execute(
@@ -244,7 +268,7 @@ def coverage_report(
     caveats = Caveats(
         int(caveat_row[0]),
         int(caveat_row[1]),
-        sum(1 for row in grids.values() if row[12]),
+        sum(1 for row in grids.values() if row.defaulted),
         end > now,
     )
     if by_team:
@@ -264,14 +288,13 @@ def coverage_report(
         rows = [_grid(row, activity.get((None, code), {}), months) for code, row in grids.items()]
     groups: list[GroupVisits] = []
     if group_by in ("community", "subdistrict"):
-        level = 2 if group_by == "community" else 4
         by_code: dict[str, list[GridVisits]] = {}
         names: dict[str, str | None] = {}
         for grid in rows:
             row = grids[grid.grid_code]
-            code = row[level].strip()
+            code = (getattr(row, f"{group_by}_code")).strip()
             by_code.setdefault(code, []).append(grid)
-            names[code] = row[level + 1]
+            names[code] = getattr(row, f"{group_by}_name")
         groups = [_group(code, names[code], members) for code, members in by_code.items()]
     total = _group(params["scope"] or "all", None, rows)
     return PatrolCoverage(
@@ -398,26 +421,25 @@ def _defaults() -> dict[str, Any]:
 
 
 def _grid(
-    row: Any,
+    row: _GridRow,
     activity: dict[str, tuple[int, float, datetime]],
     months: list[str],
     team: tuple[str, str, str] | None = None,
 ) -> GridVisits:
-    code, name, community, _, _, _, kind, min_visits, min_hours = row[:9]
     per_month = []
     for month in months:
         visits, inside_s, _ = activity.get(month, (0, 0.0, None))
         hours = float(inside_s) / 3600
-        meets = visits >= min_visits and hours >= float(min_hours)
+        meets = visits >= row.min_visits and hours >= row.min_hours
         per_month.append(Month(month, int(visits), hours, meets))
     lasts = [last for _, _, last in activity.values() if last is not None]
     return GridVisits(
-        grid_code=code.strip(),
-        name=name,
-        community_code=community.strip(),
-        grid_kind=kind,
-        min_visits=int(min_visits),
-        min_hours=float(min_hours),
+        grid_code=row.grid_code.strip(),
+        name=row.name,
+        community_code=row.community_code.strip(),
+        grid_kind=row.grid_kind,
+        min_visits=int(row.min_visits),
+        min_hours=float(row.min_hours),
         visits=sum(m.visits for m in per_month),
         hours=sum(m.hours for m in per_month),
         last_patrolled_at=max(lasts, default=None),
