@@ -15,7 +15,8 @@ WITH scoped AS (
 SELECT g.grid_code, g.name, g.community_code, g.grid_kind, g.days, last.last_at
 FROM scoped AS g
 LEFT JOIN LATERAL (
-    SELECT max(st.left_at) AS last_at FROM patrol_stretches AS st
+    -- a stretch still running at as_of was last seen then
+    SELECT max(least(st.left_at, %(as_of)s)) AS last_at FROM patrol_stretches AS st
     WHERE st.grid_code = g.grid_code AND st.entered_at <= %(as_of)s
 ) AS last ON true
 WHERE last.last_at IS NULL OR last.last_at < %(as_of)s - make_interval(days => g.days)

@@ -202,6 +202,10 @@ def test_the_default_period_is_the_current_month_in_china(conn, team):
     assert (report.start, report.end) == (NOVEMBER, DECEMBER)
     assert report.caveats.month_in_progress
     assert coverage_report(conn, now=datetime(2026, 10, 20, tzinfo=UTC)).total.visits == 1
+    # one end given: the rest of its month, or its month so far
+    mid_october = datetime(2026, 10, 12, tzinfo=CHINA)
+    assert coverage_report(conn, start=mid_october).end == NOVEMBER
+    assert coverage_report(conn, end=mid_october).start == OCTOBER
 
 
 def test_redrawn_grids_leave_stale_stretches_until_refreshed(conn, team):
