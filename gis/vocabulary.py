@@ -119,6 +119,15 @@ DEDICATED_KINDS = _vocabulary(
     ("enterprise", "企业", "enterprise"),
     ("public_security", "治安重点区域", "key public-security area"),
 )
+# The kind of grid a patrol standard is set for: base grids, or what a dedicated grid
+# serves (grids.grid_type, else grids.dedicated_kind).
+GRID_KINDS = Vocabulary(
+    "grid_kinds",
+    "网格种类",
+    "kind of grid, as patrol standards are set",
+    (GRID_TYPES.term("base"), *DEDICATED_KINDS.terms),
+    ("patrol_standards.grid_kind",),
+)
 COMPOUND_TYPES = _vocabulary(
     "compound_types",
     "小区类型",
@@ -295,6 +304,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         COMMUNITY_KINDS,
         GRID_TYPES,
         DEDICATED_KINDS,
+        GRID_KINDS,
         COMPOUND_TYPES,
         BUILDING_USES,
         CENTRE_LEVELS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -16,8 +17,9 @@ from app import exits
 from gis.db import connect
 from gis.imports.problems import ImportRejected, Problem
 from gis.patrols import reading, teams, uploads
+from gis.patrols.visits import CHINA, PatrolCoverage
 from gis.people import admin_log
-from gis.vocabulary import TEAM_KINDS
+from gis.vocabulary import GRID_KINDS, TEAM_KINDS
 
 console = Console(stderr=True)
 app = typer.Typer(help="Patrol teams and their tracks", no_args_is_help=True)
@@ -199,3 +201,190 @@ def _print_stored(report: dict) -> None:
         console.print(f"would store {pieces} track piece(s); nothing written (dry run)")
     else:
         console.print(f"stored upload {report['upload_id']}: {pieces} track piece(s)")
+
+
+# Visits and the standard (docs/patrols.md, "Visits and the standard").
+
+
+@app.command("coverage")
+def coverage(
+    start: str | None = typer.Option(
+        None, "--from", help="first day (China time) or RFC 3339 instant; default this month"
+    ),
+    end: str | None = typer.Option(
+        None, "--to", help="day after the last (exclusive) or RFC 3339 instant"
+    ),
+    group_by: str = typer.Option("grid", "--group-by", help="grid, community, subdistrict, team"),
+    scope: str | None = typer.Option(None, help="county, subdistrict or community code"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+) -> None:
+    """Visits and hours per grid against the monthly standard of its kind (2 visits of
+    10 minutes and 4 hours unless the county sets another). Exit 0 when every grid meets
+    it, 1 when some do not, 2 for a bad option."""
+    from app.params import parse_instant
+    from gis.errors import InvalidParameter
+    from gis.patrols import visits
+
+    try:
+        with connect() as conn:
+            report = visits.coverage_report(
+                conn,
+                start=parse_instant("--from", start),
+                end=parse_instant("--to", end),
+                group_by=group_by,
+                scope=scope,
+            )
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    except psycopg.OperationalError as error:
+        exits.fail(f"database: {error}", exits.DATABASE)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_coverage(report)
+    if report.total.grids_meeting < report.total.grids:
+        raise typer.Exit(exits.FINDINGS)
+
+
+def _print_coverage(report: PatrolCoverage) -> None:
+    start, end = report.start.astimezone(CHINA), report.end.astimezone(CHINA)
+    period = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} China time"
+    table = Table(title=f"patrol visits, {period}", caption=RULE_CAPTION)
+    if report.group_by in ("community", "subdistrict"):
+        table.add_column(report.group_by, no_wrap=True)
+        table.add_column("name")
+        for column in ("grids", "meet", "unpatrolled", "visits", "hours"):
+            table.add_column(column, justify="right")
+        table.add_column("last patrol")
+        for group in report.groups:
+            table.add_row(
+                group.code,
+                group.name or "",
+                str(group.grids),
+                _share(group.grids_meeting, group.grids),
+                str(group.grids_unpatrolled),
+                str(group.visits),
+                f"{group.hours:.1f}",
+                _when(group.last_patrolled_at),
+            )
+    else:
+        several = len(report.months) > 1
+        if report.group_by == "team":
+            table.add_column("team", no_wrap=True)
+        table.add_column("grid", no_wrap=True)
+        table.add_column("name")
+        table.add_column("kind")
+        table.add_column("visits", justify="right")
+        table.add_column("hours", justify="right")
+        table.add_column("standard", no_wrap=True)
+        if several:
+            table.add_column("months")
+        table.add_column("last patrol")
+        for grid in report.grids:
+            cells = [
+                grid.grid_code,
+                grid.name,
+                GRID_KINDS.label(grid.grid_kind),
+                f"{grid.visits}/{grid.min_visits}",
+                f"{grid.hours:.1f}/{grid.min_hours:g}",
+                "[green]✓ meets[/green]" if grid.meets_standard else "[red]✗ below[/red]",
+            ]
+            if several:
+                cells.append(
+                    " ".join(
+                        f"{m.month[5:]}{'✓' if m.meets_standard else '✗'}" for m in grid.months
+                    )
+                )
+            cells.append(_when(grid.last_patrolled_at))
+            if report.group_by == "team":
+                cells.insert(0, grid.team_code or "")
+            table.add_row(*cells)
+    Console().print(table)
+    total = report.total
+    console.print(
+        f"{_share(total.grids_meeting, total.grids)} grids meet the standard;"
+        f" {total.grids_unpatrolled} saw no patrol; {total.visits} visits, {total.hours:.1f} h"
+    )
+    for note in report.caveats.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+
+
+RULE_CAPTION = (
+    "visits and hours: done/needed a month (China time); a grid meets the standard when"
+    " every month of the period does"
+)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} of {whole}" + (f" ({100 * part / whole:.0f}%)" if whole else "")
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M}"
+
+
+@app.command("stale")
+def stale(
+    days: int | None = typer.Option(
+        None, "--days", min=1, max=3660, help="days without a patrol (default: the standard, 14)"
+    ),
+    scope: str | None = typer.Option(None, help="county, subdistrict or community code"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+) -> None:
+    """Grids nobody has patrolled for DAYS days, never-patrolled grids first. Exit 0 when
+    there are none, 1 when there are."""
+    from gis.errors import InvalidParameter
+    from gis.patrols import visits
+
+    try:
+        with connect() as conn:
+            grids = visits.stale_grids(conn, days=days, scope=scope)
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    if as_json:
+        typer.echo(json.dumps([g.as_dict() for g in grids], ensure_ascii=False, indent=2))
+    else:
+        table = Table(title="grids without a patrol" + (f" for {days} days" if days else ""))
+        for column in ("grid", "name", "kind", "last patrol", "days since", "allowed"):
+            table.add_column(column)
+        for grid in grids:
+            table.add_row(
+                grid.grid_code,
+                grid.name,
+                GRID_KINDS.label(grid.grid_kind),
+                _when(grid.last_patrolled_at),
+                "—" if grid.days_since is None else f"{grid.days_since:.1f}",
+                str(grid.days),
+            )
+        Console().print(table)
+        console.print(f"{len(grids)} grid(s) without a patrol")
+    if grids:
+        raise typer.Exit(exits.FINDINGS)
+
+
+@app.command("refresh-visits")
+def refresh_visits(
+    county: str | None = typer.Option(None, "--county", help="only this county's tracks"),
+) -> None:
+    """Recompute every stretch of every track (of a county) inside the grids as they are
+    now: run after grids are redrawn (onemap import grids). One transaction."""
+    from gis.errors import InvalidParameter
+    from gis.patrols import visits
+
+    try:
+        with connect() as conn:
+            counts = visits.refresh_visits(conn, county=county)
+            admin_log.record_command(
+                conn,
+                "patrols.refresh_visits",
+                actor=getpass.getuser(),
+                county_code=county,
+                target="patrol_stretches",
+                detail=counts,
+            )
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    typer.echo(
+        f"{counts['stretches']} stretches in {counts['tracks']} tracks"
+        f" (replacing {counts['removed']})"
+    )

@@ -8,4 +8,7 @@ they cover (issue 14).
 - :mod:`gis.patrols.uploads`: a file's tracks stored for a team, cleaned in PostGIS
   (``clean_patrol_fixes``: outside the county, duplicate and backward times, GPS jumps,
   speed, gaps), all or nothing, with each rule's count kept beside the track.
+- :mod:`gis.patrols.visits`: stretches of tracks inside grids (written by a trigger as
+  tracks are stored), visits and hours per grid and month, the standard of each grid
+  kind, grids nobody has patrolled for days.
 """

@@ -119,6 +119,18 @@ ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any
         ),
         {},
     ),
+    "read patrol coverage": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/coverage", params={"scope": WEST}, headers=headers
+        ),
+        {},
+    ),
+    "list grids nobody patrols": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/stale", params={"scope": WEST, "days": "7"}, headers=headers
+        ),
+        {},
+    ),
     "import places": (
         # a file that is not GeoJSON: an administrator gets as far as the file's check
         lambda client, event_id, headers: client.post(
@@ -171,6 +183,8 @@ TABLE: dict[str, tuple[int, ...]] = {
     "read the admin log": (401, 200, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403),
     "audit a community's grids": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
     "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read patrol coverage": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "list grids nobody patrols": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
     "upload patrol tracks": (401, 201, 201, 404, 403, 403, 403, 403, 403, 403, 403, 201, 403),
 }
 CASES = [
