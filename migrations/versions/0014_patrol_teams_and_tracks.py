@@ -201,7 +201,8 @@ ALTER TABLE patrol_tracks
     ADD COLUMN flat geometry(LineString, 4326);
 UPDATE patrol_tracks AS p
 SET team_name = t.name,
-    patrol_kind = CASE t.kind WHEN 'couriers' THEN 'red_rider' WHEN 'grid_members' THEN 'grid_member'
+    patrol_kind = CASE t.kind WHEN 'couriers' THEN 'red_rider'
+                              WHEN 'grid_members' THEN 'grid_member'
                               WHEN 'police' THEN 'purple_vest' ELSE 'volunteer' END,
     flat = p.geom
 FROM patrol_teams AS t WHERE t.team_id = p.team_id;
