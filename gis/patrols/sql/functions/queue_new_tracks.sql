@@ -1,0 +1,13 @@
+-- New tracks wait in patrol_coverage_queue until refresh_patrol_coverage cuts them into
+-- chunks and counts what they passed: storing an upload stays quick, and the maintenance
+-- sweep (or `onemap patrols refresh`) does the spatial work once for many uploads.
+CREATE OR REPLACE FUNCTION queue_new_tracks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO patrol_coverage_queue (track_id, county_code)
+    SELECT track_id, county_code FROM new_tracks
+    ON CONFLICT (track_id) DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER patrol_tracks_queue_new AFTER INSERT ON patrol_tracks
+    REFERENCING NEW TABLE AS new_tracks
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_new_tracks();

@@ -1,0 +1,89 @@
+-- Count what patrols passed: cut the queued tracks into chunks of at most 16 fixes (runs
+-- that share their end fix, so nothing between fixes is lost), then add to each month's
+-- patrolled_targets every target within p_radius_m metres (EPSG:4545, planar) of a chunk.
+-- Coverage only grows as tracks arrive, so queued tracks are added to the month sets
+-- (first and last times widened, passes summed); p_full recounts the county's months
+-- (p_month: that month only) from all their chunks, as after tracks are deleted or the
+-- targets rebuilt. One refresher at a time (an advisory lock): concurrent uploads only
+-- queue, so they never fight over the same rows.
+CREATE OR REPLACE FUNCTION refresh_patrol_coverage(
+    p_county bpchar DEFAULT NULL, p_month date DEFAULT NULL, p_full boolean DEFAULT false,
+    p_radius_m float8 DEFAULT 30)
+RETURNS TABLE (tracks integer, chunks integer, targets integer)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+    n_tracks integer;
+    n_chunks integer;
+    n_targets integer;
+BEGIN
+    IF p_full AND p_county IS NULL THEN
+        RAISE EXCEPTION 'a full recount names its county' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtextextended('refresh_patrol_coverage', 14));
+
+    DROP TABLE IF EXISTS pg_temp.patrol_refresh_tracks;
+    CREATE TEMP TABLE patrol_refresh_tracks ON COMMIT DROP AS
+    SELECT q.track_id FROM patrol_coverage_queue AS q
+    WHERE p_county IS NULL OR q.county_code = p_county;
+    GET DIAGNOSTICS n_tracks = ROW_COUNT;
+
+    DELETE FROM patrol_track_chunks AS c USING patrol_refresh_tracks AS r
+    WHERE c.track_id = r.track_id;
+    INSERT INTO patrol_track_chunks (track_id, chunk, county_code, month, during, track, geom_4545)
+    SELECT f.track_id, k.chunk, f.county_code,
+           (date_trunc('month', to_timestamp(min(f.m)) AT TIME ZONE 'Asia/Shanghai'))::date,
+           tstzrange(to_timestamp(min(f.m)), to_timestamp(max(f.m)), '[]'),
+           ST_MakeLine(f.fix ORDER BY f.i),
+           ST_Transform(ST_Force2D(ST_MakeLine(f.fix ORDER BY f.i)), 4545)
+    FROM (SELECT t.track_id, t.county_code, d.path[1] AS i, d.geom AS fix, ST_M(d.geom) AS m
+          FROM patrol_tracks AS t
+          JOIN patrol_refresh_tracks AS r ON r.track_id = t.track_id
+          CROSS JOIN LATERAL ST_DumpPoints(t.track) AS d) AS f
+    -- fix i opens chunk (i - 1) / 15 and, every 15th, closes the chunk before
+    CROSS JOIN LATERAL (VALUES ((f.i - 1) / 15),
+                               (CASE WHEN (f.i - 1) % 15 = 0 AND f.i > 1
+                                     THEN (f.i - 1) / 15 - 1 END)) AS k (chunk)
+    WHERE k.chunk IS NOT NULL
+    GROUP BY f.track_id, k.chunk, f.county_code
+    HAVING count(*) >= 2;
+
+    DROP TABLE IF EXISTS pg_temp.patrol_refresh_chunks;
+    IF p_full THEN
+        DELETE FROM patrolled_targets AS p
+        WHERE p.county_code = p_county AND (p_month IS NULL OR p.month = p_month);
+        CREATE TEMP TABLE patrol_refresh_chunks ON COMMIT DROP AS
+        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545
+        FROM patrol_track_chunks AS c
+        WHERE (c.county_code = p_county AND (p_month IS NULL OR c.month = p_month))
+           OR c.track_id IN (SELECT r.track_id FROM patrol_refresh_tracks AS r);
+    ELSE
+        CREATE TEMP TABLE patrol_refresh_chunks ON COMMIT DROP AS
+        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545
+        FROM patrol_track_chunks AS c
+        JOIN patrol_refresh_tracks AS r ON r.track_id = c.track_id;
+    END IF;
+    GET DIAGNOSTICS n_chunks = ROW_COUNT;
+    ANALYZE patrol_refresh_chunks;
+
+    -- first and last are the passing chunk's times: to within the few minutes it spans
+    INSERT INTO patrolled_targets AS p (month, target_id, county_code, grid_code, kind, first_at,
+                                        last_at, passes)
+    SELECT c.month, t.target_id, t.county_code, t.grid_code, t.kind, min(lower(c.during)),
+           max(upper(c.during)), count(DISTINCT c.track_id)
+    FROM patrol_refresh_chunks AS c
+    -- no county condition: it would turn the probe into a hash join over every target; a
+    -- patrol on the county's edge passes the neighbour's buildings too
+    JOIN patrol_targets AS t ON ST_DWithin(t.probe_4545, c.geom_4545, p_radius_m)
+    GROUP BY c.month, t.target_id
+    ON CONFLICT (target_id, month) DO UPDATE
+    SET first_at = least(p.first_at, EXCLUDED.first_at),
+        last_at = greatest(p.last_at, EXCLUDED.last_at),
+        passes = p.passes + EXCLUDED.passes;
+    GET DIAGNOSTICS n_targets = ROW_COUNT;
+
+    DELETE FROM patrol_coverage_queue AS q USING patrol_refresh_tracks AS r
+    WHERE q.track_id = r.track_id;
+    RETURN QUERY SELECT n_tracks, n_chunks, n_targets;
+END
+$$;
