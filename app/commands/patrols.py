@@ -17,6 +17,7 @@ from app import exits
 from gis.db import connect
 from gis.imports.problems import ImportRejected, Problem
 from gis.patrols import reading, teams, uploads
+from gis.patrols.coverage import Ground
 from gis.patrols.visits import CHINA, PatrolCoverage
 from gis.people import admin_log
 from gis.vocabulary import GRID_KINDS, TEAM_KINDS
@@ -253,7 +254,7 @@ def _print_coverage(report: PatrolCoverage) -> None:
     if report.group_by in ("community", "subdistrict"):
         table.add_column(report.group_by, no_wrap=True)
         table.add_column("name")
-        for column in ("grids", "meet", "unpatrolled", "visits", "hours"):
+        for column in ("grids", "meet", "unpatrolled", "visits", "hours", *GROUND_COLUMNS):
             table.add_column(column, justify="right")
         table.add_column("last patrol")
         for group in report.groups:
@@ -265,6 +266,7 @@ def _print_coverage(report: PatrolCoverage) -> None:
                 str(group.grids_unpatrolled),
                 str(group.visits),
                 f"{group.hours:.1f}",
+                *_ground_cells(group.ground),
                 _when(group.last_patrolled_at),
             )
     else:
@@ -279,6 +281,9 @@ def _print_coverage(report: PatrolCoverage) -> None:
         table.add_column("standard", no_wrap=True)
         if several:
             table.add_column("months")
+        if report.group_by != "team":
+            for column in GROUND_COLUMNS:
+                table.add_column(column, justify="right")
         table.add_column("last patrol")
         for grid in report.grids:
             cells = [
@@ -295,6 +300,8 @@ def _print_coverage(report: PatrolCoverage) -> None:
                         f"{m.month[5:]}{'✓' if m.meets_standard else '✗'}" for m in grid.months
                     )
                 )
+            if report.group_by != "team":
+                cells.extend(_ground_cells(grid.ground))
             cells.append(_when(grid.last_patrolled_at))
             if report.group_by == "team":
                 cells.insert(0, grid.team_code or "")
@@ -311,8 +318,22 @@ def _print_coverage(report: PatrolCoverage) -> None:
 
 RULE_CAPTION = (
     "visits and hours: done/needed a month (China time); a grid meets the standard when"
-    " every month of the period does"
+    " every month of the period does; buildings, streets, cells: share a patrol passed"
+    " within 30 m of"
 )
+
+
+# within R metres of a patrol: buildings, street length, 50 m cells (percent of each)
+GROUND_COLUMNS = ("buildings", "streets", "cells")
+
+
+def _ground_cells(ground: Ground | None) -> list[str]:
+    if ground is None:
+        return ["", "", ""]
+    return [
+        "–" if pct is None else f"{pct:.0f}%"
+        for pct in (ground.buildings_pct, ground.street_pct, ground.cells_pct)
+    ]
 
 
 def _share(part: int, whole: int) -> str:
@@ -387,4 +408,65 @@ def refresh_visits(
     typer.echo(
         f"{counts['stretches']} stretches in {counts['tracks']} tracks"
         f" (replacing {counts['removed']})"
+    )
+
+
+# What patrols covered on the ground (docs/patrols.md, "What patrols cover").
+
+
+@app.command("refresh")
+def refresh(
+    county: str | None = typer.Option(None, "--county", help="only this county's tracks"),
+    month: str | None = typer.Option(None, "--month", help="with --full: only this month, YYYY-MM"),
+    full: bool = typer.Option(
+        False, "--full", help="recount the county's months from all their tracks"
+    ),
+) -> None:
+    """Count the tracks stored since the last refresh into the buildings, streets and
+    cells patrolled each month (the server does this every minute); --full recounts, as
+    after tracks are deleted. One transaction."""
+    from gis.errors import InvalidParameter
+    from gis.patrols import coverage as ground
+
+    try:
+        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=CHINA) if month else None
+    except ValueError:
+        exits.fail(f"--month {month!r}: expected YYYY-MM", exits.USAGE)
+    try:
+        with connect() as conn:
+            counts = ground.refresh(conn, county=county, month=first, full=full)
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    typer.echo(
+        f"{counts['tracks']} new track(s), {counts['chunks']:,} chunk(s) counted:"
+        f" {counts['patrolled']:,} patrolled target(s) added or widened"
+    )
+
+
+@app.command("targets")
+def targets(
+    county: str = COUNTY,
+) -> None:
+    """List again what can be patrolled in a county (its buildings, its streets in pieces
+    of at most 50 m, 50 m cells) from its places, and recount its months: run after
+    buildings, streets or grids change. One transaction."""
+    from gis.errors import InvalidParameter
+    from gis.patrols import coverage as ground
+
+    try:
+        with connect() as conn:
+            counts = ground.rebuild_targets(conn, county)
+            admin_log.record_command(
+                conn,
+                "patrols.targets",
+                actor=getpass.getuser(),
+                county_code=county,
+                target="patrol_targets",
+                detail=counts,
+            )
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    typer.echo(
+        f"{counts['buildings']:,} buildings, {counts['street_segments']:,} street segments,"
+        f" {counts['cells']:,} cells of 50 m; {counts['patrolled']:,} patrolled in some month"
     )

@@ -21,6 +21,7 @@ import psycopg
 
 from gis.access.service_areas import compute_service_areas
 from gis.demo import activity, ground, land, network, places, writer
+from gis.patrols import coverage
 from gis.progress import SILENT, Progress
 
 # Connections drawing service areas at once: this machine's cores, two at least.
@@ -111,6 +112,11 @@ def load(
     counts = writer.write(conn, district, progress)
     progress.step("walking network")
     counts.update(network.build_walking_network(conn))
+    progress.step("what patrols covered: buildings, streets, 50 m cells")
+    counts["patrolled_targets"] = sum(
+        coverage.rebuild_targets(conn, county)["patrolled"]
+        for county in sorted({s.county_code for s in district.plan.subdistricts})
+    )
     conn.commit()
     if service_areas:
         progress.step("service areas (5/10/15 min)")
@@ -123,7 +129,7 @@ def load(
 
 def load_steps(*, service_areas: bool = True) -> int:
     """How many steps :func:`load` tells its progress (a bar's length)."""
-    return writer.STEPS + (1 if service_areas else 0)
+    return writer.STEPS + 1 + (1 if service_areas else 0)
 
 
 def _county_names(counties: tuple[str, ...]) -> dict[str, str]:

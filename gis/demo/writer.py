@@ -142,6 +142,8 @@ def write(conn: psycopg.Connection, district: District, progress: Progress) -> d
 
     with conn.transaction():
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        # what patrols can cover and did: derived from the places, rebuilt after them
+        conn.execute("TRUNCATE patrol_targets, patrolled_targets, patrol_target_builds")
         counts: dict[str, int] = {}
         progress.step("districts")
         counts["districts"] = _copy(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -38,6 +38,8 @@ from psycopg.rows import class_row
 
 from gis.access.coverage import parse_scope
 from gis.errors import InvalidParameter
+from gis.patrols.coverage import RADIUS_M, Ground, ground_covered
+from gis.patrols.months import CHINA, month_start, next_month
 from gis.sql import query
 
 # The defaults of patrol_standards (migration 0016), for a county that has set none.
@@ -46,8 +48,6 @@ MIN_HOURS = 4.0
 VISIT_MINUTES = 10
 GRACE_SECONDS = 60
 STALE_DAYS = 14
-# Months are China's calendar months (Asia/Shanghai: UTC+8, no daylight saving).
-CHINA = timezone(timedelta(hours=8))
 GROUPINGS = ("grid", "community", "subdistrict", "team")
 # A report spans at most this many months: each grid carries one entry per month.
 MAX_MONTHS = 24
@@ -102,6 +102,9 @@ class GridVisits:
     team_code: str | None = None
     team_name: str | None = None
     team_kind: str | None = None
+    # the grid's buildings, street length and cells, and how much of each a patrol passed
+    # (by all teams: a team row has none)
+    ground: Ground | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: instants as RFC 3339, hours to two decimals."""
@@ -109,6 +112,7 @@ class GridVisits:
         if self.team_code is None:
             for key in ("team_code", "team_name", "team_kind"):
                 row.pop(key)
+        row["ground"] = self.ground.as_dict() if self.ground else None
         row["hours"] = round(self.hours, 2)
         row["last_patrolled_at"] = _iso(self.last_patrolled_at)
         row["months"] = [{**asdict(m), "hours": round(m.hours, 2)} for m in self.months]
@@ -127,6 +131,7 @@ class GroupVisits:
     visits: int
     hours: float
     last_patrolled_at: datetime | None
+    ground: Ground | None = None
 
     @property
     def meeting_pct(self) -> float | None:
@@ -141,6 +146,7 @@ class GroupVisits:
             "hours": round(self.hours, 2),
             "last_patrolled_at": _iso(self.last_patrolled_at),
             "meeting_pct": self.meeting_pct,
+            "ground": self.ground.as_dict() if self.ground else None,
         }
 
 
@@ -152,6 +158,8 @@ class Caveats:
     tracks_without_stretches: int  # tracks crossing grids with no stretch computed
     defaulted_standards: int  # grids whose county sets no standard for their kind
     month_in_progress: bool  # the period ends after now: its last month is not over
+    tracks_not_counted: int = 0  # stored tracks the ground figures do not count yet
+    grids_without_targets: int = 0  # grids whose buildings, streets, cells were never listed
 
     @property
     def notes(self) -> list[str]:
@@ -172,6 +180,16 @@ class Caveats:
                 f"{self.defaulted_standards} grids are judged on the default standard"
                 f" ({MIN_VISITS} visits, {MIN_HOURS:g} h a month): their county sets none for"
                 " their kind"
+            )
+        if self.tracks_not_counted:
+            notes.append(
+                f"{self.tracks_not_counted} tracks are not yet in the buildings, streets and"
+                " cells patrolled: the next refresh (within a minute) counts them"
+            )
+        if self.grids_without_targets:
+            notes.append(
+                f"{self.grids_without_targets} grids have no buildings, streets or cells listed"
+                " for patrols: run onemap patrols targets"
             )
         if self.month_in_progress:
             notes.append("the period's last month is not over: its grids may still catch up")
@@ -265,11 +283,16 @@ def coverage_report(
         activity.setdefault(key, {})[month.strftime("%Y-%m")] = (visits, inside_s, last)
     caveat_row = conn.execute(query("patrols/coverage_time_caveats"), params).fetchone()
     assert caveat_row is not None
+    grounds, ground_caveats = ground_covered(
+        conn, start=start, end=end, scope=params["scope"], radius_m=_radius(conn, params["scope"])
+    )
     caveats = Caveats(
         int(caveat_row[0]),
         int(caveat_row[1]),
         sum(1 for row in grids.values() if row.defaulted),
         end > now,
+        ground_caveats.tracks_not_counted,
+        ground_caveats.grids_without_targets,
     )
     if by_team:
         rows = [
@@ -285,7 +308,10 @@ def coverage_report(
             if grid.strip() in grids
         ]
     else:
-        rows = [_grid(row, activity.get((None, code), {}), months) for code, row in grids.items()]
+        rows = [
+            _grid(row, activity.get((None, code), {}), months, ground=_ground_of(grounds, code))
+            for code, row in grids.items()
+        ]
     groups: list[GroupVisits] = []
     if group_by in ("community", "subdistrict"):
         by_code: dict[str, list[GridVisits]] = {}
@@ -371,16 +397,6 @@ def refresh_visits(conn: psycopg.Connection, *, county: str | None = None) -> di
     return {"removed": int(row[0]), "stretches": int(row[1]), "tracks": int(row[2])}
 
 
-def month_start(moment: datetime) -> datetime:
-    """The midnight (China time) that starts the calendar month of ``moment``."""
-    local = moment.astimezone(CHINA)
-    return datetime(local.year, local.month, 1, tzinfo=CHINA)
-
-
-def _next_month(first: datetime) -> datetime:
-    return (first + timedelta(days=32)).replace(day=1)
-
-
 def _period(
     start: datetime | None, end: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:
@@ -391,7 +407,7 @@ def _period(
         if value is not None and not EARLIEST <= value <= LATEST:
             raise InvalidParameter(name, f"must lie in {EARLIEST.year}–{LATEST.year - 1}")
     start = start or month_start(end - timedelta(microseconds=1) if end else now)
-    end = end or _next_month(month_start(start))
+    end = end or next_month(month_start(start))
     if end <= start:
         raise InvalidParameter("to", f"must come after from ({_iso(start)}), not {_iso(end)}")
     if len(_months(start, end)) > MAX_MONTHS:
@@ -406,7 +422,7 @@ def _months(start: datetime, end: datetime) -> list[str]:
     last = end - timedelta(microseconds=1)
     while first <= last:
         months.append(first.strftime("%Y-%m"))
-        first = _next_month(first)
+        first = next_month(first)
     return months
 
 
@@ -420,11 +436,28 @@ def _defaults() -> dict[str, Any]:
     }
 
 
+def _radius(conn: psycopg.Connection, scope: str) -> float:
+    """The patrolled radius of the scope's county standard for base grids (30 m unless
+    it sets another): what a period that is not whole months is counted with."""
+    row = conn.execute(
+        "SELECT radius_m FROM patrol_standards WHERE county_code LIKE left(%s, 6) || '%%'"
+        " AND grid_kind = 'base' ORDER BY county_code LIMIT 1",
+        (scope,),
+    ).fetchone()
+    return float(row[0]) if row else RADIUS_M
+
+
+def _ground_of(grounds: dict[str, tuple[Ground, datetime | None]], code: str) -> Ground:
+    found = grounds.get(code)
+    return found[0] if found else Ground()
+
+
 def _grid(
     row: _GridRow,
     activity: dict[str, tuple[int, float, datetime]],
     months: list[str],
     team: tuple[str, str, str] | None = None,
+    ground: Ground | None = None,
 ) -> GridVisits:
     per_month = []
     for month in months:
@@ -448,6 +481,7 @@ def _grid(
         team_code=team[0] if team else None,
         team_name=team[1] if team else None,
         team_kind=team[2] if team else None,
+        ground=ground,
     )
 
 
@@ -463,6 +497,9 @@ def _group(code: str, name: str | None, grids: Iterable[GridVisits]) -> GroupVis
         visits=sum(g.visits for g in members),
         hours=sum(g.hours for g in members),
         last_patrolled_at=max(lasts, default=None),
+        ground=sum((g.ground for g in members if g.ground), Ground())
+        if any(g.ground for g in members)
+        else None,
     )
 
 

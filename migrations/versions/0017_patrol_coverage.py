@@ -20,13 +20,13 @@ per month.
   targets.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 """
 
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

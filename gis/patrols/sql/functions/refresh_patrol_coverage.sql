@@ -1,6 +1,8 @@
 -- Count what patrols passed: cut the queued tracks into chunks of at most 16 fixes (runs
 -- that share their end fix, so nothing between fixes is lost), then add to each month's
--- patrolled_targets every target within p_radius_m metres (EPSG:4545, planar) of a chunk.
+-- patrolled_targets every target within R metres (EPSG:4545, planar) of a chunk: R is
+-- p_radius_m, or the radius of the county's standard for base grids (patrol_standards),
+-- or 30.
 -- Coverage only grows as tracks arrive, so queued tracks are added to the month sets
 -- (first and last times widened, passes summed); p_full recounts the county's months
 -- (p_month: that month only) from all their chunks, as after tracks are deleted or the
@@ -8,7 +10,7 @@
 -- queue, so they never fight over the same rows.
 CREATE OR REPLACE FUNCTION refresh_patrol_coverage(
     p_county bpchar DEFAULT NULL, p_month date DEFAULT NULL, p_full boolean DEFAULT false,
-    p_radius_m float8 DEFAULT 30)
+    p_radius_m float8 DEFAULT NULL)
 RETURNS TABLE (tracks integer, chunks integer, targets integer)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
@@ -53,14 +55,18 @@ BEGIN
         DELETE FROM patrolled_targets AS p
         WHERE p.county_code = p_county AND (p_month IS NULL OR p.month = p_month);
         CREATE TEMP TABLE patrol_refresh_chunks ON COMMIT DROP AS
-        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545
+        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545,
+               coalesce(p_radius_m, s.radius_m, 30) AS radius_m
         FROM patrol_track_chunks AS c
+        LEFT JOIN patrol_standards AS s ON s.county_code = c.county_code AND s.grid_kind = 'base'
         WHERE (c.county_code = p_county AND (p_month IS NULL OR c.month = p_month))
            OR c.track_id IN (SELECT r.track_id FROM patrol_refresh_tracks AS r);
     ELSE
         CREATE TEMP TABLE patrol_refresh_chunks ON COMMIT DROP AS
-        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545
+        SELECT c.track_id, c.county_code, c.month, c.during, c.geom_4545,
+               coalesce(p_radius_m, s.radius_m, 30) AS radius_m
         FROM patrol_track_chunks AS c
+        LEFT JOIN patrol_standards AS s ON s.county_code = c.county_code AND s.grid_kind = 'base'
         JOIN patrol_refresh_tracks AS r ON r.track_id = c.track_id;
     END IF;
     GET DIAGNOSTICS n_chunks = ROW_COUNT;
@@ -74,7 +80,7 @@ BEGIN
     FROM patrol_refresh_chunks AS c
     -- no county condition: it would turn the probe into a hash join over every target; a
     -- patrol on the county's edge passes the neighbour's buildings too
-    JOIN patrol_targets AS t ON ST_DWithin(t.probe_4545, c.geom_4545, p_radius_m)
+    JOIN patrol_targets AS t ON ST_DWithin(t.probe_4545, c.geom_4545, c.radius_m)
     GROUP BY c.month, t.target_id
     ON CONFLICT (target_id, month) DO UPDATE
     SET first_at = least(p.first_at, EXCLUDED.first_at),
