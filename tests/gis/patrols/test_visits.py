@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from gis.errors import InvalidParameter
+from gis.patrols import coverage
 from gis.patrols.visits import CHINA, GridVisits, coverage_report, refresh_visits, stale_grids
 from tests.planters.patrols import START, plant_team
 from tests.planters.visits import (
@@ -179,6 +180,7 @@ def test_two_teams_at_once_are_one_presence(conn, team):
 def test_groups_count_the_grids_that_meet_the_standard(conn, team):
     for day in (0, 1):
         _stay(conn, team, 7200, at=START + day * 86400)
+    coverage.rebuild_targets(conn, "450105")  # the grids' cells listed, the tracks counted
     report = coverage_report(
         conn, start=OCTOBER, end=NOVEMBER, group_by="community", scope="450105", now=DECEMBER
     )
