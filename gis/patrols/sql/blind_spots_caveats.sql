@@ -1,0 +1,11 @@
+-- What a blind-spot list rests on, for a period and scope: tracks stored but not yet cut
+-- into chunks (queued for refresh_patrol_coverage: they count for nothing yet), and the
+-- events of the period the list leaves out because the public may not see them (hidden,
+-- or of a category that is not public): counted, never shown.
+SELECT (SELECT count(*) FROM patrol_coverage_queue AS q
+        WHERE q.county_code LIKE left(%(scope)s, 6) || '%%')::integer,
+       (SELECT count(*) FROM events AS e
+        WHERE e.reported_at >= %(start)s AND e.reported_at < %(end)s
+          AND e.county_code LIKE left(%(scope)s, 6) || '%%'
+          AND (length(%(scope)s) <= 6 OR e.community_code LIKE %(scope)s || '%%')
+          AND NOT event_public(e.category_code, e.hidden_at))::integer;
