@@ -53,6 +53,8 @@ class Collection:
     # column holding the feature's instant, for `datetime=` filtering; None if timeless
     temporal_column: str | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    # the roles that may read it (a token or a signed-in session); empty: everyone
+    readers: tuple[str, ...] = ()
 
     def property(self, name: str) -> Property | None:
         """The property named ``name``, or None when the collection has none."""
@@ -377,6 +379,9 @@ COLLECTIONS: dict[str, Collection] = {
             id_type="integer",
             geometry_type="LineString",
             temporal_column="started_at",
+            # where and when a team walked is where and when its members were: for the
+            # command centre, auditors and planners, not the public
+            readers=("admin", "staff", "auditor", "planner"),
             properties=(
                 Property("track_id", "integer", "track id", filterable=True),
                 _code("county_code", "6-digit county code"),

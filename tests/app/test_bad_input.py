@@ -289,6 +289,8 @@ LIST_ENDPOINTS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 ] + [
     (f"/ogc/collections/{c.id}/items", items_parameters(c), _free_text(c.id))
     for c in COLLECTIONS.values()
+    # a restricted collection answers 401 before reading a parameter
+    if not c.readers
 ]
 SQL_FRAGMENTS = ["' OR 1=1 --", "; DROP TABLE events", "%00"]
 NUL = "\x00"  # httpx sends it percent-encoded, %00

@@ -26,6 +26,8 @@ NOT_VOCABULARIES = {
     # how a patrol file arrived and its format: bookkeeping, never shown as a category
     "patrol_uploads.source",
     "patrol_uploads.format",
+    # what a patrol can pass: reported as buildings, street length and cells, never by name
+    "patrol_targets.kind",
 }
 
 

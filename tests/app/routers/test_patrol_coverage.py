@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis import tokens
+from gis.patrols import coverage
 from tests.planters.databases import database
 from tests.planters.patrols import START, plant_team
 from tests.planters.visits import (
@@ -44,6 +45,7 @@ def api(admin_url: str, migrated_template: str) -> Iterator[dict[str, Any]]:
                 START, [START + 100, START + 700, START + 1000, START + 1600], START + 1800
             )
             store_walk(conn, team, "unit-7", walk)
+            coverage.rebuild_targets(conn, "450105")  # the grids' ground listed and counted
             secrets = {
                 role: tokens.create(conn, name=f"test {role}", role=role)
                 for role in ("auditor", "planner", "staff")
@@ -82,6 +84,12 @@ def test_visits_and_hours_per_grid(api):
     assert body["total"]["grids"] == 4 and body["total"]["grids_unpatrolled"] == 2
     assert "calendar month" in body["rule"]
     assert body["caveats"]["notes"] == []
+    # the walk wanders along y = 0 across both grids: some of each grid's cells, no
+    # buildings or streets there to pass
+    ground = east["ground"]
+    assert (ground["buildings"], ground["buildings_pct"], ground["street_pct"]) == (0, None, None)
+    assert 0 < ground["cells_patrolled"] < ground["cells"] == 100
+    assert body["total"]["ground"]["cells_patrolled"] > ground["cells_patrolled"]
 
 
 def test_summed_per_community_and_per_team(api):

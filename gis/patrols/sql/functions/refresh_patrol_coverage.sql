@@ -1,6 +1,5 @@
--- Count what patrols passed: cut the queued tracks into chunks of at most 16 fixes (runs
--- that share their end fix, so nothing between fixes is lost), then add to each month's
--- patrolled_targets every target within R metres (EPSG:4545, planar) of a chunk: R is
+-- Count what patrols passed: add to each month's patrolled_targets every target within R
+-- metres (EPSG:4545, planar) of a chunk of the queued tracks (chunk_patrol_tracks): R is
 -- p_radius_m, or the radius of the county's standard for base grids (patrol_standards),
 -- or 30.
 -- Coverage only grows as tracks arrive, so queued tracks are added to the month sets
@@ -30,25 +29,10 @@ BEGIN
     WHERE p_county IS NULL OR q.county_code = p_county;
     GET DIAGNOSTICS n_tracks = ROW_COUNT;
 
-    DELETE FROM patrol_track_chunks AS c USING patrol_refresh_tracks AS r
-    WHERE c.track_id = r.track_id;
-    INSERT INTO patrol_track_chunks (track_id, chunk, county_code, month, during, track, geom_4545)
-    SELECT f.track_id, k.chunk, f.county_code,
-           (date_trunc('month', to_timestamp(min(f.m)) AT TIME ZONE 'Asia/Shanghai'))::date,
-           tstzrange(to_timestamp(min(f.m)), to_timestamp(max(f.m)), '[]'),
-           ST_MakeLine(f.fix ORDER BY f.i),
-           ST_Transform(ST_Force2D(ST_MakeLine(f.fix ORDER BY f.i)), 4545)
-    FROM (SELECT t.track_id, t.county_code, d.path[1] AS i, d.geom AS fix, ST_M(d.geom) AS m
-          FROM patrol_tracks AS t
-          JOIN patrol_refresh_tracks AS r ON r.track_id = t.track_id
-          CROSS JOIN LATERAL ST_DumpPoints(t.track) AS d) AS f
-    -- fix i opens chunk (i - 1) / 15 and, every 15th, closes the chunk before
-    CROSS JOIN LATERAL (VALUES ((f.i - 1) / 15),
-                               (CASE WHEN (f.i - 1) % 15 = 0 AND f.i > 1
-                                     THEN (f.i - 1) / 15 - 1 END)) AS k (chunk)
-    WHERE k.chunk IS NOT NULL
-    GROUP BY f.track_id, k.chunk, f.county_code
-    HAVING count(*) >= 2;
+    -- tracks stored before migration 0017 have no chunks yet
+    PERFORM chunk_patrol_tracks(ARRAY(
+        SELECT r.track_id FROM patrol_refresh_tracks AS r
+        WHERE NOT EXISTS (SELECT 1 FROM patrol_track_chunks AS c WHERE c.track_id = r.track_id)));
 
     DROP TABLE IF EXISTS pg_temp.patrol_refresh_chunks;
     IF p_full THEN
