@@ -11,8 +11,9 @@ exactly at the window's edges by time, and the events as the public sees them
 blind spot, the nearest a patrol came to it within 500 m in the 30 days before, and when,
 so a reader tells a street patrolled a block away from one patrolled last month.
 
-Tracks still queued for the refresh (``patrol_coverage_queue``) have no chunks yet and do
-not count: the caveats say how many there are.
+A track is cut into chunks as it is stored, so it counts at once; one stored before
+migration 0017 has none until the refresh makes them, and the caveats say how many such
+tracks there are.
 
 Synchronous on a ``psycopg.Connection``, like gis.patrols.visits.
 """
@@ -76,17 +77,18 @@ class BlindSpot:
 class BlindSpotCaveats:
     """What the list rests on."""
 
-    tracks_not_counted: int  # stored, still queued for the refresh that chunks them
+    tracks_without_chunks: int  # stored before migration 0017, not yet refreshed
     events_not_shown: int  # of the period and scope, not public: hidden or a private category
 
     @property
     def notes(self) -> list[str]:
         """One sentence for each caveat that applies, saying what lifts it."""
         notes = []
-        if self.tracks_not_counted:
+        if self.tracks_without_chunks:
             notes.append(
-                f"{self.tracks_not_counted} tracks are not yet counted: the next refresh"
-                " (within a minute) adds them, and may clear blind spots"
+                f"{self.tracks_without_chunks} tracks are not yet cut into chunks and count"
+                " for nothing: the next refresh (within a minute) cuts them, and may clear"
+                " blind spots"
             )
         if self.events_not_shown:
             notes.append(
@@ -120,7 +122,7 @@ class BlindSpots:
 RULE = (
     "An event is a blind spot when no patrol passed within R metres of where it was"
     " reported in the days before it (R: the county's standard, 30 m unless it sets"
-    " another); tracks are counted once the refresh has cut them into chunks."
+    " another)."
 )
 
 

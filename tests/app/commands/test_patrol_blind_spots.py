@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from gis.patrols import coverage
 from gis.patrols.months import CHINA
 from tests.planters import cli
 from tests.planters.event_places import plant_event
@@ -35,7 +34,6 @@ def url(scratch_database):
         conn.commit()
         start = (T - timedelta(days=2)).timestamp()
         store_walk(conn, team, "walkers", fixes_along([(20, -10), (200, -10)], start=start))
-        coverage.refresh(conn)
     plant_event(scratch_database, point=lonlat(100, 0), grid=EAST, reported_at=T)
     blind = plant_event(scratch_database, point=lonlat(100, 100), grid=EAST, reported_at=T)
     return scratch_database, blind

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from gis import tokens
-from gis.patrols import coverage
 from gis.patrols.months import CHINA
 from tests.planters.databases import database
 from tests.planters.event_places import plant_event
@@ -38,7 +37,6 @@ def api(admin_url: str, migrated_template: str) -> Iterator[dict[str, Any]]:
             # along y = -10 m through EAST, a day before the events
             start = (T - timedelta(days=1)).timestamp()
             store_walk(conn, team, "walkers", fixes_along([(20, -10), (200, -10)], start=start))
-            coverage.refresh(conn)
             secrets = {
                 role: tokens.create(conn, name=f"test {role}", role=role)
                 for role in ("auditor", "planner", "staff", "admin")
