@@ -17,6 +17,7 @@ from app import exits
 from gis.db import connect
 from gis.imports.problems import ImportRejected, Problem
 from gis.patrols import reading, teams, uploads
+from gis.patrols.blind_spots import BlindSpots
 from gis.patrols.coverage import Ground
 from gis.patrols.visits import CHINA, PatrolCoverage
 from gis.people import admin_log
@@ -470,3 +471,85 @@ def targets(
         f"{counts['buildings']:,} buildings, {counts['street_segments']:,} street segments,"
         f" {counts['cells']:,} cells of 50 m; {counts['patrolled']:,} patrolled in some month"
     )
+
+
+# Blind spots (docs/patrols.md, "Blind spots").
+
+
+@app.command("blind-spots")
+def blind_spots(
+    start: str | None = typer.Option(
+        None, "--from", help="first day (China time) or RFC 3339 instant; default this month"
+    ),
+    end: str | None = typer.Option(
+        None, "--to", help="day after the last (exclusive) or RFC 3339 instant"
+    ),
+    days: int = typer.Option(
+        7, "--days", min=1, max=365, help="the window before each event a patrol must fall in"
+    ),
+    scope: str | None = typer.Option(None, help="county, subdistrict or community code"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+) -> None:
+    """Events reported where no patrol passed within R metres (the county's standard,
+    30 m) in the DAYS days before, by grid then time, each with the nearest patrol within
+    500 m. Exit 0 when there are none, 1 when there are, 2 for a bad option."""
+    from app.params import parse_instant
+    from gis.errors import InvalidParameter
+    from gis.patrols import blind_spots as blind
+
+    try:
+        with connect() as conn:
+            report = blind.blind_spots(
+                conn,
+                start=parse_instant("--from", start),
+                end=parse_instant("--to", end),
+                scope=scope,
+                days=days,
+            )
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    except psycopg.OperationalError as error:
+        exits.fail(f"database: {error}", exits.DATABASE)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_blind_spots(report)
+    if report.spots:
+        raise typer.Exit(exits.FINDINGS)
+
+
+def _print_blind_spots(report: BlindSpots) -> None:
+    start, end = report.start.astimezone(CHINA), report.end.astimezone(CHINA)
+    radii = {f"{spot.radius_m:g} m" for spot in report.spots} or {"R"}
+    table = Table(
+        title=f"blind spots, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} China time",
+        caption=(
+            f"events no patrol passed within {', '.join(sorted(radii))} of in the"
+            f" {report.days} days before; nearest: the closest a patrol came within 500 m"
+            " in the 30 days before"
+        ),
+    )
+    for column in ("grid", "reported", "event", "category", "nearest patrol"):
+        table.add_column(column, no_wrap=column != "category")
+    previous = None
+    for spot in report.spots:
+        grid = spot.grid_code or "(no grid)"
+        if spot.nearest_patrol_m is None or spot.nearest_patrol_at is None:
+            nearest = "[red]none within 500 m[/red]"
+        else:
+            hours = (spot.reported_at - spot.nearest_patrol_at).total_seconds() / 3600
+            ago = f"{hours:.0f} h" if hours < 24 else f"{hours / 24:.1f} days"
+            nearest = f"{spot.nearest_patrol_m:.0f} m, {ago} before"
+        table.add_row(
+            "" if grid == previous else f"{grid} {spot.grid_name or ''}".strip(),
+            f"{spot.reported_at.astimezone(CHINA):%m-%d %H:%M}",
+            spot.tracking_number,
+            spot.category_name,
+            nearest,
+        )
+        previous = grid
+    Console().print(table)
+    grids = len({spot.grid_code for spot in report.spots})
+    console.print(f"{len(report.spots)} blind spot(s) in {grids} grid(s)")
+    for note in report.caveats.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")

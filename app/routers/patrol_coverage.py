@@ -4,6 +4,9 @@
   monthly visit standard per grid, community, subdistrict, or team and grid served;
 - ``GET /api/v1/patrols/stale?days=&scope=`` grids no patrol has entered for ``days``
   days (default: each grid kind's standard), never-patrolled grids first.
+- ``GET /api/v1/patrols/blind-spots?from=&to=&days=&scope=&format=`` events reported where
+  no patrol passed within R metres in the ``days`` days before: a GeoJSON layer, or
+  (``format=json``) the same blind spots as a list.
 
 For the analysts (admin, staff, auditor, planner), one analysis at a time per caller
 (app/deps.py): a visit report says where people walked and when. ``scope`` defaults to
@@ -13,13 +16,18 @@ malformed value or an unknown parameter.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import Analyst, SyncConnection
 from app.params import check_known, documented, parse_instant, parse_integer
 from app.problems import problem_responses
+from app.responses import GeoJSONResponse
 from gis.access.coverage import parse_scope
+from gis.errors import InvalidParameter
+from gis.patrols import blind_spots as blind
 from gis.patrols import visits
 from gis.tokens import Caller
 
@@ -95,6 +103,60 @@ def stale(request: Request, conn: SyncConnection, caller: Analyst) -> JSONRespon
             "grids": [grid.as_dict() for grid in grids],
         }
     )
+
+
+# One resource, two representations of it: the layer a map draws (GeoJSON, the default)
+# and the list a table shows (``format=json``), chosen the way /api/v1/access/standards
+# chooses (``f`` is the OGC API's, under /ogc). A second path would name the same blind
+# spots twice.
+BLIND_SPOT_FORMATS = ("geojson", "json")
+
+
+@router.get(
+    "/blind-spots",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {"application/json": {}}}},
+    openapi_extra={
+        "parameters": [
+            documented("from", {"type": "string"}, "date or RFC 3339 date-time (inclusive)"),
+            documented("to", {"type": "string"}, "date or RFC 3339 date-time (exclusive)"),
+            documented(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": blind.MAX_DAYS},
+                f"the window before each event a patrol must have passed in (default {blind.DAYS})",
+            ),
+            SCOPE,
+            documented(
+                "format",
+                {"type": "string", "enum": list(BLIND_SPOT_FORMATS)},
+                "geojson (default): a FeatureCollection; json: a list",
+            ),
+        ]
+    },
+)
+def blind_spots(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
+    """Events of ``scope`` reported in [``from``, ``to``) that no patrol passed within R
+    metres of (the county's standard, 30 m) in the ``days`` days before, by grid then
+    time, each with the nearest patrol within 500 m in the 30 days before; the events as
+    the public sees them (the point as its 50 m cell, no personal data). Default period:
+    the current month in China time."""
+    params = check_known(request.query_params, ("from", "to", "days", "scope", "format"))
+    answer_format = params.get("format") or "geojson"
+    if answer_format not in BLIND_SPOT_FORMATS:
+        raise InvalidParameter(
+            "format", f"must be one of {', '.join(BLIND_SPOT_FORMATS)}, not {answer_format!r}"
+        )
+    options: dict[str, Any] = {
+        "start": parse_instant("from", params.get("from")),
+        "end": parse_instant("to", params.get("to")),
+        "scope": _scope(caller, params.get("scope")),
+        "days": parse_integer(
+            "days", params.get("days"), default=blind.DAYS, minimum=1, maximum=blind.MAX_DAYS
+        ),
+    }
+    if answer_format == "json":
+        return JSONResponse(blind.blind_spots(conn, **options).as_dict())
+    return GeoJSONResponse(blind.blind_spot_layer(conn, **options))
 
 
 def _scope(caller: Caller, given: str | None) -> str:

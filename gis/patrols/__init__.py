@@ -11,4 +11,6 @@ they cover (issue 14).
 - :mod:`gis.patrols.visits`: stretches of tracks inside grids (written by a trigger as
   tracks are stored), visits and hours per grid and month, the standard of each grid
   kind, grids nobody has patrolled for days.
+- :mod:`gis.patrols.blind_spots`: events reported where no patrol passed within R metres
+  in the days before, as a list and a GeoJSON layer.
 """

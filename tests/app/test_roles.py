@@ -131,6 +131,12 @@ ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any
         ),
         {},
     ),
+    "find blind spots": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/blind-spots", params={"scope": WEST, "days": "3"}, headers=headers
+        ),
+        {},
+    ),
     "import places": (
         # a file that is not GeoJSON: an administrator gets as far as the file's check
         lambda client, event_id, headers: client.post(
@@ -185,6 +191,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
     "read patrol coverage": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
     "list grids nobody patrols": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "find blind spots": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
     "upload patrol tracks": (401, 201, 201, 404, 403, 403, 403, 403, 403, 403, 403, 201, 403),
 }
 CASES = [
