@@ -11,6 +11,8 @@ they cover (issue 14).
 - :mod:`gis.patrols.visits`: stretches of tracks inside grids (written by a trigger as
   tracks are stored), visits and hours per grid and month, the standard of each grid
   kind, grids nobody has patrolled for days.
+- :mod:`gis.patrols.coverage`: the buildings, street segments and 50 m cells each grid
+  has, and those a track passed within R metres of, kept per calendar month.
 - :mod:`gis.patrols.blind_spots`: events reported where no patrol passed within R metres
   in the days before, as a list and a GeoJSON layer.
 """
