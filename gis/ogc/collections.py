@@ -403,6 +403,40 @@ COLLECTIONS: dict[str, Collection] = {
             ),
         ),
         Collection(
+            id="street_patrols",
+            title="Street patrols 道路巡逻覆盖",
+            description=(
+                "Street segments of at most 50 m, one feature per segment and month (China"
+                " time): patrolled when a track passed within 30 m of the segment's midpoint"
+                " that month. Filter a month with month=YYYY-MM or datetime."
+            ),
+            # the view of gis/patrols/sql/functions/street_patrols.sql
+            table="street_patrols",
+            id_column="patrol_id",
+            id_type="integer",
+            geometry_type="LineString",
+            temporal_column="month_start",
+            # which streets nobody walks, and when patrols pass: not for the public
+            readers=("admin", "staff", "auditor", "planner"),
+            properties=(
+                Property("patrol_id", "integer", "segment and month", filterable=True),
+                Property(
+                    "month",
+                    "string",
+                    "month (YYYY-MM, China time)",
+                    filterable=True,
+                    pattern="[0-9]{4}-[0-9]{2}",
+                ),
+                Property("patrolled", "boolean", "passed within 30 m that month", filterable=True),
+                Property("passes", "integer", "tracks that passed it"),
+                Property("last_patrolled_at", "string", "last passed (RFC 3339)"),
+                Property("length_m", "number", "length in metres"),
+                Property("segment", "string", "street and segment"),
+                _code("grid_code", "15-digit grid code"),
+                _code("county_code", "6-digit county code"),
+            ),
+        ),
+        Collection(
             id="water_areas",
             title="Water 水域",
             description="Rivers and lakes, which walks cross only on bridges.",

@@ -652,10 +652,13 @@ def test_patrol_tracks_are_for_the_command_centre_auditors_and_planners(client, 
     )
     db.commit()
     track = min(ids_in_sql(db, "patrol_tracks", "true"))
+    segment = min(ids_in_sql(db, "street_patrols", "true"))
     paths = (
         "/ogc/collections/patrol_tracks",
         "/ogc/collections/patrol_tracks/items",
         f"/ogc/collections/patrol_tracks/items/{track}",
+        "/ogc/collections/street_patrols",
+        f"/ogc/collections/street_patrols/items/{segment}",
     )
     for path in paths:
         assert client.get(path).status_code == 401
@@ -668,9 +671,39 @@ def test_patrol_tracks_are_for_the_command_centre_auditors_and_planners(client, 
     auditor = client.get(
         "/ogc/collections", headers={"Authorization": f"Bearer {secrets['auditor']}"}
     ).json()
-    assert "patrol_tracks" not in public
+    assert "patrol_tracks" not in public and "street_patrols" not in public
     assert [c["id"] for c in auditor["collections"]] == list(COLLECTIONS)
     feature = client.get(paths[2], headers={"Authorization": f"Bearer {secrets['auditor']}"}).json()
     # a team, never a person
     assert {"team_id", "team_name", "team_kind"} <= set(feature["properties"])
     assert not {"person_id", "uploaded_by", "token_id"} & set(feature["properties"])
+
+
+def test_street_patrols_of_a_month_are_the_segments_patrolled_or_not(client, db):
+    from gis import tokens
+
+    headers = {"Authorization": f"Bearer {tokens.create(db, name='ogc sp', role='planner')}"}
+    db.commit()
+    month = db.execute("SELECT max(month) FROM patrolled_targets").fetchone()[0]
+    label = month.strftime("%Y-%m")
+    for patrolled in ("true", "false"):
+        answer = client.get(
+            "/ogc/collections/street_patrols/items",
+            params={"month": label, "patrolled": patrolled, "limit": 5},
+            headers=headers,
+        )
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        expected = db.execute(
+            "SELECT count(*) FROM patrol_targets AS t WHERE t.kind = 'street' AND"
+            f" {'' if patrolled == 'true' else 'NOT'} EXISTS (SELECT 1 FROM patrolled_targets"
+            " AS p WHERE p.target_id = t.target_id AND p.month = %s)",
+            (month,),
+        ).fetchone()[0]
+        assert page["numberMatched"] == expected > 0
+        for feature in page["features"]:
+            properties = feature["properties"]
+            assert properties["month"] == label
+            assert properties["patrolled"] is (patrolled == "true")
+            assert (properties["passes"] > 0) is (patrolled == "true")
+            assert feature["geometry"]["type"] == "LineString"
