@@ -509,8 +509,8 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
         return [options[i] for i in sorted(chosen)]
 
     communities: dict[str, list[int]] = {}
-    for cell, grid in enumerate(plan.cell_grid):
-        communities.setdefault(plan.grids[grid].community.code, []).append(cell)
+    for cell, owner in enumerate(plan.cell_grid):
+        communities.setdefault(plan.grids[owner].community.code, []).append(cell)
     by_code = {c.code: c for c in plan.communities}
     lattice = paths.lattice
 
@@ -558,9 +558,9 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
     main = paths.main_street_nodes()
     subdistrict_main: dict[str, set[int]] = {}
     for node in main:
-        cell = paths.vertex_cell.get(node)
-        if cell is not None:
-            code = plan.grids[plan.cell_grid[cell]].community.subdistrict.code
+        beside = paths.vertex_cell.get(node)
+        if beside is not None:
+            code = plan.grids[plan.cell_grid[beside]].community.subdistrict.code
             subdistrict_main.setdefault(code, set()).add(node)
     subdistricts = [
         s
@@ -599,9 +599,9 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
     for subdistrict in pick(subdistricts, "police"):
         hotspots = [
             c
-            for c, grid in enumerate(plan.cell_grid)
+            for c, owner in enumerate(plan.cell_grid)
             if kinds[c] in VOLUNTEER_KINDS
-            and plan.grids[grid].community.subdistrict.code == subdistrict.code
+            and plan.grids[owner].community.subdistrict.code == subdistrict.code
         ]
         if not hotspots:
             continue
@@ -634,10 +634,11 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
     # grid members (网格员): a team per grid of a sample, rounds through their own grid in
     # the morning or the afternoon
     base = [i for i, g in enumerate(plan.grids) if g.grid_type == "base"]
-    serials, seen = [], Counter()
-    for g in plan.grids:
-        seen[g.community.code] += 1
-        serials.append(seen[g.community.code])
+    serials: list[int] = []
+    seen: Counter[str] = Counter()
+    for each in plan.grids:
+        seen[each.community.code] += 1
+        serials.append(seen[each.community.code])
     spec = TEAM_KINDS["grid_members"]
     for grid_index in sorted(
         rng.choice(base, size=within("grid_members", len(base)), replace=False)
@@ -671,9 +672,9 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
     spec = TEAM_KINDS["units"]
     number = 0
     for county in sorted({s.county_code for s in plan.subdistricts}):
-        mine = [i for i in base if plan.grids[i].community.subdistrict.county_code == county]
-        urban = [i for i in mine if plan.grids[i].community.kind == "community"] or mine
-        for _ in range(max(1, round(spec.share * share * len(mine)))):
+        grids = [i for i in base if plan.grids[i].community.subdistrict.county_code == county]
+        urban = [i for i in grids if plan.grids[i].community.kind == "community"] or grids
+        for _ in range(max(1, round(spec.share * share * len(grids)))):
             served = rng.choice(urban, size=min(len(urban), int(rng.integers(2, 4))), replace=False)
             name = UNIT_NAMES[number % len(UNIT_NAMES)]
             if number >= len(UNIT_NAMES):

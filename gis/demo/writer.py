@@ -582,11 +582,11 @@ def _write_patrols(conn: psycopg.Connection, patrols: Patrols, grid_codes: list[
         ),
     )
     uploads_of: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, (team, day) in enumerate(zip(patrols.team_of, patrols.days, strict=True)):
-        uploads_of[team, (PATROL_FROM + timedelta(days=day)).month].append(i)
+    for i, (of, day) in enumerate(zip(patrols.team_of, patrols.days, strict=True)):
+        uploads_of[of, (PATROL_FROM + timedelta(days=day)).month].append(i)
     lons_lats = [shapely.get_coordinates(line) for line in patrols.lines]
     described = []
-    for (team, _), indexes in sorted(uploads_of.items()):
+    for (of, _), indexes in sorted(uploads_of.items()):
         tracks = [
             SourceTrack(
                 f"patrol {i}",
@@ -600,8 +600,8 @@ def _write_patrols(conn: psycopg.Connection, patrols: Patrols, grid_codes: list[
         upload = uploads.store(
             conn,
             tracks,
-            team_id=team_ids[team],
-            team_code=patrols.teams[team].code,
+            team_id=team_ids[of],
+            team_code=patrols.teams[of].code,
             source="demo",
             file_name=None,
             file_format="geojson",
