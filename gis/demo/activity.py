@@ -222,8 +222,9 @@ PATROL_TO = datetime(2026, 11, 1, tzinfo=CHINA)
 # still reports as a fix (so every kept fix stays within 20 m of its street).
 NOISE_M = 5.0
 NOISE_CUT_M = 12.0
-# Glitches, per fix: a jump (a reflection off a tower, 1.2–2 km away: faster than any
-# team's limit between two fixes; one in three lasts two fixes), and a fix sent again
+# Glitches, per fix: a jump (a reflection off a tower, 2–3 km away: faster than any
+# team's limit even over the two fixes' time a double jump spans; one in three lasts two
+# fixes), and a fix sent again
 # with an instant already sent (the one before it: a duplicate; two before: backwards).
 JUMP_RATE = 1 / 400
 REPEAT_RATE = 1 / 300
@@ -253,23 +254,23 @@ class TeamKind:
     crew: tuple[int, int]
     share: float
     minutes: tuple[float, float]
-    # The patrol app records a walker every minute (50–65 m apart; a denser track would
+    # The patrol app records a walker every 90 s (75–100 m apart: a denser track would
     # not change what the demo shows but would slow its load), a rider every 30 s.
-    fix_every_s: float = 60.0
+    fix_every_s: float = 90.0
 
 
 TEAM_KINDS = {
     # about half of the old-compound and urban-village communities, 2–3 rounds a week
-    "volunteers": TeamKind("紫马甲志愿服务队", (3.0, 4.0), (2, 6), 0.5, (40.0, 70.0)),
-    # a team in each street (街道) with main roads, 0–3 short rides a day recorded
+    "volunteers": TeamKind("紫马甲志愿服务队", (3.0, 4.0), (2, 6), 0.5, (30.0, 60.0)),
+    # a team in each street (街道) with main roads, 0–2 short rides a day recorded
     "couriers": TeamKind("红骑手队", (12.0, 15.0), (1, 1), 1.0, (5.0, 15.0), 30.0),
-    # one base grid in sixteen has its grid members' own rounds, 1–3 a week
-    "grid_members": TeamKind("网格巡查组", (3.0, 4.0), (1, 3), 1 / 16, (40.0, 80.0)),
-    # each street with hotspots, one or two evenings a week
+    # one base grid in twenty-four has its grid members' own rounds, 1–3 a week
+    "grid_members": TeamKind("网格巡查组", (3.0, 4.0), (1, 3), 1 / 24, (40.0, 80.0)),
+    # each street with hotspots, about one evening a week
     "police": TeamKind("警民联防队", (3.0, 4.0), (3, 8), 1.0, (60.0, 100.0)),
-    # backing units, each serving 2–3 base grids of the urban communities: half of
+    # backing units, each serving 2–3 base grids of the urban communities: a third of
     # Jiangnan's 59 for its 387 base grids (the demo's load time pays for every hour walked)
-    "units": TeamKind("下沉工作队", (2.0, 3.5), (2, 4), 30 / 387, (60.0, 150.0)),
+    "units": TeamKind("下沉工作队", (2.0, 3.5), (2, 4), 20 / 387, (60.0, 150.0)),
 }
 # A community of old compounds and urban villages: at least this many such blocks.
 VOLUNTEER_BLOCKS = 4
@@ -454,7 +455,7 @@ def _glitches(
             times[i] = times[i - 1] if rng.random() < 0.5 else times[i - 2]
             continue
         angle = rng.uniform(0, 2 * np.pi)
-        xy[i] += rng.uniform(1200, 2000) * np.array([np.cos(angle), np.sin(angle)])
+        xy[i] += rng.uniform(2000, 3000) * np.array([np.cos(angle), np.sin(angle)])
         if rng.random() < 1 / 3:  # the reflection holds for a second fix nearby
             xy[i + 1] = xy[i] + rng.normal(0.0, 10.0, 2)
     return xy, times
@@ -583,7 +584,7 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
             )
         )
         for day in range(days):
-            for _ in range(int(rng.integers(0, 4))):
+            for _ in range(int(rng.integers(0, 3))):
                 minutes = rng.uniform(*spec.minutes)
                 speed = rng.uniform(*spec.speed_kmh)
                 path = paths.walk(
@@ -593,7 +594,7 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
                 track(index, day, rng.uniform(9, 18 - minutes / 60), path, minutes, speed)
 
     # the police with volunteers (警民联防): the main streets within 600 m of a hotspot
-    # block, 21:00–23:00, once or twice a week
+    # block, 21:00–23:00, about once a week
     spec = TEAM_KINDS["police"]
     centres = ground.corners.mean(axis=1)
     for subdistrict in pick(subdistricts, "police"):
@@ -622,7 +623,7 @@ def make_patrols(plan: Plan, ground: Ground, share: float, rng: np.random.Genera
                 subdistrict.county_code,
             )
         )
-        for day in weekly(1.5):
+        for day in weekly(1.0):
             minutes = rng.uniform(*spec.minutes)
             speed = rng.uniform(*spec.speed_kmh)
             path = paths.walk(
