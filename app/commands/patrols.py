@@ -93,10 +93,11 @@ def add_member(
 def list_teams(
     county: str = COUNTY,
     as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+    everyone: bool = typer.Option(False, "--all", help="disabled teams too"),
 ) -> None:
-    """Every team of the county: kind, members, grids served."""
+    """The teams of the county: kind, members, grids served (disabled ones with --all)."""
     with connect() as conn:
-        found = teams.teams(conn, county_code=county)
+        found = teams.teams(conn, county_code=county, disabled=everyone)
     if as_json:
         typer.echo(json.dumps([t.__dict__ for t in found], ensure_ascii=False, indent=2))
         return

@@ -155,10 +155,11 @@ def team_named(conn: psycopg.Connection, team_code: str, *, county_code: str) ->
     return _team(row)
 
 
-def teams(conn: psycopg.Connection, *, county_code: str) -> list[Team]:
-    """Every team of the county, by code."""
+def teams(conn: psycopg.Connection, *, county_code: str, disabled: bool = False) -> list[Team]:
+    """The teams of the county that may upload (``disabled``: every team), by code."""
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM patrol_teams AS t WHERE t.county_code = %s ORDER BY t.team_code",
-        (county_code,),
+        f"SELECT {_COLUMNS} FROM patrol_teams AS t WHERE t.county_code = %s"
+        " AND (%s OR t.disabled_at IS NULL) ORDER BY t.team_code",
+        (county_code, disabled),
     ).fetchall()
     return [_team(r) for r in rows]

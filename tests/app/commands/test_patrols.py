@@ -140,6 +140,11 @@ def test_teams_are_listed_with_members(url):
     assert [(t["team_code"], t["kind"], t["members"]) for t in listed] == [
         ("zmj-1", "volunteers", 1)
     ]
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE patrol_teams SET disabled_at = now()")
+    assert json.loads(run(url, "patrols", "teams", "list", "--json").stdout) == []
+    everyone = json.loads(run(url, "patrols", "teams", "list", "--all", "--json").stdout)
+    assert [(t["team_code"], t["disabled"]) for t in everyone] == [("zmj-1", True)]
 
 
 def test_a_team_token_is_made_for_a_team_and_only_for_one(url):
