@@ -23,12 +23,14 @@ from gis.events.errors import (
     UnsupportedPhoto,
 )
 from gis.imports.problems import ImportRejected
+from gis.patrols.uploads import TeamNotServing
 
 STATUS_BY_ERROR: dict[type[OnemapError], int] = {
     InvalidParameter: 400,
     InvalidCode: 400,
     NotFound: 404,
     ImportRejected: 422,
+    TeamNotServing: 403,
     InvalidEvent: 422,
     IllegalTransition: 409,
     NotAllowed: 403,

@@ -30,12 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.problems import problem
 from gis import rate_limits
 from gis.events.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from gis.patrols.reading import MAX_FILE_BYTES
 
 MiB = 1024 * 1024
 DEFAULT_LIMIT = 1 * MiB
 # A report: three photos and the feature.
 REPORT_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + MiB
 IMPORT_LIMIT = 256 * MiB
+# A patrol file: a day's walk at one fix a second is about 10 MB of GPX.
+TRACK_LIMIT = MAX_FILE_BYTES
 
 
 # Open311's form: text fields only (media are sent as a URL).
@@ -63,6 +66,7 @@ ROUTE_LIMITS = (
         public_report=True,
     ),
     RouteLimit("POST", re.compile(r"^/api/v1/import/[^/]+$"), IMPORT_LIMIT, streamed=True),
+    RouteLimit("POST", re.compile(r"^/api/v1/patrols/tracks/?$"), TRACK_LIMIT),
 )
 
 

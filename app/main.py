@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports,
         indicators,
         open311,
+        patrol_coverage,
+        patrols,
         people,
         vocabulary,
         web,
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators,
         open311,
         access,
+        patrol_coverage,
+        patrols,
         people,
         health,
     ):

@@ -3,8 +3,9 @@
 A token is a random secret handed out once; the database keeps only its SHA-256, so a
 leaked table grants nothing. Each token carries a role (admin, staff, department,
 grid_member, auditor, planner, open311) and its scope: a grid member's grid, a department
-handler's department. A token may belong to a person (gis.people), whose grids it then
-serves. It expires (90 days unless asked otherwise), and records who made it, who revoked
+handler's department, a patrol team's team (role ``team``: a phone or logger that uploads
+the team's tracks, gis.patrols). A token may belong to a person (gis.people), whose grids
+it then serves. It expires (90 days unless asked otherwise), and records who made it, who revoked
 it and when it was last used.
 """
 
@@ -20,7 +21,16 @@ from psycopg import AsyncConnection
 
 from gis.errors import OnemapError
 
-ROLES = ("admin", "staff", "department", "grid_member", "auditor", "planner", "open311")
+ROLES = (
+    "admin",
+    "staff",
+    "department",
+    "grid_member",
+    "auditor",
+    "planner",
+    "open311",
+    "team",
+)
 DEFAULT_DAYS = 90  # a token's life unless asked otherwise
 MAX_DAYS = 3650
 
@@ -32,7 +42,8 @@ class TokenError(OnemapError):
 @dataclass(frozen=True)
 class Caller:
     """Who calls with a valid token or session: name, role, county and scope (a grid
-    member's grids, a department handler's department), and what identified them."""
+    member's grids, a department handler's department, a team token's patrol team), and
+    what identified them."""
 
     name: str
     role: str
@@ -43,6 +54,7 @@ class Caller:
     token_id: int | None = None
     person_id: int | None = None
     session_id: int | None = None
+    team_id: int | None = None
 
     @property
     def key(self) -> str:
@@ -81,6 +93,7 @@ def create(
     grid_code: str | None = None,
     department: str | None = None,
     person_id: int | None = None,
+    team: str | None = None,
     days: int = DEFAULT_DAYS,
     created_by: str | None = None,
 ) -> str:
@@ -95,6 +108,7 @@ def create(
     grid_code : a grid member's grid (a person's token serves the person's grids).
     department : a department handler's department code.
     person_id : the person the token belongs to, whose role it must have.
+    team : a team token's patrol team code (in ``county_code``).
     days : it expires this many days from now (1 to MAX_DAYS).
     created_by : who made it (recorded).
 
@@ -108,6 +122,8 @@ def create(
         raise TokenError("a grid member's token needs the grid code")
     if (role == "department") != (department is not None):
         raise TokenError("a department handler's token, and only theirs, names the department")
+    if (role == "team") != (team is not None):
+        raise TokenError("a team token, and only a team token, names its patrol team")
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(f"days must be 1 to {MAX_DAYS}, not {days}")
     department_id = None
@@ -115,11 +131,21 @@ def create(
         department_id = department_named(conn, county_code, department)
         if department_id is None:
             raise TokenError(f"no department {department!r} in county {county_code}")
+    team_id = None
+    if team is not None:
+        row = conn.execute(
+            "SELECT team_id FROM patrol_teams WHERE county_code = %s AND team_code = %s"
+            " AND disabled_at IS NULL",
+            (county_code, team),
+        ).fetchone()
+        if row is None:
+            raise TokenError(f"no patrol team {team!r} in county {county_code}")
+        team_id = int(row[0])
     token = "om_" + secrets.token_urlsafe(32)
     conn.execute(
         "INSERT INTO api_tokens (county_code, token_sha256, name, role, grid_code,"
-        " department_id, person_id, expires_at, created_by)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, now() + %s, %s)",
+        " department_id, person_id, team_id, expires_at, created_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now() + %s, %s)",
         (
             county_code,
             _digest(token),
@@ -128,6 +154,7 @@ def create(
             grid_code,
             department_id,
             person_id,
+            team_id,
             timedelta(days=days),
             created_by,
         ),
@@ -176,8 +203,10 @@ async def identify(conn: AsyncConnection, token: str) -> Caller:
                coalesce({grids_of("t.person_id")},
                         array_remove(ARRAY[rtrim(t.grid_code)], NULL)),
                t.department_id, d.department_code, t.person_id,
-               t.expires_at <= now(), t.expires_at, p.disabled_at IS NOT NULL
+               t.expires_at <= now(), t.expires_at,
+               p.disabled_at IS NOT NULL OR pt.disabled_at IS NOT NULL, t.team_id
         FROM api_tokens AS t
+        LEFT JOIN patrol_teams AS pt ON pt.team_id = t.team_id
         LEFT JOIN departments AS d ON d.department_id = t.department_id
         LEFT JOIN people AS p ON p.person_id = t.person_id
         WHERE t.token_sha256 = %s AND t.revoked_at IS NULL
@@ -188,7 +217,7 @@ async def identify(conn: AsyncConnection, token: str) -> Caller:
     if row is None:
         raise TokenError("unknown or revoked token")
     token_id, name, role, county, grids, department_id, department_code, person_id = row[:8]
-    expired, expires_at, disabled = row[8:]
+    expired, expires_at, disabled, team_id = row[8:]
     if expired:
         raise TokenError(f"token expired at {expires_at:%Y-%m-%d %H:%M %Z}; ask for a new one")
     if disabled:
@@ -207,4 +236,5 @@ async def identify(conn: AsyncConnection, token: str) -> Caller:
         department_code=department_code,
         token_id=token_id,
         person_id=person_id,
+        team_id=team_id,
     )

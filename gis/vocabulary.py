@@ -119,6 +119,15 @@ DEDICATED_KINDS = _vocabulary(
     ("enterprise", "企业", "enterprise"),
     ("public_security", "治安重点区域", "key public-security area"),
 )
+# The kind of grid a patrol standard is set for: base grids, or what a dedicated grid
+# serves (grids.grid_type, else grids.dedicated_kind).
+GRID_KINDS = Vocabulary(
+    "grid_kinds",
+    "网格种类",
+    "kind of grid, as patrol standards are set",
+    (GRID_TYPES.term("base"), *DEDICATED_KINDS.terms),
+    ("patrol_standards.grid_kind",),
+)
 COMPOUND_TYPES = _vocabulary(
     "compound_types",
     "小区类型",
@@ -215,7 +224,9 @@ _PERSON_ROLES = (
     ("auditor", "考核", "auditor"),
     ("planner", "规划", "planner"),
 )
-_TOKEN_ROLES = (*_PERSON_ROLES, ("open311", "对接系统", "partner system (Open311)"))
+_SYSTEM_ROLES = (("open311", "对接系统", "partner system (Open311)"),)
+# a team token uploads its patrol team's tracks (gis.patrols) and acts on no event
+_TOKEN_ROLES = (*_PERSON_ROLES, *_SYSTEM_ROLES, ("team", "巡逻队", "patrol team"))
 # Who signs in (gis.people) and what tokens stand for (gis.tokens).
 PERSON_ROLES = _vocabulary(
     "person_roles", "人员角色", "person role", ("people.role",), *_PERSON_ROLES
@@ -229,7 +240,8 @@ ACTOR_ROLES = _vocabulary(
     "操作人角色",
     "who acted",
     ("event_history.actor_role",),
-    *_TOKEN_ROLES,
+    *_PERSON_ROLES,
+    *_SYSTEM_ROLES,
     ("public", "群众", "the public"),
     ("reporter", "报事人", "the reporter"),
     ("system", "系统", "onemap itself"),
@@ -251,15 +263,18 @@ ASSIGNEE_KINDS = _vocabulary(
     ("department", "职能部门", "department"),
     ("grid", "网格", "grid"),
 )
-PATROL_KINDS = _vocabulary(
-    "patrol_kinds",
+# Who patrols: volunteers (紫马甲 with the police among them), the police, couriers (红骑手),
+# grid members on their rounds, and units backing grids under 双派互促.
+TEAM_KINDS = _vocabulary(
+    "team_kinds",
     "巡逻队伍",
-    "kind of patrol",
-    ("patrol_tracks.patrol_kind",),
-    ("red_rider", "红骑手", "red riders (couriers)"),
-    ("purple_vest", "紫马甲", "purple vests (volunteers with the police)"),
-    ("grid_member", "网格员", "grid members"),
-    ("volunteer", "志愿者", "volunteers"),
+    "kind of patrol team",
+    ("patrol_teams.kind", "patrol_rules.team_kind"),
+    ("volunteers", "志愿者", "volunteers (purple vests among them)"),
+    ("police", "民警", "police"),
+    ("couriers", "红骑手", "couriers (red riders)"),
+    ("grid_members", "网格员", "grid members"),
+    ("units", "下沉单位", "backing units"),
 )
 STREET_CLASSES = _vocabulary(
     "street_classes",
@@ -289,6 +304,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         COMMUNITY_KINDS,
         GRID_TYPES,
         DEDICATED_KINDS,
+        GRID_KINDS,
         COMPOUND_TYPES,
         BUILDING_USES,
         CENTRE_LEVELS,
@@ -300,7 +316,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         ACTOR_ROLES,
         LOCATION_SOURCES,
         ASSIGNEE_KINDS,
-        PATROL_KINDS,
+        TEAM_KINDS,
         STREET_CLASSES,
         SERVICE_AREA_METHODS,
     )

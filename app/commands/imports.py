@@ -24,9 +24,11 @@ console = Console(stderr=True)
 LAYERS = (
     "districts, subdistricts, communities, grids, compounds, buildings, service_centers; "
     "or all: every layer of a GeoPackage named so, parents first, in one transaction; "
-    "or osm: the county's walking network from an OpenStreetMap .osm.pbf"
+    "or osm: the county's walking network from an OpenStreetMap .osm.pbf; "
+    "or patrols: a team's tracks from GPX or GeoJSON with times (--team)"
 )
 OSM = "osm"
+PATROLS = "patrols"
 
 
 def import_command(
@@ -57,6 +59,7 @@ def import_command(
     replace: bool = typer.Option(
         False, "--replace", help="osm: replace the county's walking network, in one transaction"
     ),
+    team: str | None = typer.Option(None, "--team", help="patrols: the team's code"),
 ) -> None:
     """Import places from FILE into LAYER, all or nothing.
 
@@ -64,6 +67,18 @@ def import_command(
     before anything is written; any problem refuses the whole file and names every
     offending record. Exit codes: 0 imported (or dry run passed), 1 refused, 2 usage error.
     """
+    if layer == PATROLS:
+        from app.commands.patrols import import_patrols
+        from app.settings import Settings
+
+        options = {"--crs": crs, "--layer": layer_name, "--repair": repair, "--replace": replace}
+        misplaced = [option for option, value in options.items() if value]
+        if misplaced:
+            exits.fail(f"{', '.join(misplaced)}: not an option of patrols", exits.USAGE)
+        import_patrols(file, team, county or Settings().county_code, dry_run, as_json)
+        return
+    if team:
+        exits.fail("--team is an option of patrols only", exits.USAGE)
     if layer == OSM:
         options = {"--crs": crs, "--layer": layer_name, "--repair": repair}
         _import_osm(file, county, replace, dry_run, as_json, progress, options)

@@ -12,6 +12,7 @@ call it; migrating twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import psycopg
@@ -130,10 +131,22 @@ _DEPENDENTS = (
 )
 
 
+def _file_views() -> list[str]:
+    """The views the function files create (``CREATE OR REPLACE VIEW name``)."""
+    return [
+        name
+        for file in sql.functions()
+        for name in re.findall(r"CREATE OR REPLACE VIEW\s+(\w+)", sql.function(file))
+    ]
+
+
 def drop_functions(dsn: str | None = None) -> None:
     """Drop the project's functions, the triggers and policies calling them and the views
     built on them (which the same files create); forget the files."""
     with psycopg.connect(dsn or database_url()) as conn:
+        # the views the files make over tables alone (street_patrols): no function holds them
+        for name in _file_views():
+            conn.execute(f"DROP VIEW IF EXISTS {name}")
         for dependents in _DEPENDENTS:
             for (statement,) in conn.execute(dependents).fetchall():
                 conn.execute(statement)

@@ -21,6 +21,7 @@ def create(
     role: str = typer.Option(..., help=", ".join(tokens.ROLES)),
     grid: str | None = typer.Option(None, help="grid code, for a grid member"),
     department: str | None = typer.Option(None, help="department code, for a handler"),
+    team: str | None = typer.Option(None, help="patrol team code, for a team token"),
     person: str | None = typer.Option(
         None, help="the login of the person it belongs to (their role, grids, department)"
     ),
@@ -46,6 +47,7 @@ def create(
                 grid_code=grid,
                 department=department,
                 person_id=person_id,
+                team=team,
                 days=days,
                 created_by=user,
             )
@@ -55,7 +57,13 @@ def create(
                 actor=user,
                 county_code=county,
                 target=name,
-                detail={"role": role, "grid": grid, "department": department, "days": days},
+                detail={
+                    "role": role,
+                    "grid": grid,
+                    "department": department,
+                    "team": team,
+                    "days": days,
+                },
             )
     except (tokens.TokenError, directory.PersonError) as error:
         typer.echo(f"error: {error}", err=True)

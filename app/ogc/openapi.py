@@ -270,6 +270,15 @@ RESPONSES = {
         "description": "No such collection or feature.",
         "content": _content(JSON, _ref("schemas", "exception")),
     },
+    "Unauthorized": {
+        "description": "The collection is not public: a bearer token or a signed-in session"
+        " is required.",
+        "content": _content(JSON, _ref("schemas", "exception")),
+    },
+    "Forbidden": {
+        "description": "The collection is read by other roles than the caller's.",
+        "content": _content(JSON, _ref("schemas", "exception")),
+    },
     "ServerError": {
         "description": "A server error occurred.",
         "content": _content(JSON, _ref("schemas", "exception")),
@@ -343,7 +352,13 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
     }
     filters = [_filter_parameter(p) for p in source.properties if p.filterable]
     base = f"/collections/{source.id}"
-    return {
+    # a restricted collection (its readers named) answers 401 and 403 too
+    errors: dict[str, Any] = dict(_ERRORS_404)
+    if source.readers:
+        errors.update(
+            {"401": _ref("responses", "Unauthorized"), "403": _ref("responses", "Forbidden")}
+        )
+    paths = {
         base: {
             "get": {
                 "tags": ["Collections"],
@@ -352,7 +367,7 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                 "parameters": [_ref("parameters", "f")],
                 "responses": {
                     "200": _ok(source.description, JSON, _ref("schemas", "collection")),
-                    **_ERRORS_404,
+                    **errors,
                 },
             }
         },
@@ -369,7 +384,7 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                 + filters,
                 "responses": {
                     "200": _ok(f"a page of {source.id}", GEOJSON, collection_page),
-                    **_ERRORS_404,
+                    **errors,
                 },
             }
         },
@@ -383,10 +398,17 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                     _ref("parameters", "f-features"),
                     _ref("parameters", "crs"),
                 ],
-                "responses": {"200": _ok("the feature", GEOJSON, feature), **_ERRORS_404},
+                "responses": {"200": _ok("the feature", GEOJSON, feature), **errors},
             }
         },
     }
+    for item in paths.values():
+        if source.readers:
+            operation = item["get"]
+            operation["security"] = [{"bearer": []}]
+            readers = f"Read by the roles {', '.join(source.readers)}."
+            operation["description"] = f"{operation.get('description', '')} {readers}".strip()
+    return paths
 
 
 def _simple(tag: str, summary: str, operation: str, media: str, schema: dict[str, Any]):
@@ -459,7 +481,14 @@ def document(root: str) -> dict[str, Any]:
             {"name": "Features", "description": "the features themselves"},
         ],
         "paths": paths,
-        "components": {"parameters": PARAMETERS, "schemas": schemas, "responses": RESPONSES},
+        "components": {
+            "parameters": PARAMETERS,
+            "schemas": schemas,
+            "responses": RESPONSES,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "an API token"}
+            },
+        },
     }
 
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.deps import Connection
+from app.deps import Connection, identify_caller
 from app.ogc import openapi
 from app.ogc.params import (
     FORMAT_PARAMETERS,
@@ -121,6 +121,31 @@ async def api_documentation(request: Request) -> HTMLResponse:
     return HTMLResponse(openapi.html(_root(request)))
 
 
+async def _may_read(request: Request, conn: Connection, source: Collection) -> bool:
+    """Whether the caller may read the collection: anyone a public one; a restricted one
+    only a token or session of one of its reader roles."""
+    if not source.readers:
+        return True
+    caller = await identify_caller(request, conn)
+    return caller is not None and caller.role in source.readers
+
+
+async def _readable(request: Request, conn: Connection, source: Collection) -> Collection:
+    """The collection, or 401 (no token or session) / 403 (another role) for a restricted
+    one."""
+    if await _may_read(request, conn, source):
+        return source
+    if await identify_caller(request, conn) is None:
+        raise HTTPException(
+            401,
+            f"collection {source.id} needs a bearer token or a signed-in session",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    raise HTTPException(
+        403, f"collection {source.id} is read by the roles {', '.join(source.readers)}"
+    )
+
+
 async def _collection_document(conn: Connection, source: Collection, root: str) -> dict[str, Any]:
     extent = await features.extent(conn, source.id)
     document: dict[str, Any] = {
@@ -155,8 +180,11 @@ async def collections(request: Request, conn: Connection) -> JSONResponse:
     return _json(
         {
             "links": [_link(f"{root}/collections", "self", JSON, "the feature collections")],
+            # a restricted collection is listed only to those who may read it
             "collections": [
-                await _collection_document(conn, source, root) for source in COLLECTIONS.values()
+                await _collection_document(conn, source, root)
+                for source in COLLECTIONS.values()
+                if await _may_read(request, conn, source)
             ],
         }
     )
@@ -164,7 +192,7 @@ async def collections(request: Request, conn: Connection) -> JSONResponse:
 
 @router.get("/collections/{collection_id}")
 async def collection(collection_id: str, request: Request, conn: Connection) -> JSONResponse:
-    source = features.collection(collection_id)
+    source = await _readable(request, conn, features.collection(collection_id))
     _checked(request, FORMAT_PARAMETERS, "json")
     return _json(await _collection_document(conn, source, _root(request)))
 
@@ -202,7 +230,7 @@ def _geojson(body: str, crs: Crs) -> Response:
 
 @router.get("/collections/{collection_id}/items")
 async def items(collection_id: str, request: Request, conn: Connection) -> Response:
-    source = features.collection(collection_id)
+    source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, items_parameters(source), "json", "geojson")
     page = await features.items(
         conn,
@@ -231,7 +259,7 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
 async def item(collection_id: str, feature_id: str, request: Request, conn: Connection) -> Response:
-    source = features.collection(collection_id)
+    source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, ITEM_PARAMETERS, "json", "geojson")
     crs = parse_crs(params, "crs")
     root = _root(request)

@@ -4,7 +4,8 @@ Real codes and names (national division codes) on synthetic but plausible ground
 street lattice around Jiangnan's real location, compounds of Jiangnan's types, buildings
 with households from floors and units, base grids of 300–500 households following
 blocks, dedicated grids for schools, hospitals, malls and parks, service centres (some
-below the area standard), patrol tracks along streets and clustered events, footways
+below the area standard), three months of patrols by team (volunteers, couriers, grid
+members, police, backing units) and clustered events, footways
 inside the blocks, the walking network of streets and footways, and every centre's
 5/10/15-minute service areas.
 Deterministic for a seed; loaded with COPY, the walking network built from the streets
@@ -21,6 +22,7 @@ import psycopg
 
 from gis.access.service_areas import compute_service_areas
 from gis.demo import activity, ground, land, network, places, writer
+from gis.patrols import coverage
 from gis.progress import SILENT, Progress
 
 # Connections drawing service areas at once: this machine's cores, two at least.
@@ -45,7 +47,8 @@ NANNING_COUNTIES = (
 @dataclass(frozen=True)
 class Scale:
     """How big a demo district is: its counties, target grid count, members per grid (low,
-    high), where it stands, and how many events and patrols to invent. ``centre_lonlat``
+    high), where it stands, how many events to invent and how densely teams patrol (1: as
+    many teams per grid as Jiangnan has; gis/demo/activity.py). ``centre_lonlat``
     (EPSG:4326) centres a lattice of blocks; None lays the district on Jiangnan's real
     outline (gis/demo/land.py)."""
 
@@ -54,14 +57,15 @@ class Scale:
     members_per_grid: tuple[int, int]
     centre_lonlat: tuple[float, float] | None
     events: int
-    patrols: int
+    patrols: float
 
 
 SCALES = {
     # Jiangnan: 418 grids, 4,103 grid members (≈ 10 a grid); 3,578 events a year.
-    "district": Scale(("450105",), 418, (7, 13), None, 3600, 400),
-    # Nanning: 6,764 grids with 3–4 grid members each.
-    "city": Scale(NANNING_COUNTIES, 6764, (3, 4), (108.32, 22.82), 40000, 5000),
+    "district": Scale(("450105",), 418, (7, 13), None, 3600, 1.0),
+    # Nanning: 6,764 grids with 3–4 grid members each; a tenth of the district's patrolling
+    # per grid keeps its load within bounds.
+    "city": Scale(NANNING_COUNTIES, 6764, (3, 4), (108.32, 22.82), 40000, 0.1),
 }
 
 
@@ -111,6 +115,11 @@ def load(
     counts = writer.write(conn, district, progress)
     progress.step("walking network")
     counts.update(network.build_walking_network(conn))
+    progress.step("what patrols covered: buildings, streets, 50 m cells")
+    counts["patrolled_targets"] = sum(
+        coverage.rebuild_targets(conn, county)["patrolled"]
+        for county in sorted({s.county_code for s in district.plan.subdistricts})
+    )
     conn.commit()
     if service_areas:
         progress.step("service areas (5/10/15 min)")
@@ -123,7 +132,7 @@ def load(
 
 def load_steps(*, service_areas: bool = True) -> int:
     """How many steps :func:`load` tells its progress (a bar's length)."""
-    return writer.STEPS + (1 if service_areas else 0)
+    return writer.STEPS + 1 + (1 if service_areas else 0)
 
 
 def _county_names(counties: tuple[str, ...]) -> dict[str, str]:

@@ -6,12 +6,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import psycopg
 import shapely
 
-from gis.demo.activity import EPOCH, Events, Patrols
+from gis.demo.activity import EPOCH, PATROL_FROM, Events, Patrols
 from gis.demo.ground import (
     Ground,
     as_multipolygons,
@@ -20,6 +21,8 @@ from gis.demo.ground import (
 )
 from gis.demo.places import Plan
 from gis.events.stages import BEFORE_HANDLED, CENTRES
+from gis.patrols import uploads
+from gis.patrols.reading import SourceTrack
 from gis.progress import Progress
 from gis.sql import query
 from gis.vocabulary import DEDICATED_KINDS
@@ -35,6 +38,8 @@ TABLES = (
     "streets",
     "water_areas",
     "events",
+    "patrol_uploads",
+    "patrol_sources",
     "patrol_tracks",
 )
 STEPS = 2 + len(TABLES) + 4
@@ -138,6 +143,8 @@ def write(conn: psycopg.Connection, district: District, progress: Progress) -> d
 
     with conn.transaction():
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        # what patrols can cover and did: derived from the places, rebuilt after them
+        conn.execute("TRUNCATE patrol_targets, patrolled_targets, patrol_target_builds")
         counts: dict[str, int] = {}
         progress.step("districts")
         counts["districts"] = _copy(
@@ -212,7 +219,7 @@ def write(conn: psycopg.Connection, district: District, progress: Progress) -> d
         progress.step("events")
         counts["events"] = _write_events(conn, district.events)
         progress.step("patrol tracks")
-        counts["patrol_tracks"] = _write_patrols(conn, plan, district.patrols)
+        counts["patrol_tracks"] = _write_patrols(conn, district.patrols, grid_codes)
         progress.step("placing events in grids")
         conn.execute(query("places/events"))
         progress.step("the events' loop: dispatch, handling, history")
@@ -540,33 +547,74 @@ def _write_events(conn: psycopg.Connection, events: Events) -> int:
     )
 
 
-def _write_patrols(conn: psycopg.Connection, plan: Plan, patrols: Patrols) -> int:
-    geoms = _ewkb(patrols.lines)
-    communities = [plan.grids[plan.cell_grid[c]].community.code for c in patrols.start_cells]
-    return _copy(
+def _write_patrols(conn: psycopg.Connection, patrols: Patrols, grid_codes: list[str]) -> int:
+    """The demo's patrol teams, the grids they serve and their tracks, stored as uploads
+    would be (a team's month is one upload), cleaning and all; returns the tracks
+    stored. Teams are kept across loads (tokens act for them): each is upserted by
+    (county, code), and a team an earlier load made that this one has not is disabled."""
+    team_ids = []
+    for team in patrols.teams:
+        (team_id,) = conn.execute(
+            "INSERT INTO patrol_teams (county_code, team_code, name, kind, created_by)"
+            " VALUES (%s, %s, %s, %s, 'demo') ON CONFLICT (county_code, team_code)"
+            " DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, disabled_at = NULL"
+            " RETURNING team_id",
+            (team.county_code, team.code, team.name, team.kind),
+        ).fetchone()  # type: ignore[misc]
+        team_ids.append(team_id)
+    conn.execute(
+        "UPDATE patrol_teams SET disabled_at = now()"
+        " WHERE created_by = 'demo' AND disabled_at IS NULL AND NOT team_id = ANY(%s)",
+        (team_ids,),
+    )
+    conn.execute(
+        "DELETE FROM patrol_team_grids WHERE team_id IN"
+        " (SELECT team_id FROM patrol_teams WHERE created_by = 'demo')"
+    )
+    _copy(
         conn,
-        "patrol_tracks",
+        "patrol_team_grids",
+        ("team_id", "county_code", "grid_code"),
         (
-            "county_code",
-            "community_code",
-            "team_name",
-            "patrol_kind",
-            "members",
-            "started_at",
-            "ended_at",
-            "clues",
-            "geom",
-        ),
-        zip(
-            patrols.county_codes,
-            communities,
-            patrols.team_names,
-            patrols.kinds,
-            patrols.members,
-            patrols.started_at,
-            patrols.ended_at,
-            patrols.clues,
-            geoms,
-            strict=True,
+            (team_id, team.county_code, grid_codes[grid])
+            for team, team_id in zip(patrols.teams, team_ids, strict=True)
+            for grid in team.grids
         ),
     )
+    uploads_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (of, day) in enumerate(zip(patrols.team_of, patrols.days, strict=True)):
+        uploads_of[of, (PATROL_FROM + timedelta(days=day)).month].append(i)
+    lons_lats = [shapely.get_coordinates(line) for line in patrols.lines]
+    described = []
+    for (of, _), indexes in sorted(uploads_of.items()):
+        tracks = [
+            SourceTrack(
+                f"patrol {i}",
+                n,
+                tuple(lons_lats[i][:, 0].tolist()),
+                tuple(lons_lats[i][:, 1].tolist()),
+                tuple(patrols.times[i].tolist()),
+            )
+            for n, i in enumerate(indexes)
+        ]
+        upload = uploads.store(
+            conn,
+            tracks,
+            team_id=team_ids[of],
+            team_code=patrols.teams[of].code,
+            source="demo",
+            file_name=None,
+            file_format="geojson",
+            size=0,
+            uploader=uploads.Uploader("demo"),
+        )
+        described += [
+            (patrols.members[i], patrols.clues[i], track_id)
+            for i, track in zip(indexes, upload.tracks, strict=True)
+            for track_id in track.track_ids
+        ]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE patrol_tracks SET members = %s, clues = %s WHERE track_id = %s", described
+        )
+    return len(described)

@@ -53,6 +53,8 @@ class Collection:
     # column holding the feature's instant, for `datetime=` filtering; None if timeless
     temporal_column: str | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    # the roles that may read it (a token or a signed-in session); empty: everyone
+    readers: tuple[str, ...] = ()
 
     def property(self, name: str) -> Property | None:
         """The property named ``name``, or None when the collection has none."""
@@ -370,22 +372,68 @@ COLLECTIONS: dict[str, Collection] = {
         Collection(
             id="patrol_tracks",
             title="Patrol tracks 巡逻轨迹",
-            description="Routes walked or ridden by volunteer patrols, with clues found.",
+            description="Cleaned pieces of the tracks patrol teams walked or rode, by team"
+            " (never by person), with clues found.",
             table="patrol_tracks",
             id_column="track_id",
             id_type="integer",
             geometry_type="LineString",
             temporal_column="started_at",
+            # where and when a team walked is where and when its members were: for the
+            # command centre, auditors and planners, not the public
+            readers=("admin", "staff", "auditor", "planner"),
             properties=(
                 Property("track_id", "integer", "track id", filterable=True),
                 _code("county_code", "6-digit county code"),
                 _code("community_code", "12-digit community code"),
-                Property("team_name", "string", "team", filterable=True),
-                _term("patrol_kind", "kind of patrol", vocabulary.PATROL_KINDS),
+                Property("team_id", "integer", "patrol team id", filterable=True),
+                Property("team_name", "string", "team", expression="patrol_team_name(team_id)"),
+                _term(
+                    "team_kind",
+                    "kind of patrol team",
+                    vocabulary.TEAM_KINDS,
+                    expression="patrol_team_kind(team_id)",
+                ),
                 Property("members", "integer", "members on the patrol"),
+                Property("points", "integer", "fixes kept by cleaning"),
+                Property("length_m", "number", "length in metres"),
                 Property("started_at", "string", "started at (RFC 3339)"),
                 Property("ended_at", "string", "ended at (RFC 3339)"),
                 Property("clues", "integer", "clues reported"),
+            ),
+        ),
+        Collection(
+            id="street_patrols",
+            title="Street patrols 道路巡逻覆盖",
+            description=(
+                "Street segments of at most 50 m, one feature per segment and month (China"
+                " time): patrolled when a track passed within 30 m of the segment's midpoint"
+                " that month. Filter a month with month=YYYY-MM or datetime."
+            ),
+            # the view of gis/patrols/sql/functions/street_patrols.sql
+            table="street_patrols",
+            id_column="patrol_id",
+            id_type="integer",
+            geometry_type="LineString",
+            temporal_column="month_start",
+            # which streets nobody walks, and when patrols pass: not for the public
+            readers=("admin", "staff", "auditor", "planner"),
+            properties=(
+                Property("patrol_id", "integer", "segment and month", filterable=True),
+                Property(
+                    "month",
+                    "string",
+                    "month (YYYY-MM, China time)",
+                    filterable=True,
+                    pattern="[0-9]{4}-[0-9]{2}",
+                ),
+                Property("patrolled", "boolean", "passed within 30 m that month", filterable=True),
+                Property("passes", "integer", "tracks that passed it"),
+                Property("last_patrolled_at", "string", "last passed (RFC 3339)"),
+                Property("length_m", "number", "length in metres"),
+                Property("segment", "string", "street and segment"),
+                _code("grid_code", "15-digit grid code"),
+                _code("county_code", "6-digit county code"),
             ),
         ),
         Collection(

@@ -31,6 +31,8 @@ FORMATS = ("gpx", "geojson")
 MIN_FIXES = 2
 # a day's walk at one fix a second is 86,400: more is not one track
 MAX_FIXES = 100_000
+# a day's walk at one fix a second is about 10 MB of GPX
+MAX_FILE_BYTES = 16 * 1024 * 1024
 # epoch milliseconds from 2000 on are above this; seconds until 2286 are below
 _MILLISECONDS_FROM = 1e11
 
@@ -67,6 +69,20 @@ def format_of(name: str, content_type: str | None = None) -> str:
     raise ImportRejected(
         [Problem("file", f"{name}: send GPX (.gpx) or GeoJSON (.geojson) with times")]
     )
+
+
+def check_size(size: int, name: str) -> None:
+    """ImportRejected when a file of ``size`` bytes is too big to be a day's tracks."""
+    if size > MAX_FILE_BYTES:
+        raise ImportRejected(
+            [
+                Problem(
+                    "file",
+                    f"{name}: {size:,} bytes; a patrol file may have at most {MAX_FILE_BYTES:,}",
+                )
+            ],
+            {"file": name},
+        )
 
 
 def read_tracks(data: bytes, *, name: str, content_type: str | None = None) -> list[SourceTrack]:

@@ -6,7 +6,7 @@ refuses UPDATE and DELETE from anyone (sql/functions/admin_log_append_only.sql).
 Actions are named ``thing.verb``: ``import``, ``token.create``, ``token.revoke``,
 ``person.add``, ``person.disable``, ``person.password``, ``session.open``,
 ``session.close``, ``session.refused``, ``event.hide``, ``event.show``, ``event.redact``,
-``personal_data.read``, ``grids.redraw``.
+``personal_data.read``, ``grids.redraw``, ``team.add``, ``team.member``.
 """
 
 from __future__ import annotations

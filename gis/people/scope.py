@@ -22,16 +22,24 @@ SETTINGS = (
     "onemap.county",
     "onemap.grids",
     "onemap.department_id",
+    "onemap.team_id",
+    "onemap.person_id",
     "onemap.reporter_key_sha256",
 )
 _scoped: WeakSet[AsyncConnection] = WeakSet()
 
 
-async def _set(conn: AsyncConnection, values: tuple[str, str, str, str, str]) -> None:
+async def _set(conn: AsyncConnection, **values: str) -> None:
+    """Every setting, those not given empty."""
+    given = tuple(values.get(name.removeprefix("onemap."), "") for name in SETTINGS)
     await conn.execute(
         "SELECT " + ", ".join(f"set_config('{name}', %s, false)" for name in SETTINGS),
-        values,
+        given,
     )
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 async def apply(conn: AsyncConnection, caller: Caller) -> None:
@@ -39,13 +47,12 @@ async def apply(conn: AsyncConnection, caller: Caller) -> None:
     _scoped.add(conn)
     await _set(
         conn,
-        (
-            caller.role,
-            caller.county_code,
-            ",".join(caller.grids),
-            "" if caller.department_id is None else str(caller.department_id),
-            "",
-        ),
+        role=caller.role,
+        county=caller.county_code,
+        grids=",".join(caller.grids),
+        department_id=_text(caller.department_id),
+        team_id=_text(caller.team_id),
+        person_id=_text(caller.person_id),
     )
 
 
@@ -54,17 +61,17 @@ async def apply_reporter(conn: AsyncConnection, reporter_key: str) -> None:
     only the event whose key that is."""
     _scoped.add(conn)
     digest = hashlib.sha256(reporter_key.encode()).hexdigest()
-    await _set(conn, ("reporter", "", "", "", digest))
+    await _set(conn, role="reporter", reporter_key_sha256=digest)
 
 
 async def apply_system(conn: AsyncConnection) -> None:
     """The connection acts for onemap itself (the sweeps)."""
     _scoped.add(conn)
-    await _set(conn, ("system", "", "", "", ""))
+    await _set(conn, role="system")
 
 
 async def forget(conn: AsyncConnection) -> None:
     """Back to the anonymous public, if the connection was given a caller."""
     if conn in _scoped:
         _scoped.discard(conn)
-        await _set(conn, ("", "", "", "", ""))
+        await _set(conn)

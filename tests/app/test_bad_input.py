@@ -60,7 +60,16 @@ def _label(path: Path) -> str:
 
 
 def _stored(conn: psycopg.Connection) -> dict[str, int]:
-    tables = ("events", "event_history", "districts", "subdistricts", "communities", "grids")
+    tables = (
+        "events",
+        "event_history",
+        "districts",
+        "subdistricts",
+        "communities",
+        "grids",
+        "patrol_uploads",
+        "patrol_tracks",
+    )
     return {
         table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
         for table in tables
@@ -196,6 +205,8 @@ LARGE_BODIES = [
     # an import may be 256 MiB, but not without an administrator's token: refused first
     ("/api/v1/import/grids", "multipart/form-data; boundary=x", None, 401),
     ("/ogc/collections/events/items", GEOJSON, None, 413),
+    # a patrol file may be 16 MiB
+    ("/api/v1/patrols/tracks", "application/gpx+xml", "staff", 413),
 ]
 
 
@@ -278,6 +289,8 @@ LIST_ENDPOINTS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 ] + [
     (f"/ogc/collections/{c.id}/items", items_parameters(c), _free_text(c.id))
     for c in COLLECTIONS.values()
+    # a restricted collection answers 401 before reading a parameter
+    if not c.readers
 ]
 SQL_FRAGMENTS = ["' OR 1=1 --", "; DROP TABLE events", "%00"]
 NUL = "\x00"  # httpx sends it percent-encoded, %00
@@ -374,3 +387,53 @@ def test_the_geojson_corpus_is_refused_as_an_import(importer, scratch_database):
         problem = _problem(response)  # type: ignore[arg-type]
         assert problem, _label(path)
     assert counts(scratch_database) == before
+
+
+# -- the GeoJSON corpus and broken GPX as patrol tracks ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team_key(database_url: str, demo_district) -> str:
+    """A demo patrol team's token: it may upload, so the file itself is what is refused."""
+    with psycopg.connect(database_url) as conn:
+        (team,) = conn.execute(
+            "SELECT team_code FROM patrol_teams WHERE county_code = '450105'"
+            " ORDER BY team_id LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        return tokens.create(conn, name="bad input patrol phone", role="team", team=team)
+
+
+BROKEN_GPX = [
+    b"",
+    b"<gpx",
+    b"\xff\xfe<gpx/>",
+    b'<gpx version="1.1"><rte><rtept lat="22.8" lon="108.3"/></rte></gpx>',
+    b'<gpx version="1.1"><trk><trkseg><trkpt lat="91" lon="108.3"><time>2026-10-12T01:00:00Z'
+    b'</time></trkpt><trkpt lat="22.8" lon="108.3"><time>2026-10-12T01:00:10Z</time>'
+    b"</trkpt></trkseg></trk></gpx>",
+    b'<gpx version="1.1"><trk><trkseg><trkpt lat="22.8" lon="108.3">'
+    b"<time>yesterday</time></trkpt></trkseg></trk></gpx>",
+]
+
+
+def test_the_geojson_corpus_and_broken_gpx_are_refused_as_patrol_tracks(
+    server, team_key, unchanged
+):
+    headers = {"Authorization": f"Bearer {team_key}"}
+    sent = [(GEOJSON, path.read_bytes(), _label(path)) for path in CORPUS]
+    sent += [("application/gpx+xml", body, repr(body[:40])) for body in BROKEN_GPX]
+    for content_type, body, label in sent:
+        response = httpx.post(
+            f"{server}/api/v1/patrols/tracks",
+            content=body,
+            headers={**headers, "Content-Type": content_type},
+            timeout=30,
+        )
+        assert response.status_code == 422, (label, response.text[:500])
+        problem = response.json()
+        # the file is named, and each problem names the file or a track
+        assert problem["file"].startswith("upload."), label
+        assert problem["problems"] and all(
+            p["record"] == "file" or p["record"].startswith(("features[", "trk[", "line"))
+            for p in problem["problems"]
+        ), (label, problem["problems"])

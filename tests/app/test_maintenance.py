@@ -73,7 +73,7 @@ def test_one_process_at_a_time(url):
 
     _overdue_report(url)
 
-    async def sweep_once() -> tuple[int, int] | None:
+    async def sweep_once() -> tuple[int, int, int] | None:
         async with AsyncConnectionPool(url, min_size=1, kwargs={"autocommit": True}) as pool:
             return await sweep(pool)
 
@@ -81,4 +81,4 @@ def test_one_process_at_a_time(url):
         other.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         assert asyncio.run(sweep_once()) is None
         other.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-    assert asyncio.run(sweep_once()) == (1, 0)
+    assert asyncio.run(sweep_once()) == (1, 0, 0)

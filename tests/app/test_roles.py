@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.planters.event_places import WEST, plant_event, planted_database
+from gis import tokens
+from tests.planters.event_places import WEST, WEST_SOUTH, plant_event, planted_database
+from tests.planters.patrols import fixes_along, gpx_of, plant_team
 
 EVENTS = "/api/v1/events"
 CALLERS = (
@@ -30,6 +32,8 @@ CALLERS = (
     "auditor",
     "planner",
     "open311",
+    "team",
+    "other_team",
 )
 # what a JPEG's first bytes look like is enough: the route serves the stored bytes
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 60
@@ -38,6 +42,11 @@ PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 @pytest.fixture(scope="module")
 def planted(admin_url: str, migrated_template: str) -> Iterator[dict[str, Any]]:
     with planted_database(admin_url, migrated_template, "roles_http") as (url, secrets):
+        with psycopg.connect(url) as conn:
+            # two patrol teams, each with its phone's token
+            for code, caller in (("walkers", "team"), ("riders", "other_team")):
+                plant_team(conn, code, grids=[WEST_SOUTH])
+                secrets[caller] = tokens.create(conn, name=code, role="team", team=code)
         app = create_app(Settings(database_url=url, pool_min_size=1, pool_max_size=4))
         headers = {name: {"Authorization": f"Bearer {secret}"} for name, secret in secrets.items()}
         headers["public"] = {}
@@ -110,6 +119,24 @@ ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any
         ),
         {},
     ),
+    "read patrol coverage": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/coverage", params={"scope": WEST}, headers=headers
+        ),
+        {},
+    ),
+    "list grids nobody patrols": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/stale", params={"scope": WEST, "days": "7"}, headers=headers
+        ),
+        {},
+    ),
+    "find blind spots": (
+        lambda client, event_id, headers: client.get(
+            "/api/v1/patrols/blind-spots", params={"scope": WEST, "days": "3"}, headers=headers
+        ),
+        {},
+    ),
     "import places": (
         # a file that is not GeoJSON: an administrator gets as far as the file's check
         lambda client, event_id, headers: client.post(
@@ -119,24 +146,53 @@ ENDPOINTS: dict[str, tuple[Callable[[TestClient, int, dict], Any], dict[str, Any
         ),
         {},
     ),
+    "upload patrol tracks": (
+        lambda client, event_id, headers: client.post(
+            "/api/v1/patrols/tracks",
+            params={"team": "walkers"},
+            content=gpx_of(fixes_along([(100.0, 100.0), (400.0, 100.0)])),
+            headers={**headers, "Content-Type": "application/gpx+xml"},
+        ),
+        {},
+    ),
 }
 
 # The table: for each endpoint, the status each caller gets, in the order of CALLERS:
 # public, admin, staff, foreign staff, handler, other handler, member, east member,
-# auditor, planner, open311. (The planted events are in grid WEST_SOUTH, the member's;
-# department tasks are chengguan's, the handler's.)
+# auditor, planner, open311, the walkers' team token, the riders' team token. (The
+# planted events are in grid WEST_SOUTH, the member's; department tasks are chengguan's,
+# the handler's. The member's token belongs to no person, so to no patrol team; staff of
+# another county find no team "walkers" there.)
 TABLE: dict[str, tuple[int, ...]] = {
-    "read an event's contact": (203, 200, 200, 203, 203, 203, 200, 203, 203, 203, 203),
-    "file a report": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
-    "accept the grid's task": (401, 200, 200, 403, 403, 403, 200, 403, 403, 403, 403),
-    "accept a department's task": (401, 200, 200, 403, 200, 403, 403, 403, 403, 403, 403),
-    "settle a report in the grid": (401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403),
-    "settle a department's task": (401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
-    "see a photo": (401, 200, 200, 403, 200, 403, 200, 403, 200, 403, 403),
-    "hide an event": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
-    "read the admin log": (401, 200, 403, 403, 403, 403, 403, 403, 200, 403, 403),
-    "audit a community's grids": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403),
-    "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read an event's contact": (203, 200, 200, 203, 203, 203, 200, 203, 203, 203, 203, 203, 203),
+    "file a report": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "accept the grid's task": (401, 200, 200, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403),
+    "accept a department's task": (401, 200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    "settle a report in the grid": (
+        401,
+        403,
+        403,
+        403,
+        403,
+        403,
+        200,
+        403,
+        403,
+        403,
+        403,
+        403,
+        403,
+    ),
+    "settle a department's task": (401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "see a photo": (401, 200, 200, 403, 200, 403, 200, 403, 200, 403, 403, 403, 403),
+    "hide an event": (401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read the admin log": (401, 200, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403),
+    "audit a community's grids": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "import places": (401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read patrol coverage": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "list grids nobody patrols": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "find blind spots": (401, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403),
+    "upload patrol tracks": (401, 201, 201, 404, 403, 403, 403, 403, 403, 403, 403, 201, 403),
 }
 CASES = [
     (endpoint, caller, status)

@@ -50,6 +50,24 @@ def test_roles_are_checked(scratch_database):
         _identify(scratch_database, "om_not-a-token")
 
 
+def test_a_team_token_stands_for_its_team_until_the_team_is_disabled(scratch_database):
+    with psycopg.connect(scratch_database) as conn:
+        (team_id,) = conn.execute(
+            "INSERT INTO patrol_teams (county_code, team_code, name, kind, created_by)"
+            " VALUES ('450105', 'zmj-1', '紫马甲一队', 'volunteers', 'test') RETURNING team_id"
+        ).fetchone()
+        secret = tokens.create(conn, name="紫马甲一队 手机", role="team", team="zmj-1")
+        with pytest.raises(tokens.TokenError, match="no patrol team 'zmj-1' in county 450103"):
+            tokens.create(conn, name="x", role="team", team="zmj-1", county_code="450103")
+    caller = _identify(scratch_database, secret)
+    assert (caller.role, caller.team_id, caller.county_code) == ("team", team_id, "450105")
+    assert caller.key == f"token:{caller.token_id}"
+    with psycopg.connect(scratch_database) as conn:
+        conn.execute("UPDATE patrol_teams SET disabled_at = now() WHERE team_id = %s", (team_id,))
+    with pytest.raises(tokens.TokenError, match="may no longer"):
+        _identify(scratch_database, secret)
+
+
 def test_tokens_expire_and_record_their_use(scratch_database):
     with psycopg.connect(scratch_database) as conn:
         secret = tokens.create(conn, name="合作系统", role="open311", days=1, created_by="管理员")

@@ -20,7 +20,15 @@ VALUE_LIST = re.compile(r"CHECK \(\((\w+) = ANY \(ARRAY\[(.*)\]\)\)\)")
 TEXT_LITERAL = re.compile(r"'((?:[^']|'')*)'::text")
 # Value lists that are not vocabularies: a MIME type, and the service-area queue's own
 # bookkeeping (why a centre's areas are stale), never shown to anyone.
-NOT_VOCABULARIES = {"event_photos.content_type", "service_area_queue.reason"}
+NOT_VOCABULARIES = {
+    "event_photos.content_type",
+    "service_area_queue.reason",
+    # how a patrol file arrived and its format: bookkeeping, never shown as a category
+    "patrol_uploads.source",
+    "patrol_uploads.format",
+    # what a patrol can pass: reported as buildings, street length and cells, never by name
+    "patrol_targets.kind",
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +65,9 @@ def test_each_constrained_column_allows_exactly_its_vocabulary(
             assert column in constrained, f"{vocabulary.name}: no CHECK on {column}"
             assert constrained[column] == set(vocabulary.values()), column
             checked += 1
-    # grid_type, dedicated_kind, … 18 vocabularies; assignee_kind is held in two tables
-    assert checked == 19
+    # grid_type, dedicated_kind, … 19 vocabularies; assignee_kind and team kinds are each
+    # held in two tables
+    assert checked == 21
 
 
 def test_every_value_list_in_the_database_has_a_vocabulary(
@@ -119,4 +128,6 @@ def test_the_event_loop_speaks_the_vocabulary() -> None:
 def test_token_and_actor_roles_are_the_vocabulary() -> None:
     assert VOCABULARIES["token_roles"].values() == tokens.ROLES
     assert VOCABULARIES["person_roles"].values() == directory.ROLES
-    assert (*tokens.ROLES, *stages.PSEUDO_ROLES) == VOCABULARIES["actor_roles"].values()
+    # a team token acts on no event: it uploads patrol tracks only
+    acting = tuple(role for role in tokens.ROLES if role != "team")
+    assert (*acting, *stages.PSEUDO_ROLES) == VOCABULARIES["actor_roles"].values()

@@ -31,6 +31,8 @@ OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 CORE = (108.27, 22.77, 108.30, 22.79)
 
 pytestmark = pytest.mark.usefixtures("demo_district")
+# what anyone may read: a restricted collection (patrol tracks) is not even listed to them
+PUBLIC = [c for c, source in COLLECTIONS.items() if not source.readers]
 
 
 def scalar(db: psycopg.Connection, query: str, *params: object) -> Any:
@@ -145,7 +147,7 @@ def test_collections_lists_the_registry_with_crs_and_extent(client, db):
     document = get_json(client, "/ogc/collections")
     assert link(document, "self")["type"] == "application/json"
     listed = {c["id"]: c for c in document["collections"]}
-    assert list(listed) == list(COLLECTIONS)
+    assert list(listed) == list(PUBLIC)
     for collection_id, collection in listed.items():
         source = COLLECTIONS[collection_id]
         assert collection["crs"][0] == CRS84
@@ -171,14 +173,14 @@ def test_temporal_extent_spans_the_events(client, db):
 
 def test_collection_matches_its_entry_in_collections(client):
     listed = {c["id"]: c for c in get_json(client, "/ogc/collections")["collections"]}
-    for collection_id in COLLECTIONS:
+    for collection_id in PUBLIC:
         assert get_json(client, f"/ogc/collections/{collection_id}") == listed[collection_id]
 
 
 # --- items --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("collection_id", list(COLLECTIONS))
+@pytest.mark.parametrize("collection_id", PUBLIC)
 def test_items_are_geojson_with_exact_counts(client, db, collection_id):
     source = COLLECTIONS[collection_id]
     response = client.get(f"/ogc/collections/{collection_id}/items")
@@ -226,7 +228,7 @@ def test_feature_collection_validates_as_geojson(client):
                 assert ring[0] == ring[-1] and len(ring) >= 4
 
 
-@pytest.mark.parametrize("collection_id", ["grids", "buildings", "events", "patrol_tracks"])
+@pytest.mark.parametrize("collection_id", ["grids", "buildings", "events"])
 def test_bbox_selects_what_st_intersects_selects(client, db, collection_id):
     ids, pages = walk_pages(
         client,
@@ -633,3 +635,75 @@ def test_unknown_collections_and_features_are_404(client, url):
     body = response.json()
     assert body["code"] == "NotFound"
     assert body["description"]
+
+
+# --- restricted collections ---------------------------------------------------------------
+
+
+def test_patrol_tracks_are_for_the_command_centre_auditors_and_planners(client, db):
+    from gis import tokens
+
+    secrets = {
+        role: tokens.create(db, name=f"ogc {role}", role=role)
+        for role in ("auditor", "planner", "staff")
+    }
+    secrets["grid_member"] = tokens.create(
+        db, name="ogc member", role="grid_member", grid_code=min(ids_in_sql(db, "grids", "true"))
+    )
+    db.commit()
+    track = min(ids_in_sql(db, "patrol_tracks", "true"))
+    segment = min(ids_in_sql(db, "street_patrols", "true"))
+    paths = (
+        "/ogc/collections/patrol_tracks",
+        "/ogc/collections/patrol_tracks/items",
+        f"/ogc/collections/patrol_tracks/items/{track}",
+        "/ogc/collections/street_patrols",
+        f"/ogc/collections/street_patrols/items/{segment}",
+    )
+    for path in paths:
+        assert client.get(path).status_code == 401
+        member = {"Authorization": f"Bearer {secrets['grid_member']}"}
+        assert client.get(path, headers=member).status_code == 403
+        for role in ("auditor", "planner", "staff"):
+            answer = client.get(path, headers={"Authorization": f"Bearer {secrets[role]}"})
+            assert answer.status_code == 200, (path, role, answer.text)
+    public = [c["id"] for c in get_json(client, "/ogc/collections")["collections"]]
+    auditor = client.get(
+        "/ogc/collections", headers={"Authorization": f"Bearer {secrets['auditor']}"}
+    ).json()
+    assert "patrol_tracks" not in public and "street_patrols" not in public
+    assert [c["id"] for c in auditor["collections"]] == list(COLLECTIONS)
+    feature = client.get(paths[2], headers={"Authorization": f"Bearer {secrets['auditor']}"}).json()
+    # a team, never a person
+    assert {"team_id", "team_name", "team_kind"} <= set(feature["properties"])
+    assert not {"person_id", "uploaded_by", "token_id"} & set(feature["properties"])
+
+
+def test_street_patrols_of_a_month_are_the_segments_patrolled_or_not(client, db):
+    from gis import tokens
+
+    headers = {"Authorization": f"Bearer {tokens.create(db, name='ogc sp', role='planner')}"}
+    db.commit()
+    month = db.execute("SELECT max(month) FROM patrolled_targets").fetchone()[0]
+    label = month.strftime("%Y-%m")
+    for patrolled in ("true", "false"):
+        answer = client.get(
+            "/ogc/collections/street_patrols/items",
+            params={"month": label, "patrolled": patrolled, "limit": 5},
+            headers=headers,
+        )
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        expected = db.execute(
+            "SELECT count(*) FROM patrol_targets AS t WHERE t.kind = 'street' AND"
+            f" {'' if patrolled == 'true' else 'NOT'} EXISTS (SELECT 1 FROM patrolled_targets"
+            " AS p WHERE p.target_id = t.target_id AND p.month = %s)",
+            (month,),
+        ).fetchone()[0]
+        assert page["numberMatched"] == expected > 0
+        for feature in page["features"]:
+            properties = feature["properties"]
+            assert properties["month"] == label
+            assert properties["patrolled"] is (patrolled == "true")
+            assert (properties["passes"] > 0) is (patrolled == "true")
+            assert feature["geometry"]["type"] == "LineString"

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import statistics
+from datetime import datetime
 
 import psycopg
 import pytest
 import shapely
 
-from gis import demo
+from gis import demo, tokens
 from gis.access.coverage import coverage_report
+from gis.demo import activity, writer
 from gis.demo.geography import TERRITORIES
 from gis.demo.outline import jiangnan_outline
+from gis.patrols import visits as patrol_visits
+from gis.progress import SILENT
+from tests.planters.event_places import run
 
 # Geography areas of exactly shared edges come out at 0; allow float dust only.
 AREA_DUST_M2 = 0.01
@@ -322,14 +328,102 @@ def test_events_are_placed_and_clustered(db, demo_district):
     assert share > 0.25
 
 
-def test_patrol_tracks_follow_streets(db, demo_district):
+def test_cleaned_patrol_fixes_lie_within_20_m_of_a_street(db, demo_district):
+    # GPS noise and all, what cleaning keeps is on the streets and footways walked
     off_street = scalar(
         db,
         """
         SELECT count(*) FROM (SELECT (ST_DumpPoints(geom)).geom p FROM patrol_tracks) v
-        WHERE NOT EXISTS (SELECT 1 FROM streets s WHERE ST_DWithin(s.geom, v.p, 1e-7))""",
+        WHERE NOT EXISTS (SELECT 1 FROM streets s WHERE s.geom && ST_Expand(v.p, 0.0005)
+                          AND ST_DWithin(s.geom::geography, v.p::geography, 20))""",
     )
+    assert demo_district["patrol_tracks"] > 1000
     assert off_street == 0
+
+
+def test_phones_are_imperfect_and_cleaning_counts_it(db, demo_district):
+    dropped = db.execute(
+        """SELECT sum(dropped_duplicate_time), sum(dropped_backward_time), sum(dropped_jump),
+                  sum(dropped_speed), sum(dropped_lone), sum(raw_points)
+           FROM patrol_sources"""
+    ).fetchone()
+    assert dropped is not None
+    *rules, raw = dropped
+    assert all(count > 0 for count in rules), rules
+    # glitches are the exception: one fix in a hundred at most
+    assert sum(rules) < raw / 100
+
+
+def test_grid_months_differ_and_some_grids_fall_below_the_standard(db, demo_district):
+    october = patrol_visits.coverage_report(
+        db,
+        start=datetime(2026, 10, 1, tzinfo=activity.CHINA),
+        end=datetime(2026, 11, 1, tzinfo=activity.CHINA),
+        scope="450105",
+        now=activity.EPOCH,
+    )
+    base = [g for g in october.grids if g.grid_kind == "base"]
+    below = [g for g in base if not g.meets_standard]
+    assert len(below) >= 0.1 * len(base)
+    assert len(below) < len(base)  # and some meet it
+    months = patrol_visits.coverage_report(
+        db, start=activity.PATROL_FROM, end=activity.PATROL_TO, scope="450105", now=activity.EPOCH
+    )
+    visits = [m.visits for g in months.grids if g.grid_kind == "base" for m in g.months]
+    assert len(visits) == 3 * len(base)
+    assert statistics.pstdev(visits) > 0.5 * statistics.mean(visits)
+
+
+def test_volunteers_patrol_in_the_evening(db, demo_district):
+    hours = [
+        hour
+        for (hour,) in db.execute(
+            """SELECT extract(hour FROM s.entered_at AT TIME ZONE 'Asia/Shanghai')
+               FROM patrol_stretches s JOIN patrol_teams t USING (team_id)
+               WHERE t.kind = 'volunteers'"""
+        )
+    ]
+    assert len(hours) > 100
+    assert min(hours) >= 18
+
+
+def test_couriers_ride_the_main_streets(db, demo_district):
+    fixes, off_main = db.execute(
+        """
+        SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+                   SELECT 1 FROM streets s WHERE s.street_class IN ('primary', 'secondary')
+                   AND s.geom && ST_Expand(v.p, 0.0005)
+                   AND ST_DWithin(s.geom::geography, v.p::geography, 20)))
+        FROM (SELECT (ST_DumpPoints(p.geom)).geom p FROM patrol_tracks p
+              JOIN patrol_teams t USING (team_id) WHERE t.kind = 'couriers') v"""
+    ).fetchone()  # type: ignore[misc]
+    assert fixes > 1000
+    assert off_main == 0
+
+
+def test_backing_units_serve_grids_and_some_visit_too_little(db, demo_district):
+    served = scalar(
+        db,
+        """SELECT count(*) FROM patrol_team_grids g JOIN patrol_teams t USING (team_id)
+           WHERE t.kind = 'units'""",
+    )
+    assert served > 0
+    units = [
+        row
+        for row in patrol_visits.coverage_report(
+            db,
+            start=activity.PATROL_FROM,
+            end=activity.PATROL_TO,
+            group_by="team",
+            scope="450105",
+            now=activity.EPOCH,
+        ).grids
+        if row.team_kind == "units"
+    ]
+    assert len(units) == served
+    months = [m for row in units for m in row.months]
+    assert any(m.visits < 2 for m in months)
+    assert any(m.visits >= 2 for m in months)
 
 
 def _fingerprint(district) -> str:
@@ -384,3 +478,22 @@ def test_every_demo_event_has_the_loop_behind_its_stage(db, demo_district):
     # a working district: most handled in time, some late
     assert 0.05 < late / handled_events < 0.25
     assert scalar(db, "SELECT count(*) FROM events WHERE escalation_level > 0") > 0
+
+
+def test_a_team_token_survives_loading_the_demo_again(scratch_database):
+    # Loading the demo truncates places, events and tracks, but upserts the teams: a
+    # phone's token acting for a demo team keeps working (nothing cascades to tokens).
+    district = demo.build("district", seed=7)
+    with psycopg.connect(scratch_database) as conn:
+        writer.write(conn, district, SILENT)
+        conn.commit()
+        team_id, team = conn.execute(
+            "SELECT team_id, team_code FROM patrol_teams ORDER BY team_id LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        secret = tokens.create(conn, name="a team's phone", role="team", team=team)
+        conn.commit()
+        writer.write(conn, district, SILENT)
+        conn.commit()
+        assert scalar(conn, "SELECT count(*) FROM patrol_tracks") > 0
+    caller = run(scratch_database, lambda c: tokens.identify(c, secret))
+    assert (caller.role, caller.team_id) == ("team", team_id)

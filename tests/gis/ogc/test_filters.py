@@ -41,6 +41,6 @@ def test_every_code_and_vocabulary_filter_is_checked():
         for prop in collection.properties
         if prop.filterable and prop.json_type == "string" and not (prop.values or prop.pattern)
     }
-    assert unchecked == {"name", "team_name", "highway"}
+    assert unchecked == {"name", "highway"}
     county_codes = [prop for _, prop in CHECKED if prop.name == "county_code"]
     assert county_codes and all(re.fullmatch(p.pattern or "", "450105") for p in county_codes)

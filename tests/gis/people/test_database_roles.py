@@ -13,6 +13,8 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from gis.db import SERVICE_ROLE
+from gis.patrols.uploads import Uploader, store
+from gis.people import directory
 from tests.planters.event_places import (
     EAST_GRID,
     IN_EAST,
@@ -20,6 +22,7 @@ from tests.planters.event_places import (
     plant_event,
     planted_database,
 )
+from tests.planters.patrols import fixes_along, plant_team, source
 
 REPORTER_KEY = "rk_a-reporters-secret"
 
@@ -46,7 +49,43 @@ def planted(admin_url: str, migrated_template: str) -> Iterator[dict[str, object
                 reporter_key_sha256=hashlib.sha256(REPORTER_KEY.encode()).hexdigest(),
             ),
         }
-        yield {"url": url, "events": events, "chengguan": chengguan, "shuiwu": shuiwu}
+        with psycopg.connect(url) as conn:
+            teams = {code: plant_team(conn, code) for code in ("walkers", "riders")}
+            member = directory.add(
+                conn,
+                login="li.na",
+                name="李娜",
+                role="grid_member",
+                password="a long enough password",
+                grids=(WEST_SOUTH,),
+            )
+            conn.execute(
+                "INSERT INTO patrol_team_members (team_id, county_code, person_id, name)"
+                " VALUES (%s, '450105', %s, '李娜')",
+                (teams["walkers"], member),
+            )
+            walk = [source(fixes_along([(100.0, 100.0), (400.0, 100.0)]))]
+            stored = store(
+                conn,
+                walk,
+                team_id=teams["walkers"],
+                team_code="walkers",
+                source="import",
+                file_name="walk.gpx",
+                file_format="gpx",
+                size=0,
+                uploader=Uploader("test"),
+            )
+        yield {
+            "url": url,
+            "events": events,
+            "chengguan": chengguan,
+            "shuiwu": shuiwu,
+            "teams": teams,
+            "member": member,
+            "walk": walk,
+            "track": stored.tracks[0].track_ids[0],
+        }
 
 
 def _service(url: str) -> psycopg.Connection:
@@ -54,7 +93,8 @@ def _service(url: str) -> psycopg.Connection:
 
 
 def _as(conn: psycopg.Connection, settings: dict[str, str]) -> None:
-    for name in ("role", "county", "grids", "department_id", "reporter_key_sha256"):
+    names = ("role", "county", "grids", "department_id", "team_id", "person_id")
+    for name in (*names, "reporter_key_sha256"):
         conn.execute("SELECT set_config(%s, %s, false)", (f"onemap.{name}", settings.get(name, "")))
 
 
@@ -159,6 +199,13 @@ FORBIDDEN = [
     ),
     ("UPDATE event_categories SET public = true", psycopg.errors.InsufficientPrivilege),
     ("DELETE FROM events", None),  # no DELETE policy: nothing is deleted, checked below
+    # uploads are added, never changed or taken back by the service
+    ("UPDATE patrol_tracks SET piece = 1", psycopg.errors.InsufficientPrivilege),
+    ("DELETE FROM patrol_tracks", psycopg.errors.InsufficientPrivilege),
+    ("UPDATE patrol_sources SET kept_points = 0", psycopg.errors.InsufficientPrivilege),
+    ("DELETE FROM patrol_uploads", psycopg.errors.InsufficientPrivilege),
+    ("UPDATE patrol_teams SET kind = 'police'", psycopg.errors.InsufficientPrivilege),
+    ("ALTER TABLE patrol_uploads DISABLE ROW LEVEL SECURITY", psycopg.errors.InsufficientPrivilege),
     ("CREATE TABLE intruder (x int)", psycopg.errors.InsufficientPrivilege),
 ]
 
@@ -179,6 +226,99 @@ def test_the_service_cannot_alter_the_audit_trail_or_the_rules(
                 conn.execute(statement)
     with psycopg.connect(planted["url"]) as owner:
         assert owner.execute(count).fetchone() == before
+
+
+# (who, settings, the team it uploads for, may it)
+UPLOADS = [
+    ("the team's token", {"role": "team", "team_id": "walkers", **COUNTY}, "walkers", True),
+    ("another team's token", {"role": "team", "team_id": "riders", **COUNTY}, "walkers", False),
+    (
+        "a member of the team",
+        {"role": "grid_member", "person_id": "li.na", **COUNTY},
+        "walkers",
+        True,
+    ),
+    (
+        "a grid member not in it",
+        {"role": "grid_member", "person_id": "li.na", **COUNTY},
+        "riders",
+        False,
+    ),
+    (
+        "a grid member of nobody",
+        {"role": "grid_member", "grids": WEST_SOUTH, **COUNTY},
+        "walkers",
+        False,
+    ),
+    ("staff", {"role": "staff", **COUNTY}, "riders", True),
+    ("staff of another county", {"role": "staff", "county": "450103"}, "walkers", False),
+    ("an auditor", {"role": "auditor", **COUNTY}, "walkers", False),
+    ("the public", {}, "walkers", False),
+    ("onemap itself", {"role": "system"}, "riders", True),
+]
+
+
+def _settings_of(planted: dict, settings: dict[str, str]) -> dict[str, str]:
+    settings = dict(settings)
+    if "team_id" in settings:
+        settings["team_id"] = str(planted["teams"][settings["team_id"]])
+    if "person_id" in settings:
+        settings["person_id"] = str(planted["member"])
+    return settings
+
+
+@pytest.mark.parametrize(("who", "settings", "team", "may"), UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_row_level_security_lets_a_caller_upload_only_for_their_teams(
+    planted: dict, who: str, settings: dict[str, str], team: str, may: bool
+) -> None:
+    insert = (
+        "INSERT INTO patrol_uploads (county_code, team_id, source, format, bytes, uploaded_by)"
+        " VALUES ('450105', %s, 'api', 'gpx', 0, 'test')"
+    )
+    with _service(planted["url"]) as conn:
+        _as(conn, _settings_of(planted, settings))
+        with conn.transaction(force_rollback=True):
+            if may:
+                assert conn.execute(insert, (planted["teams"][team],)).rowcount == 1, who
+            else:
+                with pytest.raises(
+                    psycopg.errors.InsufficientPrivilege, match="row-level security"
+                ):
+                    conn.execute(insert, (planted["teams"][team],))
+
+
+def test_a_team_token_cannot_store_another_teams_tracks(planted: dict) -> None:
+    count = "SELECT count(*) FROM patrol_uploads"
+    with psycopg.connect(planted["url"]) as owner:
+        (before,) = owner.execute(count).fetchone()
+    arguments = {
+        "team_code": "walkers",
+        "source": "api",
+        "file_name": "walk.gpx",
+        "file_format": "gpx",
+        "size": 0,
+        "uploader": Uploader("riders' phone"),
+    }
+    with _service(planted["url"]) as conn:
+        _as(conn, _settings_of(planted, {"role": "team", "team_id": "riders", **COUNTY}))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            store(conn, planted["walk"], team_id=planted["teams"]["walkers"], **arguments)
+        # the walkers' own phone may, through the same function
+        _as(conn, _settings_of(planted, {"role": "team", "team_id": "walkers", **COUNTY}))
+        with conn.transaction(force_rollback=True):
+            stored = store(conn, planted["walk"], team_id=planted["teams"]["walkers"], **arguments)
+            assert len(stored.tracks) == 1
+    with psycopg.connect(planted["url"]) as owner:
+        assert owner.execute(count).fetchone() == (before,)
+    # nor can a team's own phone change a stored track
+    with _service(planted["url"]) as conn:
+        _as(conn, _settings_of(planted, {"role": "team", "team_id": "walkers", **COUNTY}))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "UPDATE patrol_tracks SET started_at = started_at - interval '1 hour'"
+                " WHERE track_id = %s",
+                (planted["track"],),
+            )
 
 
 def test_reading_keeps_the_spatial_indexes(planted: dict) -> None:

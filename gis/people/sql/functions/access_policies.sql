@@ -4,8 +4,9 @@
 -- Each request says who is calling in settings of its connection (gis/people/scope.py):
 -- onemap.role (a token's or person's role, 'public', 'reporter' or 'system'),
 -- onemap.county, onemap.grids (a grid member's grids, comma-separated),
--- onemap.department_id (a department handler's department) and, for a reporter,
--- onemap.reporter_key_sha256 (the SHA-256 of the key they presented). A connection that
+-- onemap.department_id (a department handler's department), onemap.team_id (a team
+-- token's patrol team), onemap.person_id (the person signed in or owning the token) and,
+-- for a reporter, onemap.reporter_key_sha256 (the SHA-256 of the key they presented). A connection that
 -- says nothing is the anonymous public. The owner (migrations, the CLI, notebooks)
 -- is not subject to these policies.
 
@@ -50,3 +51,32 @@ CREATE POLICY events_act ON events FOR UPDATE TO onemap_service
     -- leaves an event it may no longer act on
     WITH CHECK (true);
 -- No DELETE policy: the service deletes no event.
+
+-- May the caller upload patrol tracks for this team? A team token for its own team; a
+-- grid member for a team that lists them as a member; administrators and staff for any
+-- team of their county; onemap itself for any.
+CREATE OR REPLACE FUNCTION onemap_may_upload(county bpchar, team bigint) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE onemap_caller_role()
+        WHEN 'system' THEN true
+        WHEN 'admin' THEN in_county
+        WHEN 'staff' THEN in_county
+        WHEN 'team' THEN in_county
+            AND team = nullif(current_setting('onemap.team_id', true), '')::bigint
+        WHEN 'grid_member' THEN in_county AND EXISTS (
+            SELECT FROM patrol_team_members AS m
+            WHERE m.team_id = team
+              AND m.person_id = nullif(current_setting('onemap.person_id', true), '')::bigint)
+        ELSE false
+    END
+    FROM (SELECT rtrim(county) = current_setting('onemap.county', true) AS in_county) AS c
+$$;
+
+-- Uploads are read by anyone the service serves (constant, for the reason above); an
+-- upload is written only for a team the caller may upload for. No UPDATE or DELETE
+-- policy: the service changes no upload (migration 0015 revokes both as well).
+DROP POLICY IF EXISTS patrol_uploads_read ON patrol_uploads;
+CREATE POLICY patrol_uploads_read ON patrol_uploads FOR SELECT TO onemap_service USING (true);
+DROP POLICY IF EXISTS patrol_uploads_write ON patrol_uploads;
+CREATE POLICY patrol_uploads_write ON patrol_uploads FOR INSERT TO onemap_service
+    WITH CHECK (onemap_may_upload(county_code, team_id));
