@@ -116,7 +116,7 @@ def ground_covered(
 def rebuild_targets(conn: psycopg.Connection, county: str) -> dict[str, int]:
     """Rebuild the county's targets from its places and recount its months: after
     buildings, streets or grids change. One transaction."""
-    _county(county)
+    check_county(county)
     with conn.transaction():
         row = conn.execute("SELECT * FROM refresh_patrol_targets(%s)", (county,)).fetchone()
         assert row is not None
@@ -142,7 +142,7 @@ def refresh(
     """Count the queued tracks (``full``: recount the county's months, or ``month``'s
     only, from all their tracks). One transaction."""
     if county is not None:
-        _county(county)
+        check_county(county)
     if full and county is None:
         raise InvalidParameter("county", "a full recount names its county")
     first = month_start(month).date() if month else None
@@ -154,6 +154,7 @@ def refresh(
     return {"tracks": row[0], "chunks": row[1], "patrolled": row[2]}
 
 
-def _county(county: str) -> None:
+def check_county(county: str) -> None:
+    """InvalidParameter unless ``county`` is six digits."""
     if not (len(county) == 6 and county.isdigit()):
         raise InvalidParameter("county", f"expected a 6-digit county code, got {county!r}")

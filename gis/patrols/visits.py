@@ -38,7 +38,7 @@ from psycopg.rows import class_row
 
 from gis.access.coverage import parse_scope
 from gis.errors import InvalidParameter
-from gis.patrols.coverage import RADIUS_M, Ground, ground_covered
+from gis.patrols.coverage import RADIUS_M, Ground, check_county, ground_covered
 from gis.patrols.months import CHINA, month_start, next_month
 from gis.sql import query
 
@@ -389,8 +389,8 @@ def refresh_visits(conn: psycopg.Connection, *, county: str | None = None) -> di
     """Recompute every stretch of the tracks of ``county`` (default all), in one
     transaction: after grids are redrawn. Returns the stretches removed and made, and the
     tracks that have stretches now."""
-    if county is not None and not (len(county) == 6 and county.isdigit()):
-        raise InvalidParameter("county", f"expected a 6-digit county code, got {county!r}")
+    if county is not None:
+        check_county(county)
     with conn.transaction():
         row = conn.execute(query("patrols/refresh_stretches"), {"county": county or ""}).fetchone()
     assert row is not None
