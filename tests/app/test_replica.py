@@ -264,3 +264,12 @@ def test_reads_from_the_replica_writes_to_the_primary_and_the_writer_reads_its_w
             assert _events_on_primary(pair) == before + 4
         finally:
             _replay(pair.replica, paused=False)
+
+    # Dropped, the standby leaves nothing behind: no copy, no slot holding WAL.
+    dropped = onemap("db", "stop", "--replica", "--drop", env=pair.env)
+    assert dropped.returncode == 0, dropped.stderr
+    status = json.loads(onemap("db", "status", env=pair.env).stdout)
+    assert status["running"] is True and status["replica"]["initialised"] is False
+    assert not Path(status["replica"]["data_dir"]).exists()
+    with psycopg.connect(pair.primary) as conn:
+        assert conn.execute("SELECT slot_name FROM pg_replication_slots").fetchall() == []
