@@ -26,6 +26,7 @@ from app.commands.migrate import upgrade
 from app.main import create_app
 from app.reads import WROTE_COOKIE, WROTE_HEADER, parse_lsn
 from app.settings import Settings
+from gis import tokens
 from tests.planters.cli import onemap
 from tests.planters.event_places import IN_EAST, plant, plant_event
 
@@ -203,6 +204,18 @@ def test_reads_from_the_replica_writes_to_the_primary_and_the_writer_reads_its_w
             assert _seen(reader) == before
             assert _indicated(reader) == indicated
             assert _centres(reader) == centres
+            # A token made on the primary a moment ago, not on the paused standby, works at
+            # once: callers are identified on the primary (which also records the token's
+            # use: a standby would refuse the write). A restricted collection and a patrol
+            # analysis (its one-at-a-time lock taken on the standby) answer it.
+            with psycopg.connect(pair.primary) as conn:
+                secret = tokens.create(conn, name="new analyst", role="auditor")
+            analyst = {"Authorization": f"Bearer {secret}"}
+            tracks = reader.get("/ogc/collections/patrol_tracks/items", headers=analyst)
+            assert tracks.status_code == 200, tracks.text
+            stale = reader.get("/api/v1/patrols/stale?days=14", headers=analyst)
+            assert stale.status_code == 200, stale.text
+            assert stale.json()["numberMatched"] == 4  # the planted grids, never patrolled
 
             # A write through the API goes to the primary (the standby is paused, and
             # read-only anyway); the writer is told where its write ended ...
