@@ -286,3 +286,23 @@ def test_reads_from_the_replica_writes_to_the_primary_and_the_writer_reads_its_w
     assert not Path(status["replica"]["data_dir"]).exists()
     with psycopg.connect(pair.primary) as conn:
         assert conn.execute("SELECT slot_name FROM pg_replication_slots").fetchall() == []
+
+
+def test_the_service_starts_and_reads_with_its_standby_down(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    nobody = f"postgresql://onemap@127.0.0.1:{_free_port()}/onemap"
+    settings = Settings(
+        database_url=pair.primary, read_database_url=nobody, pool_min_size=1, pool_max_size=4
+    )
+    with (
+        caplog.at_level(logging.WARNING, logger="onemap.reads"),
+        TestClient(create_app(settings)) as client,
+    ):
+        started = time.monotonic()
+        assert _seen(client) == _events_on_primary(pair)
+        with psycopg.connect(pair.primary) as conn:
+            row = conn.execute("SELECT count(*) FROM service_centers").fetchone()
+        assert row is not None and _centres(client) == row[0]
+        assert time.monotonic() - started < 5
+    assert "read replica unreachable" in caplog.text
