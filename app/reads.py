@@ -56,10 +56,6 @@ def parse_lsn(text: str | None) -> int | None:
         return None
 
 
-def format_lsn(position: int) -> str:
-    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
-
-
 def wrote_position(request: HTTPConnection) -> int | None:
     """The furthest WAL position the client says it wrote at (cookie or header)."""
     given = (
