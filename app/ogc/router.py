@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.deps import Connection, identify_caller
+from app.deps import Connection, ReadConnection, identify_caller
 from app.ogc import openapi
 from app.ogc.params import (
     FORMAT_PARAMETERS,
@@ -174,7 +174,7 @@ async def _collection_document(conn: Connection, source: Collection, root: str) 
 
 
 @router.get("/collections")
-async def collections(request: Request, conn: Connection) -> JSONResponse:
+async def collections(request: Request, conn: ReadConnection) -> JSONResponse:
     _checked(request, FORMAT_PARAMETERS, "json")
     root = _root(request)
     return _json(
@@ -191,7 +191,7 @@ async def collections(request: Request, conn: Connection) -> JSONResponse:
 
 
 @router.get("/collections/{collection_id}")
-async def collection(collection_id: str, request: Request, conn: Connection) -> JSONResponse:
+async def collection(collection_id: str, request: Request, conn: ReadConnection) -> JSONResponse:
     source = await _readable(request, conn, features.collection(collection_id))
     _checked(request, FORMAT_PARAMETERS, "json")
     return _json(await _collection_document(conn, source, _root(request)))
@@ -229,7 +229,7 @@ def _geojson(body: str, crs: Crs) -> Response:
 
 
 @router.get("/collections/{collection_id}/items")
-async def items(collection_id: str, request: Request, conn: Connection) -> Response:
+async def items(collection_id: str, request: Request, conn: ReadConnection) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, items_parameters(source), "json", "geojson")
     page = await features.items(
@@ -258,7 +258,9 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
-async def item(collection_id: str, feature_id: str, request: Request, conn: Connection) -> Response:
+async def item(
+    collection_id: str, feature_id: str, request: Request, conn: ReadConnection
+) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, ITEM_PARAMETERS, "json", "geojson")
     crs = parse_crs(params, "crs")
