@@ -1,0 +1,265 @@
+"""Vector tiles of the collections (OGC API – Tiles), built by PostGIS.
+
+A tile is Mapbox Vector Tile bytes from one query: each layer is an ``ST_AsMVT`` of
+``ST_AsMVTGeom`` over the features the GiST index finds in the tile
+(gis/ogc/sql/tiles/), and the layers of a multi-layer tile are concatenated, as MVT
+layers may be. What a layer carries depends on the zoom: buildings only from z15, events
+counted per cell below z14 and as points from there, the areas (subdistricts,
+communities, grids) their code, name and the figures a choropleth needs at every zoom
+and all their properties close up. The properties come from the registry
+(:mod:`gis.ogc.collections`), so a tile never carries what the features API would not
+serve (the events are the coarsened, filtered ``public_events``)::
+
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        tile = await tiles.collection_tile(conn, "grids", TileAddress(14, 13119, 7127))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection, sql
+
+from gis import vocabulary
+from gis.errors import InvalidParameter
+from gis.ogc.collections import COLLECTIONS, Collection, Property
+from gis.ogc.features import collection
+from gis.sql import query
+
+TILE_MATRIX_SET = "WebMercatorQuad"
+MIN_ZOOM = 0
+MAX_ZOOM = 22
+# Units across a tile (the MVT default) and the margin kept outside it, in those units.
+EXTENT = 4096
+BUFFER = 64
+# Half the width of Web Mercator's square, metres (EPSG:3857).
+HALF_WORLD_M = 20037508.342789244
+
+BUILDINGS_FROM_ZOOM = 15
+EVENT_POINTS_FROM_ZOOM = 14
+# Below EVENT_POINTS_FROM_ZOOM events are counted in this many × this many cells a tile.
+EVENT_CELLS = 64
+# From this zoom the areas carry every property, below it only the choropleth's.
+AREA_DETAILS_FROM_ZOOM = 14
+# Below this zoom outlines and lines are simplified (to a quarter of a tile unit) before
+# they are projected: fewer vertices to transform where many vertices fall in one unit.
+SIMPLIFY_BELOW_ZOOM = 12
+# Dense line networks are left out of small-scale tiles, where they would be one smear.
+MIN_ZOOM_BY_COLLECTION = {
+    "buildings": BUILDINGS_FROM_ZOOM,
+    "walk_edges": 13,
+    "street_patrols": 14,
+}
+AREAS = ("subdistricts", "communities", "grids")
+# The one map's tile: its layers, bottom to top.
+MAP_LAYERS = ("communities", "grids", "service_centers", "events")
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@dataclass(frozen=True)
+class TileAddress:
+    """A tile of WebMercatorQuad: zoom ``z``, column ``x`` (from the west), row ``y`` (from
+    the north)."""
+
+    z: int
+    x: int
+    y: int
+
+    @classmethod
+    def parse(cls, z: str | int, x: str | int, y: str | int) -> TileAddress:
+        """The tile named by path segments; InvalidParameter naming the bad one.
+
+        The parameters are named as OGC API – Tiles names them: ``tileMatrix`` (z),
+        ``tileCol`` (x), ``tileRow`` (y).
+        """
+        zoom = _whole("tileMatrix", "z", z, MIN_ZOOM, MAX_ZOOM)
+        last = 2**zoom - 1
+        column = _whole("tileCol", "x", x, 0, last, zoom)
+        row = _whole("tileRow", "y", y, 0, last, zoom)
+        return cls(zoom, column, row)
+
+    @property
+    def bounds_3857(self) -> tuple[float, float, float, float]:
+        """The tile's square in EPSG:3857 metres: min x, min y, max x, max y."""
+        size = 2 * HALF_WORLD_M / 2**self.z
+        min_x = -HALF_WORLD_M + self.x * size
+        max_y = HALF_WORLD_M - self.y * size
+        return min_x, max_y - size, min_x + size, max_y
+
+    @property
+    def bounds_lonlat(self) -> tuple[float, float, float, float]:
+        """The tile's square in longitude and latitude (CRS84): west, south, east, north."""
+        min_x, min_y, max_x, max_y = self.bounds_3857
+        return (*_lonlat(min_x, min_y), *_lonlat(max_x, max_y))
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    longitude = math.degrees(x / HALF_WORLD_M * math.pi)
+    latitude = math.degrees(2 * math.atan(math.exp(y / HALF_WORLD_M * math.pi)) - math.pi / 2)
+    return longitude, latitude
+
+
+def _whole(
+    name: str, letter: str, raw: str | int, low: int, high: int, zoom: int | None = None
+) -> int:
+    text = str(raw).strip()
+    at_zoom = f" at zoom {zoom}" if zoom is not None else ""
+    problem = f"{letter} must be a whole number from {low} to {high}{at_zoom}, got {str(raw)!r}"
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise InvalidParameter(name, problem)
+    value = int(text)
+    if not low <= value <= high:
+        raise InvalidParameter(name, problem)
+    return value
+
+
+def min_zoom(source: Collection) -> int:
+    """The lowest zoom at which the collection's layer has features."""
+    return MIN_ZOOM_BY_COLLECTION.get(source.id, MIN_ZOOM)
+
+
+def attributes(source: Collection, z: int) -> tuple[Property, ...]:
+    """The properties a tile of zoom ``z`` carries for the collection's features.
+
+    The areas carry their code, name and the figures a choropleth is drawn from (the
+    statistics) below AREA_DETAILS_FROM_ZOOM, everything from there; every other layer
+    carries all its properties wherever it has features.
+    """
+    if source.id not in AREAS or z >= AREA_DETAILS_FROM_ZOOM:
+        return source.properties
+    # the statistics are the integer figures kept by triggers (collections._statistics)
+    return tuple(
+        p
+        for p in source.properties
+        if p.name in (source.id_column, "name") or "_statistics_of(" in (p.expression or "")
+    )
+
+
+def event_cell_attributes() -> tuple[str, ...]:
+    """The attributes of an events cell below EVENT_POINTS_FROM_ZOOM: how many events, how
+    many at each stage, how many overdue."""
+    return ("events", *vocabulary.EVENT_STATUSES.values(), "overdue")
+
+
+def _mvt_value(prop: Property) -> sql.Composable:
+    """The property as an MVT value: ST_AsMVT keeps text, integers, floats and booleans,
+    and would write anything else in PostgreSQL's text form; instants are written as the
+    features API writes them (RFC 3339), arrays as comma-separated text."""
+    expression = sql.SQL(prop.sql)
+    if prop.name.endswith("_at"):
+        value = sql.SQL("to_json({}) #>> '{{}}'").format(expression)
+    elif prop.json_type == "array":
+        value = sql.SQL("array_to_string({}, ',')").format(expression)
+    elif prop.json_type == "number":
+        value = sql.SQL("({})::float8").format(expression)
+    else:
+        value = expression
+    return sql.SQL("{} AS {}").format(value, sql.Identifier(prop.name))
+
+
+def _geometry(source: Collection, z: int) -> sql.Composable:
+    column = sql.SQL("feature_row.geom")
+    if z >= SIMPLIFY_BELOW_ZOOM or source.geometry_type == "Point":
+        return column
+    # a quarter of a tile unit, in degrees of longitude (latitude's are shorter still)
+    tolerance = 360 / 2**z / EXTENT / 4
+    return sql.SQL("ST_Simplify({}, {}, true)").format(column, sql.Literal(tolerance))
+
+
+def _narrowing(source: Collection) -> sql.Composable:
+    if source.table == "public_events":
+        return sql.SQL(query("ogc/tiles/public_events_near"))
+    return sql.SQL("true")
+
+
+def _feature_layer(source: Collection, z: int) -> sql.Composable:
+    chosen = attributes(source, z)
+    columns = [_mvt_value(p) for p in chosen]
+    feature_id: sql.Composable = sql.SQL("")
+    if source.id_type == "integer":
+        # MVT feature ids are integers: codes stay properties only
+        columns.append(
+            sql.SQL("feature_row.{} AS mvt_feature_id").format(sql.Identifier(source.id_column))
+        )
+        feature_id = sql.SQL(", 'mvt_feature_id'")
+    return sql.SQL(query("ogc/tiles/layer")).format(
+        layer_name=sql.Literal(source.id),
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        feature_id=feature_id,
+        geometry=_geometry(source, z),
+        attributes=sql.SQL(", ").join(columns),
+        table=sql.Identifier(source.table),
+        narrowing=_narrowing(source),
+    )
+
+
+def _event_cells_layer(source: Collection) -> sql.Composable:
+    stages = vocabulary.EVENT_STATUSES.values()
+    counts = [
+        sql.SQL("count(*) FILTER (WHERE status = {}) AS {}").format(
+            sql.Literal(stage), sql.Identifier(stage)
+        )
+        for stage in stages
+    ]
+    return sql.SQL(query("ogc/tiles/event_cells")).format(
+        extent=sql.Literal(EXTENT),
+        cells=sql.Literal(EVENT_CELLS),
+        last_cell=sql.Literal(EVENT_CELLS - 1),
+        stage_counts=sql.SQL(", ").join(counts),
+        narrowing=_narrowing(source),
+    )
+
+
+def _layer(source: Collection, z: int) -> sql.Composable | None:
+    """The SQL of the collection's layer at zoom ``z``; None when it has none there."""
+    if z < min_zoom(source):
+        return None
+    if source.id == "events" and z < EVENT_POINTS_FROM_ZOOM:
+        return _event_cells_layer(source)
+    return _feature_layer(source, z)
+
+
+def tile_query(
+    sources: list[Collection], tile: TileAddress
+) -> tuple[sql.Composable, dict[str, int | float]] | None:
+    """The one statement building the tile of ``sources`` (one layer each) and its
+    parameters; None when none of them has a layer at the tile's zoom."""
+    layers = [layer for source in sources if (layer := _layer(source, tile.z)) is not None]
+    if not layers:
+        return None
+    statement = sql.SQL(query("ogc/tiles/tile")).format(layers=sql.SQL(" || ").join(layers))
+    min_x, min_y, max_x, _ = tile.bounds_3857
+    params = {
+        "z": tile.z,
+        "x": tile.x,
+        "y": tile.y,
+        "min_x": min_x,
+        "min_y": min_y,
+        "cell_size": (max_x - min_x) / EVENT_CELLS,
+    }
+    return statement, params
+
+
+async def _tile(conn: AsyncConnection, sources: list[Collection], tile: TileAddress) -> bytes:
+    built = tile_query(sources, tile)
+    if built is None:
+        return b""
+    cursor = await conn.execute(*built)
+    row = await cursor.fetchone()
+    assert row is not None  # a SELECT without FROM returns one row
+    return bytes(row[0])
+
+
+async def collection_tile(conn: AsyncConnection, collection_id: str, tile: TileAddress) -> bytes:
+    """The collection's vector tile (one layer named after it) as MVT bytes; empty bytes
+    when no feature of it is in the tile. NotFound for an unknown collection."""
+    return await _tile(conn, [collection(collection_id)], tile)
+
+
+async def map_tile(conn: AsyncConnection, tile: TileAddress) -> bytes:
+    """The one map's tile: communities, grids, service centres and events, one layer each
+    (MAP_LAYERS); empty bytes when none has a feature in the tile."""
+    return await _tile(conn, [COLLECTIONS[name] for name in MAP_LAYERS], tile)
