@@ -148,6 +148,7 @@ def _mvt_value(prop: Property) -> sql.Composable:
     and would write anything else in PostgreSQL's text form; instants are written as the
     features API writes them (RFC 3339), arrays as comma-separated text."""
     expression = sql.SQL(prop.sql)
+    value: sql.Composable
     if prop.name.endswith("_at"):
         value = sql.SQL("to_json({}) #>> '{{}}'").format(expression)
     elif prop.json_type == "array":
@@ -224,7 +225,7 @@ def _layer(source: Collection, z: int) -> sql.Composable | None:
 
 def tile_query(
     sources: list[Collection], tile: TileAddress
-) -> tuple[sql.Composable, dict[str, int | float]] | None:
+) -> tuple[sql.Composed, dict[str, int | float]] | None:
     """The one statement building the tile of ``sources`` (one layer each) and its
     parameters; None when none of them has a layer at the tile's zoom."""
     layers = [layer for source in sources if (layer := _layer(source, tile.z)) is not None]
