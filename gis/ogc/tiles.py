@@ -17,6 +17,7 @@ serve (the events are the coarsened, filtered ``public_events``)::
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from psycopg import AsyncConnection, sql
@@ -143,11 +144,40 @@ def event_cell_attributes() -> tuple[str, ...]:
     return ("events", *vocabulary.EVENT_STATUSES.values(), "overdue")
 
 
-def _mvt_value(prop: Property) -> sql.Composable:
+# A property read as a field of a function's composite result, e.g. the registry's
+# ``(grid_statistics_of(grid_code)).households``: the function and its column argument.
+_FIELD_OF_CALL = re.compile(r"\((?P<function>\w+)\((?P<argument>\w+)\)\)\.(?P<field>\w+)")
+
+
+def _lateral_calls(chosen: tuple[Property, ...]) -> tuple[sql.Composable, dict[str, str]]:
+    """One LATERAL call per distinct ``(function(column)).field`` call among the
+    properties (PostgreSQL would call it once per field), and each such property's
+    expression rewritten to read the call's result."""
+    calls: dict[tuple[str, str], str] = {}
+    rewritten: dict[str, str] = {}
+    for prop in chosen:
+        found = _FIELD_OF_CALL.fullmatch(prop.expression or "")
+        if found is None:
+            continue
+        call = (found["function"], found["argument"])
+        alias = calls.setdefault(call, f"call_{len(calls)}")
+        rewritten[prop.name] = f"({alias}.result).{found['field']}"
+    # the result as one composite column, so that its fields cannot shadow the table's
+    # columns; OFFSET 0 keeps the planner from folding the call back into each field
+    joins = [
+        sql.SQL(
+            "LEFT JOIN LATERAL (SELECT {}(feature_row.{}) AS result OFFSET 0) AS {} ON true"
+        ).format(sql.Identifier(function), sql.Identifier(argument), sql.Identifier(alias))
+        for (function, argument), alias in calls.items()
+    ]
+    return sql.SQL(" ").join(joins), rewritten
+
+
+def _mvt_value(prop: Property, expression_sql: str | None = None) -> sql.Composable:
     """The property as an MVT value: ST_AsMVT keeps text, integers, floats and booleans,
     and would write anything else in PostgreSQL's text form; instants are written as the
     features API writes them (RFC 3339), arrays as comma-separated text."""
-    expression = sql.SQL(prop.sql)
+    expression = sql.SQL(expression_sql or prop.sql)
     value: sql.Composable
     if prop.name.endswith("_at"):
         value = sql.SQL("to_json({}) #>> '{{}}'").format(expression)
@@ -177,7 +207,8 @@ def _narrowing(source: Collection) -> sql.Composable:
 
 def _feature_layer(source: Collection, z: int) -> sql.Composable:
     chosen = attributes(source, z)
-    columns = [_mvt_value(p) for p in chosen]
+    lateral_calls, rewritten = _lateral_calls(chosen)
+    columns = [_mvt_value(p, rewritten.get(p.name)) for p in chosen]
     feature_id: sql.Composable = sql.SQL("")
     if source.id_type == "integer":
         # MVT feature ids are integers: codes stay properties only
@@ -193,6 +224,7 @@ def _feature_layer(source: Collection, z: int) -> sql.Composable:
         geometry=_geometry(source, z),
         attributes=sql.SQL(", ").join(columns),
         table=sql.Identifier(source.table),
+        lateral_calls=lateral_calls,
         narrowing=_narrowing(source),
     )
 
