@@ -51,6 +51,8 @@ _TILE_PARAMETERS = [
         "Row y of the tile, from the north: 0 to 2^z − 1.",
         {"type": "integer", "minimum": 0},
     ),
+    # the features API's datetime: collections with an instant are narrowed to it
+    {"$ref": "#/components/parameters/datetime"},
     {
         "name": "f",
         "in": "query",

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse, Response
 
 from app.deps import Connection
 from app.ogc import tilesets
-from app.ogc.params import FORMAT_PARAMETERS, check_format
+from app.ogc.params import FORMAT_PARAMETERS, check_format, parse_datetime
 from app.ogc.router import _checked, _json, _readable, _root
 from app.params import check_known
 from gis.errors import NotFound
 from gis.ogc import features, tiles
 from gis.ogc.collections import Collection
+from gis.ogc.selection import Interval
 from gis.ogc.tiles import TileAddress
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Tiles"], include_in_schema=False)
@@ -36,8 +37,15 @@ def _tile_matrix_set(tile_matrix_set_id: str) -> None:
         )
 
 
-def _check_tile_query(request: Request) -> None:
-    check_format(check_known(request.query_params, FORMAT_PARAMETERS), "mvt")
+# A tile's query: its format and, as OGC API – Tiles allows, the features' time.
+TILE_PARAMETERS = ("f", "datetime")
+
+
+def _tile_datetime(request: Request) -> Interval | None:
+    """The tile request's ``datetime`` (None for all time); 400 for anything else."""
+    params = check_known(request.query_params, TILE_PARAMETERS)
+    check_format(params, "mvt")
+    return parse_datetime(params.get("datetime"))
 
 
 def _tile_response(body: bytes, source: Collection | None) -> Response:
@@ -84,8 +92,8 @@ async def map_tile(
 ) -> Response:
     _tile_matrix_set(tile_matrix_set_id)
     tile = TileAddress.parse(z, x, y)
-    _check_tile_query(request)
-    return _tile_response(await tiles.map_tile(conn, tile), None)
+    during = _tile_datetime(request)
+    return _tile_response(await tiles.map_tile(conn, tile, datetime=during), None)
 
 
 @router.get("/collections/{collection_id}/tiles")
@@ -120,5 +128,6 @@ async def collection_tile(
     source = await _readable(request, conn, features.collection(collection_id))
     _tile_matrix_set(tile_matrix_set_id)
     tile = TileAddress.parse(z, x, y)
-    _check_tile_query(request)
-    return _tile_response(await tiles.collection_tile(conn, source.id, tile), source)
+    during = _tile_datetime(request)
+    body = await tiles.collection_tile(conn, source.id, tile, datetime=during)
+    return _tile_response(body, source)

@@ -33,6 +33,7 @@ CONFORMANCE_CLASSES = [
     f"{_TILES}/geodata-tilesets",
     f"{_TILES}/dataset-tilesets",
     f"{_TILES}/mvt",
+    f"{_TILES}/datetime",
     f"{_TILES}/oas30",
     f"{_TMS}/tilematrixset",
     f"{_TMS}/json-tilematrixset",

@@ -19,13 +19,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg import AsyncConnection, sql
 
 from gis import vocabulary
+from gis.crs import CRS84
 from gis.errors import InvalidParameter
 from gis.ogc.collections import COLLECTIONS, Collection, Property
 from gis.ogc.features import collection
+from gis.ogc.selection import Interval, where_clause
 from gis.sql import query
 
 TILE_MATRIX_SET = "WebMercatorQuad"
@@ -57,6 +60,8 @@ AREAS = ("subdistricts", "communities", "grids")
 MAP_LAYERS = ("communities", "grids", "service_centers", "events")
 
 MVT = "application/vnd.mapbox-vector-tile"
+
+Params = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -199,13 +204,23 @@ def _geometry(source: Collection, z: int) -> sql.Composable:
     return sql.SQL("ST_Simplify({}, {}, true)").format(column, sql.Literal(tolerance))
 
 
-def _narrowing(source: Collection) -> sql.Composable:
+def _narrowing(source: Collection, during: Interval | None) -> tuple[sql.Composable, Params]:
+    """What a layer's features must also be: in the time asked (the features API's
+    ``datetime``, ignored by timeless collections), and for the public events, near the
+    tile by their stored point."""
+    conditions, params = where_clause(
+        source, bbox=None, bbox_crs=CRS84, datetime=during, filters=None
+    )
     if source.table == "public_events":
-        return sql.SQL(query("ogc/tiles/public_events_near"))
-    return sql.SQL("true")
+        near = sql.SQL(query("ogc/tiles/public_events_near"))
+        conditions = sql.SQL("{} AND {}").format(near, conditions)
+    return conditions, params
 
 
-def _feature_layer(source: Collection, z: int) -> sql.Composable:
+def _feature_layer(
+    source: Collection, z: int, during: Interval | None
+) -> tuple[sql.Composable, Params]:
+    narrowing, params = _narrowing(source, during)
     chosen = attributes(source, z)
     lateral_calls, rewritten = _lateral_calls(chosen)
     columns = [_mvt_value(p, rewritten.get(p.name)) for p in chosen]
@@ -216,7 +231,7 @@ def _feature_layer(source: Collection, z: int) -> sql.Composable:
             sql.SQL("feature_row.{} AS mvt_feature_id").format(sql.Identifier(source.id_column))
         )
         feature_id = sql.SQL(", 'mvt_feature_id'")
-    return sql.SQL(query("ogc/tiles/layer")).format(
+    layer = sql.SQL(query("ogc/tiles/layer")).format(
         layer_name=sql.Literal(source.id),
         extent=sql.Literal(EXTENT),
         buffer=sql.Literal(BUFFER),
@@ -225,11 +240,15 @@ def _feature_layer(source: Collection, z: int) -> sql.Composable:
         attributes=sql.SQL(", ").join(columns),
         table=sql.Identifier(source.table),
         lateral_calls=lateral_calls,
-        narrowing=_narrowing(source),
+        narrowing=narrowing,
     )
+    return layer, params
 
 
-def _event_cells_layer(source: Collection) -> sql.Composable:
+def _event_cells_layer(
+    source: Collection, during: Interval | None
+) -> tuple[sql.Composable, Params]:
+    narrowing, params = _narrowing(source, during)
     stages = vocabulary.EVENT_STATUSES.values()
     counts = [
         sql.SQL("count(*) FILTER (WHERE status = {}) AS {}").format(
@@ -237,35 +256,41 @@ def _event_cells_layer(source: Collection) -> sql.Composable:
         )
         for stage in stages
     ]
-    return sql.SQL(query("ogc/tiles/event_cells")).format(
+    layer = sql.SQL(query("ogc/tiles/event_cells")).format(
         extent=sql.Literal(EXTENT),
         cells=sql.Literal(EVENT_CELLS),
         last_cell=sql.Literal(EVENT_CELLS - 1),
         stage_counts=sql.SQL(", ").join(counts),
-        narrowing=_narrowing(source),
+        narrowing=narrowing,
     )
+    return layer, params
 
 
-def _layer(source: Collection, z: int) -> sql.Composable | None:
-    """The SQL of the collection's layer at zoom ``z``; None when it has none there."""
+def _layer(
+    source: Collection, z: int, during: Interval | None
+) -> tuple[sql.Composable, Params] | None:
+    """The SQL of the collection's layer at zoom ``z`` and its parameters; None when it has
+    none there."""
     if z < min_zoom(source):
         return None
     if source.id == "events" and z < EVENT_POINTS_FROM_ZOOM:
-        return _event_cells_layer(source)
-    return _feature_layer(source, z)
+        return _event_cells_layer(source, during)
+    return _feature_layer(source, z, during)
 
 
 def tile_query(
-    sources: list[Collection], tile: TileAddress
-) -> tuple[sql.Composed, dict[str, int | float]] | None:
+    sources: list[Collection], tile: TileAddress, *, during: Interval | None = None
+) -> tuple[sql.Composed, Params] | None:
     """The one statement building the tile of ``sources`` (one layer each) and its
-    parameters; None when none of them has a layer at the tile's zoom."""
-    layers = [layer for source in sources if (layer := _layer(source, tile.z)) is not None]
-    if not layers:
+    parameters; None when none of them has a layer at the tile's zoom. ``during`` keeps
+    the features of collections with a temporal column whose instant lies in it."""
+    built = [layer for source in sources if (layer := _layer(source, tile.z, during))]
+    if not built:
         return None
-    statement = sql.SQL(query("ogc/tiles/tile")).format(layers=sql.SQL(" || ").join(layers))
+    layers = sql.SQL(" || ").join(layer for layer, _ in built)
+    statement = sql.SQL(query("ogc/tiles/tile")).format(layers=layers)
     min_x, min_y, max_x, _ = tile.bounds_3857
-    params = {
+    params: Params = {
         "z": tile.z,
         "x": tile.x,
         "y": tile.y,
@@ -273,11 +298,18 @@ def tile_query(
         "min_y": min_y,
         "cell_size": (max_x - min_x) / EVENT_CELLS,
     }
+    for _, layer_params in built:
+        params.update(layer_params)  # the same interval's bounds, whichever layer
     return statement, params
 
 
-async def _tile(conn: AsyncConnection, sources: list[Collection], tile: TileAddress) -> bytes:
-    built = tile_query(sources, tile)
+async def _tile(
+    conn: AsyncConnection,
+    sources: list[Collection],
+    tile: TileAddress,
+    during: Interval | None,
+) -> bytes:
+    built = tile_query(sources, tile, during=during)
     if built is None:
         return b""
     cursor = await conn.execute(*built)
@@ -286,13 +318,24 @@ async def _tile(conn: AsyncConnection, sources: list[Collection], tile: TileAddr
     return bytes(row[0])
 
 
-async def collection_tile(conn: AsyncConnection, collection_id: str, tile: TileAddress) -> bytes:
+async def collection_tile(
+    conn: AsyncConnection,
+    collection_id: str,
+    tile: TileAddress,
+    *,
+    datetime: Interval | None = None,
+) -> bytes:
     """The collection's vector tile (one layer named after it) as MVT bytes; empty bytes
-    when no feature of it is in the tile. NotFound for an unknown collection."""
-    return await _tile(conn, [collection(collection_id)], tile)
+    when no feature of it is in the tile. ``datetime`` keeps the features whose instant
+    lies in it, as the features API does (timeless collections ignore it). NotFound for
+    an unknown collection."""
+    return await _tile(conn, [collection(collection_id)], tile, datetime)
 
 
-async def map_tile(conn: AsyncConnection, tile: TileAddress) -> bytes:
+async def map_tile(
+    conn: AsyncConnection, tile: TileAddress, *, datetime: Interval | None = None
+) -> bytes:
     """The one map's tile: communities, grids, service centres and events, one layer each
-    (MAP_LAYERS); empty bytes when none has a feature in the tile."""
-    return await _tile(conn, [COLLECTIONS[name] for name in MAP_LAYERS], tile)
+    (MAP_LAYERS); empty bytes when none has a feature in the tile. ``datetime`` narrows
+    the events."""
+    return await _tile(conn, [COLLECTIONS[name] for name in MAP_LAYERS], tile, datetime)

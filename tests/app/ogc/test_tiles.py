@@ -65,6 +65,8 @@ def test_an_empty_tile_is_204(client, db):
         ("grids/tiles/WebMercatorQuad/14/1.5/0", "tileCol"),
         ("events/tiles/WebMercatorQuad/14/0/0?f=json", "f"),
         ("events/tiles/WebMercatorQuad/14/0/0?bbox=1,2,3,4", "bbox"),
+        ("events/tiles/WebMercatorQuad/14/0/0?datetime=yesterday", "datetime"),
+        ("events/tiles/WebMercatorQuad/14/0/0?datetime=2026-02-01/2026-01-01", "datetime"),
     ],
 )
 def test_a_bad_tile_request_is_400_naming_the_parameter(client, path, parameter):
@@ -154,6 +156,59 @@ def test_an_anonymous_events_tile_shows_what_public_events_shows(client, db):
         assert not MOBILE_NUMBER.search(properties.get("description", ""))
 
 
+def test_datetime_narrows_a_tile_as_it_narrows_the_features(client, db):
+    tile = busiest_tile(db, "public_events", 15)
+    params = {"z": tile.z, "x": tile.x, "y": tile.y}
+    first, last = db.execute(
+        f"SELECT min(reported_at), max(reported_at) FROM public_events WHERE {IN_TILE}", params
+    ).fetchone()
+    middle = first + (last - first) / 2
+    interval = f"{first.isoformat()}/{middle.isoformat()}"
+    expected = {
+        event_id
+        for (event_id,) in db.execute(
+            f"SELECT event_id FROM public_events WHERE {IN_TILE}"
+            " AND reported_at BETWEEN %(first)s AND %(middle)s",
+            {**params, "first": first, "middle": middle},
+        )
+    }
+    answer = client.get(tile_url("events", tile), params={"datetime": interval})
+    assert answer.status_code == 200
+    shown = {f["id"] for f in mapbox_vector_tile.decode(answer.content)["events"]["features"]}
+    assert shown == expected
+    everything = client.get(tile_url("events", tile)).content
+    assert 0 < len(shown) < len(mapbox_vector_tile.decode(everything)["events"]["features"])
+    # the one map narrows its events alike; its timeless layers stay whole
+    one_map = mapbox_vector_tile.decode(
+        client.get(tile_url(None, tile), params={"datetime": interval}).content
+    )
+    assert {f["id"] for f in one_map["events"]["features"]} == expected
+    assert one_map["grids"]["features"]
+
+
+def test_a_month_of_street_patrols(client, db):
+    secret = tokens.create(db, name="tiles planner", role="planner")
+    db.commit()
+    tile = busiest_tile(db, "street_patrols", 15)
+    # a month starts at midnight China time: its instant, not a UTC day
+    month, month_start = db.execute(
+        "SELECT month, month_start FROM street_patrols ORDER BY month_start DESC LIMIT 1"
+    ).fetchone()
+    answer = client.get(
+        tile_url("street_patrols", tile),
+        params={"datetime": month_start.isoformat()},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert answer.status_code == 200, answer.text
+    segments = mapbox_vector_tile.decode(answer.content)["street_patrols"]["features"]
+    assert {f["properties"]["month"] for f in segments} == {month}
+    expected = db.execute(
+        f"SELECT count(*) FROM street_patrols WHERE {IN_TILE} AND month = %(month)s",
+        {"z": tile.z, "x": tile.x, "y": tile.y, "month": month},
+    ).fetchone()[0]
+    assert len(segments) == expected > 0
+
+
 def test_the_one_map_tile_has_grids_communities_centres_and_events(client, db):
     tile = busiest_tile(db, "grids", 13)
     answer = client.get(tile_url(None, tile))
@@ -225,7 +280,7 @@ def test_web_mercator_quad_is_described_as_the_standard_has_it(client):
 
 def test_conformance_declares_the_tiles_classes(client):
     conforms_to = client.get("/ogc/conformance").json()["conformsTo"]
-    for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"):
+    for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "datetime"):
         assert f"{TILES_CONFORMANCE}/{name}" in conforms_to
 
 
