@@ -16,7 +16,6 @@ serve (the events are the coarsened, filtered ``public_events``)::
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -93,18 +92,6 @@ class TileAddress:
         min_x = -HALF_WORLD_M + self.x * size
         max_y = HALF_WORLD_M - self.y * size
         return min_x, max_y - size, min_x + size, max_y
-
-    @property
-    def bounds_lonlat(self) -> tuple[float, float, float, float]:
-        """The tile's square in longitude and latitude (CRS84): west, south, east, north."""
-        min_x, min_y, max_x, max_y = self.bounds_3857
-        return (*_lonlat(min_x, min_y), *_lonlat(max_x, max_y))
-
-
-def _lonlat(x: float, y: float) -> tuple[float, float]:
-    longitude = math.degrees(x / HALF_WORLD_M * math.pi)
-    latitude = math.degrees(2 * math.atan(math.exp(y / HALF_WORLD_M * math.pi)) - math.pi / 2)
-    return longitude, latitude
 
 
 def _whole(
