@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from psycopg import AsyncConnection, sql
@@ -265,17 +267,42 @@ def _layer(
     return _feature_layer(source, z, during)
 
 
+# Stands in for the bounds of a datetime while a statement is composed: only whether an
+# interval has a start and an end shapes the SQL, their values are bound parameters.
+_SOME_INTERVAL = Interval(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+
+
+@cache
+def _statement(source_ids: tuple[str, ...], z: int, *, since: bool, until: bool) -> bytes | None:
+    """The tile statement of the collections at zoom ``z``, composed and rendered once per
+    process: its shape depends on nothing else (not x, y, nor the interval's values)."""
+    during = None
+    if since or until:
+        during = Interval(
+            _SOME_INTERVAL.start if since else None, _SOME_INTERVAL.end if until else None
+        )
+    sources = [COLLECTIONS[source_id] for source_id in source_ids]
+    layers = [layer for source in sources if (layer := _layer(source, z, during))]
+    if not layers:
+        return None
+    joined = sql.SQL(" || ").join(layer for layer, _ in layers)
+    return sql.SQL(query("ogc/tiles/tile")).format(layers=joined).as_bytes(None)
+
+
 def tile_query(
     sources: list[Collection], tile: TileAddress, *, during: Interval | None = None
-) -> tuple[sql.Composed, Params] | None:
+) -> tuple[bytes, Params] | None:
     """The one statement building the tile of ``sources`` (one layer each) and its
     parameters; None when none of them has a layer at the tile's zoom. ``during`` keeps
     the features of collections with a temporal column whose instant lies in it."""
-    built = [layer for source in sources if (layer := _layer(source, tile.z, during))]
-    if not built:
+    statement = _statement(
+        tuple(source.id for source in sources),
+        tile.z,
+        since=during is not None and during.start is not None,
+        until=during is not None and during.end is not None,
+    )
+    if statement is None:
         return None
-    layers = sql.SQL(" || ").join(layer for layer, _ in built)
-    statement = sql.SQL(query("ogc/tiles/tile")).format(layers=layers)
     min_x, min_y, max_x, _ = tile.bounds_3857
     params: Params = {
         "z": tile.z,
@@ -285,8 +312,8 @@ def tile_query(
         "min_y": min_y,
         "cell_size": (max_x - min_x) / EVENT_CELLS,
     }
-    for _, layer_params in built:
-        params.update(layer_params)  # the same interval's bounds, whichever layer
+    for source in sources:  # the interval's bounds, named as the features API names them
+        params.update(_narrowing(source, during)[1])
     return statement, params
 
 
