@@ -21,6 +21,7 @@ from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
 from app.commands import patrols as patrols_commands
 from app.commands import people as people_commands
+from app.commands import tiles as tiles_commands
 from app.commands import tokens as tokens_commands
 from gis.errors import InvalidParameter, OnemapError
 
@@ -39,6 +40,7 @@ cli.add_typer(events_commands.app, name="events")
 cli.add_typer(grids_commands.app, name="grids")
 cli.add_typer(access_commands.app, name="access")
 cli.add_typer(patrols_commands.app, name="patrols")
+cli.add_typer(tiles_commands.app, name="tiles")
 cli.command("import")(imports_commands.import_command)
 cli.command("import-events")(hotline_commands.import_events)
 

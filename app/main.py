@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimits)
 
     from app.ogc import router as ogc
+    from app.ogc import tiles as ogc_tiles
     from app.routers import (
         access,
         audit,
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for family in (
         events,
         ogc,
+        ogc_tiles,
         web,
         codes,
         audit,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.deps import Connection, ReadConnection, identify_caller
-from app.ogc import openapi
+from app.ogc import openapi, tilesets
 from app.ogc.params import (
     FORMAT_PARAMETERS,
     ITEM_PARAMETERS,
@@ -47,6 +47,7 @@ CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *tilesets.CONFORMANCE_CLASSES,
 ]
 
 
@@ -98,6 +99,7 @@ async def landing_page(request: Request) -> JSONResponse:
                 _link(f"{root}/api.html", "service-doc", HTML, "the API documentation"),
                 _link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
                 _link(f"{root}/collections", "data", JSON, "the feature collections"),
+                *tilesets.landing_links(root),
             ],
         }
     )
@@ -158,6 +160,7 @@ async def _collection_document(conn: Connection, source: Collection, root: str) 
         "links": [
             _link(f"{root}/collections/{source.id}", "self", JSON, source.title),
             _link(f"{root}/collections/{source.id}/items", "items", GEOJSON, "the features"),
+            *tilesets.collection_links(root, source),
         ],
     }
     if source.keywords:
