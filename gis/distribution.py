@@ -165,16 +165,52 @@ class Violation:
         return f"{where}: {self.problem}"
 
 
+# What a real Citus cluster (13.2) asked for, beyond the table functions:
+# - triggers on a distributed table are refused unless allowed (they then run on the
+#   node that holds the shard, beside the rows they read and write);
+# - a Citus DDL statement after another in one transaction must not open a connection per
+#   shard;
+# - a local table that references a new reference table is turned into a "Citus local"
+#   table, which the views over onemap's tables prevent, and a table can be distributed
+#   only once the tables it references are: so the foreign keys are set aside first and
+#   put back at the end, when Citus checks each against its rules.
+_DDL_BEFORE = r"""BEGIN;
+SET LOCAL citus.enable_unsafe_triggers TO on;
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+CREATE TEMP TABLE onemap_foreign_keys ON COMMIT DROP AS
+SELECT conrelid::regclass::text AS table_name, conname, pg_get_constraintdef(oid) AS definition
+FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace;
+DO $$
+DECLARE k record;
+BEGIN
+    FOR k IN SELECT * FROM onemap_foreign_keys LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', k.table_name, k.conname);
+    END LOOP;
+END $$;"""
+
+_DDL_AFTER = r"""DO $$
+DECLARE k record;
+BEGIN
+    FOR k IN SELECT * FROM onemap_foreign_keys LOOP
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+                       k.table_name, k.conname, k.definition);
+    END LOOP;
+END $$;
+COMMIT;"""
+
+
 def citus_ddl(tables: tuple[TableClass, ...] = TABLES) -> str:
     """The statements that distribute a migrated onemap database on a Citus coordinator.
 
-    Run once, after ``CREATE EXTENSION citus`` and ``onemap migrate``, with the worker
-    nodes added. Reference tables come first, since distributed tables reference them; the
-    first distributed table anchors the co-location group the others join.
+    Run once, in one transaction, after ``CREATE EXTENSION citus``, the worker nodes
+    added and ``onemap migrate`` (the session's settings last as long as the
+    transaction). Reference tables come first, since distributed tables reference them;
+    the first distributed table anchors the co-location group the others join, so that a
+    county's rows of every distributed table are on the same node.
     """
     lines = [
         "-- onemap on Citus: gis/distribution.py renders this; docs/scaling.md explains it.",
-        "BEGIN;",
+        _DDL_BEFORE,
     ]
     anchor = None
     for entry in tables:
@@ -189,7 +225,7 @@ def citus_ddl(tables: tuple[TableClass, ...] = TABLES) -> str:
             anchor = anchor or entry.table
         else:
             lines.append(f"-- {entry.table} stays on the coordinator: {entry.reason}")
-    lines.append("COMMIT;")
+    lines.append(_DDL_AFTER)
     return "\n".join(lines) + "\n"
 
 

@@ -14,10 +14,13 @@ it points at always live on the same node. onemap's distribution column is the c
 - Foreign keys between them are composite: (grid_code, county_code) → grids(grid_code,
   county_code) and so on. A place, event or track therefore never points at a row of
   another county; a walking edge joins two nodes of its own county.
-- grid_statistics' foreign key to grids loses ON UPDATE CASCADE: its county_code is
-  generated from the grid code (PostgreSQL refuses a cascading update to it, and Citus
-  any cascading update of a distribution column). No code renames a grid: a redraw
-  deletes and inserts (gis/grids/delineate.py).
+- grid_statistics.county_code was generated from the grid code; Citus distributes by no
+  generated column, so it becomes a plain one, filled by refresh_grid_statistics and held
+  to the grid code's first six digits by a CHECK (its subdistrict and community codes
+  stay generated). Its foreign key to grids loses ON UPDATE CASCADE, which Citus refuses
+  for a key holding the distribution column: no code renames a grid, a redraw deletes
+  and inserts (gis/grids/delineate.py). The downgrade makes the column generated again
+  (PostgreSQL 15 can only add it anew, so it moves to the end of the table).
 - community_statistics and subdistrict_statistics grouped by the primary key alone and so
   depended on it; they now group by the columns they show, which is the same result.
 
@@ -208,11 +211,28 @@ def _rekey(*, by_county: bool) -> str:
     return "\n".join(statements)
 
 
+# Citus cannot distribute by a generated column.
+COUNTY_COLUMN_PLAIN = r"""
+ALTER TABLE grid_statistics ALTER COLUMN county_code DROP EXPRESSION;
+ALTER TABLE grid_statistics ALTER COLUMN county_code SET NOT NULL;
+ALTER TABLE grid_statistics ADD CONSTRAINT grid_statistics_county_code_check
+    CHECK (county_code = left(grid_code, 6));
+"""
+
+COUNTY_COLUMN_GENERATED = r"""
+ALTER TABLE grid_statistics DROP COLUMN county_code;
+ALTER TABLE grid_statistics ADD COLUMN county_code character(6)
+    GENERATED ALWAYS AS (left(grid_code, 6)) STORED;
+"""
+
+
 def upgrade() -> None:
     op.execute(VIEWS_BY_COLUMNS)
+    op.execute(COUNTY_COLUMN_PLAIN)
     op.execute(_rekey(by_county=True))
 
 
 def downgrade() -> None:
     op.execute(_rekey(by_county=False))
+    op.execute(COUNTY_COLUMN_GENERATED)
     op.execute(VIEWS_BY_KEY)

@@ -21,8 +21,8 @@ DECLARE
     changed integer;
 BEGIN
     PERFORM grid_statistics_lock();
-    INSERT INTO grid_statistics (grid_code)
-    SELECT grid_code FROM grids WHERE only_grids IS NULL OR grid_code = ANY (only_grids)
+    INSERT INTO grid_statistics (grid_code, county_code)
+    SELECT grid_code, county_code FROM grids WHERE only_grids IS NULL OR grid_code = ANY (only_grids)
     ON CONFLICT (grid_code, county_code) DO NOTHING;
     IF many THEN
         -- Many grids (the whole table, a redrawn district): index every point once and
