@@ -19,6 +19,8 @@ runs it on every migrated database, tests/gis/test_distributable.py):
   holding a county can check a key and it holds that county alone;
 - a foreign key between two distributed tables carries ``county_code`` on both sides, in
   the same position, so that the referenced row is in the same county (on the same node);
+- a foreign key holding ``county_code`` neither cascades an update nor sets null or a
+  default on delete (either would rewrite the distribution column, which Citus refuses);
 - nothing but a distributed table references a distributed table (a reference table's
   copy on every node cannot check rows that live on one), and only local tables reference
   local ones.
@@ -264,7 +266,7 @@ ORDER BY 1, 2
 """
 
 # Foreign keys, with the position of the distribution column on either side (NULL when
-# it is not there).
+# it is not there), and whether an update cascades or a delete sets null or default.
 _FOREIGN_KEYS = """
 SELECT src.relname, k.conname, dst.relname,
        (SELECT u.n FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, n)
@@ -272,7 +274,8 @@ SELECT src.relname, k.conname, dst.relname,
         WHERE a.attname = %(column)s),
        (SELECT u.n FROM unnest(k.confkey) WITH ORDINALITY AS u(attnum, n)
         JOIN pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.attnum
-        WHERE a.attname = %(column)s)
+        WHERE a.attname = %(column)s),
+       k.confupdtype IN ('c', 'n', 'd') OR k.confdeltype IN ('n', 'd')
 FROM pg_constraint AS k
 JOIN pg_class AS src ON src.oid = k.conrelid
 JOIN pg_class AS dst ON dst.oid = k.confrelid
@@ -334,8 +337,19 @@ def violations(
     for table, name, kind, has_county in conn.execute(_KEYS, args):
         if table in distributed and table in with_column and not has_county:
             found.append(Violation(table, name, f"{kind} without {DISTRIBUTION_COLUMN}"))
-    for table, name, target, position, target_position in conn.execute(_FOREIGN_KEYS, args):
+    for table, name, target, position, target_position, rewrites in conn.execute(
+        _FOREIGN_KEYS, args
+    ):
         found += _foreign_key_violations(classes, table, name, target, position, target_position)
+        if classes.get(table) is _D and position is not None and rewrites:
+            found.append(
+                Violation(
+                    table,
+                    name,
+                    f"holds {DISTRIBUTION_COLUMN} and cascades an update or sets null or"
+                    " default on delete, which Citus refuses",
+                )
+            )
     return sorted(found, key=lambda v: (v.table, v.constraint or "", v.problem))
 
 

@@ -18,9 +18,11 @@ it points at always live on the same node. onemap's distribution column is the c
   generated column, so it becomes a plain one, filled by refresh_grid_statistics and held
   to the grid code's first six digits by a CHECK (its subdistrict and community codes
   stay generated). Its foreign key to grids loses ON UPDATE CASCADE, which Citus refuses
-  for a key holding the distribution column: no code renames a grid, a redraw deletes
-  and inserts (gis/grids/delineate.py). The downgrade makes the column generated again
-  (PostgreSQL 15 can only add it anew, so it moves to the end of the table).
+  for a key holding the distribution column, and is checked at commit instead: a grid
+  renumbered keeps its figures because the grids' trigger counts the new code and
+  refresh_grid_statistics drops the old one's row before the commit. The downgrade makes
+  the column generated again (PostgreSQL 15 can only add it anew, so it moves to the end
+  of the table).
 - community_statistics and subdistrict_statistics grouped by the primary key alone and so
   depended on it; they now group by the columns they show, which is the same result.
 
@@ -100,7 +102,7 @@ FOREIGN_KEYS = [
     ("service_area_queue", "service_area_queue_center_id_fkey", "center_id",
      "service_centers", "center_id", "ON DELETE CASCADE", "ON DELETE CASCADE"),
     ("grid_statistics", "grid_statistics_grid_code_fkey", "grid_code", "grids", "grid_code",
-     "ON UPDATE CASCADE ON DELETE CASCADE", "ON DELETE CASCADE"),
+     "ON UPDATE CASCADE ON DELETE CASCADE", "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED"),
     ("events", "events_grid_code_fkey", "grid_code", "grids", "grid_code", "", ""),
     ("events", "events_community_code_fkey", "community_code",
      "communities", "community_code", "", ""),

@@ -108,6 +108,10 @@ CREATE TABLE crossed (id bigint, county_code text, zone_code text,
                       PRIMARY KEY (id, county_code),
                       CONSTRAINT crossed_zone_fkey FOREIGN KEY (county_code, zone_code)
                           REFERENCES zones (zone_code, county_code));
+CREATE TABLE renamed (id bigint, county_code text, zone_code text,
+                      PRIMARY KEY (id, county_code),
+                      CONSTRAINT renamed_zone_fkey FOREIGN KEY (zone_code, county_code)
+                          REFERENCES zones (zone_code, county_code) ON UPDATE CASCADE);
 CREATE TABLE shared (id bigint PRIMARY KEY, plot_code text, county_code text,
                      CONSTRAINT shared_plot_fkey FOREIGN KEY (plot_code, county_code)
                          REFERENCES plots (plot_code, county_code));
@@ -132,6 +136,7 @@ SCRATCH_CLASSES = {
     "excluded_by_county": Placement.DISTRIBUTED,
     "notes": Placement.DISTRIBUTED,
     "crossed": Placement.DISTRIBUTED,
+    "renamed": Placement.DISTRIBUTED,
     "shared": Placement.REFERENCE,
     "shared_ledger": Placement.REFERENCE,
     "local_plots": Placement.LOCAL,
@@ -166,6 +171,7 @@ def test_the_checker_names_each_table_and_constraint_in_the_way(scratch_schema):
         ("plots", "plots_plot_idx"),
         ("notes", "notes_zone_fkey"),
         ("crossed", "crossed_zone_fkey"),
+        ("renamed", "renamed_zone_fkey"),
         ("shared", "shared_plot_fkey"),
         ("shared_ledger", "shared_ledger_entry_fkey"),
         ("local_plots", "local_plots_plot_fkey"),
@@ -181,6 +187,10 @@ def test_the_checker_names_each_table_and_constraint_in_the_way(scratch_schema):
     )
     assert found["notes", "notes_zone_fkey"].startswith("references plots without county_code")
     assert found["crossed", "crossed_zone_fkey"].startswith("references zones without county_code")
+    assert found["renamed", "renamed_zone_fkey"] == (
+        "holds county_code and cascades an update or sets null or default on delete,"
+        " which Citus refuses"
+    )
     assert found["shared", "shared_plot_fkey"] == (
         "a reference table references plots, a distributed one"
     )
@@ -197,7 +207,7 @@ def test_the_checker_passes_the_schema_once_each_trouble_is_mended(scratch_schem
         f"""
         SET LOCAL search_path = {SCRATCH};
         DROP TABLE stray, countyless, keyed_alone, unique_alone, indexed_alone,
-                   excluded_alone, notes, crossed, shared, shared_ledger, local_plots;
+                   excluded_alone, notes, crossed, renamed, shared, shared_ledger, local_plots;
         DROP INDEX plots_plot_idx;
         """
     )
