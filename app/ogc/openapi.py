@@ -392,7 +392,6 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
             "type": {"type": "string", "enum": ["FeatureCollection"]},
             "features": {"type": "array", "items": feature},
             "links": _LINKS,
-            "timeStamp": {"type": "string", "format": "date-time"},
             "numberMatched": {"type": "integer", "minimum": 0},
             "numberReturned": {"type": "integer", "minimum": 0},
         },

@@ -246,7 +246,7 @@ def _items_links(
     return links
 
 
-def _geojson(body: str, crs: Crs) -> Response:
+def _geojson(body: str | bytes, crs: Crs) -> Response:
     # Part 2: the CRS of the coordinates in the body, also when it is the default.
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})
 
@@ -275,19 +275,17 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
         if caching.fresh(request, etag):
             return caching.not_modified(caching.headers(request, etag, restricted=restricted))
     page = await features.read_page(conn, query)
-    # The features arrive serialized by PostGIS and are spliced in, never re-parsed. The
-    # timeStamp is when the data served last changed, so the same data give the same bytes
-    # (a strong ETag promises that).
+    # The features arrive serialized by PostGIS and are spliced in, never re-parsed. No
+    # timeStamp (optional in OGC API Features, and the time the answer was made): the same
+    # data must give the same bytes, as a strong ETag promises.
     envelope: dict[str, Any] = {
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
         "numberReturned": page.number_returned,
     }
-    if page.version.changed_at is not None:
-        envelope["timeStamp"] = _rfc3339(page.version.changed_at)
     envelope["links"] = _items_links(root, source, params, page)
-    head = json.dumps(envelope, ensure_ascii=False)[:-1]
-    answer = _geojson(f'{head}, "features": {page.features}}}', page.crs)
+    head = json.dumps(envelope, ensure_ascii=False)[:-1].encode()
+    answer = _geojson(b"".join((head, b', "features": ', page.features, b"}")), page.crs)
     etag = caching.entity_tag(request, root, (source, page.version.tag))
     return _validated(request, answer, etag, restricted)
 

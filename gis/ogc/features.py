@@ -46,7 +46,7 @@ MAX_LIMIT = 10_000
 
 @dataclass(frozen=True)
 class FeaturePage:
-    """One page of a collection's items; ``features`` is the GeoJSON array as text.
+    """One page of a collection's items; ``features`` is the GeoJSON array as UTF-8 bytes.
 
     ``first_id``/``last_id`` are the ids at the page's ends (as text, None when the page
     is empty): pass them as ``before``/``after`` to fetch the neighbouring pages.
@@ -61,7 +61,7 @@ class FeaturePage:
     last_id: str | None
     has_previous: bool
     has_next: bool
-    features: str
+    features: bytes
     # the collection's version the page was read at (its ETag's source), and when the
     # data served last changed (its timeStamp)
     version: versions.Version
@@ -103,14 +103,33 @@ def _feature_id(source: Collection) -> sql.Composable:
     return sql.SQL(prop.sql) if prop else sql.Identifier(source.id_column)
 
 
-def _geometry(crs: Crs) -> sql.Composable:
+def _geometry_text(crs: Crs) -> sql.Composable:
     geometry: sql.Composable = sql.Identifier(GEOMETRY_COLUMN)
     if crs.srid != STORAGE_SRID:
         geometry = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(crs.srid))
     if crs.latitude_first:
         geometry = sql.SQL("ST_FlipCoordinates({})").format(geometry)
     # options 0: no GeoJSON 2008 "crs" member; Part 2 names the CRS in Content-Crs instead.
-    return sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geometry, sql.Literal(crs.decimals))
+    return sql.SQL("ST_AsGeoJSON({}, {}, 0)").format(geometry, sql.Literal(crs.decimals))
+
+
+def _geometry(crs: Crs) -> sql.Composable:
+    return sql.SQL("{}::json").format(_geometry_text(crs))
+
+
+def feature_text(source: Collection, crs: Crs) -> sql.Composable:
+    """A row's GeoJSON Feature as text, for pages of features.
+
+    Put together as text: ``ST_AsGeoJSON(...)::json`` inside ``json_build_object`` makes
+    PostgreSQL parse every coordinate of the text PostGIS just wrote (the json type checks
+    its input), a third of a 1,000-building page's time. The geometry and the properties
+    are JSON as written, so joining the texts gives the same Feature.
+    """
+    return sql.SQL(
+        """'{{"type": "Feature", "id": ' || to_json({})::text"""
+        """ || ', "geometry": ' || coalesce({}, 'null')"""
+        """ || ', "properties": ' || {}::text || '}}'"""
+    ).format(_feature_id(source), _geometry_text(crs), _properties(source))
 
 
 @dataclass(frozen=True)
@@ -237,9 +256,7 @@ def page_query(
             table, where, id_column
         )
         direction = sql.SQL("DESC")
-    feature = sql.SQL(
-        "json_build_object('type', 'Feature', 'id', {}, 'geometry', {}, 'properties', {})"
-    ).format(_feature_id(source), _geometry(output_crs), _properties(source))
+    feature = feature_text(source, output_crs)
     statement = sql.SQL(query("ogc/feature_page")).format(
         version=version,
         table=table,
@@ -267,8 +284,11 @@ async def read_page(conn: AsyncConnection, page: PageQuery) -> FeaturePage:
     (kept with the version it was counted at: counted again only after a change), and
     the version it was read at."""
     counted_tag, counted = _counts.get(page.count_key) or ("", 0)
+    # Binary results: the features arrive as the bytes the client is sent, never decoded.
     cursor = await conn.execute(
-        page.statement, {**page.params, "counted_tag": counted_tag, "counted": counted}
+        page.statement,
+        {**page.params, "counted_tag": counted_tag, "counted": counted},
+        binary=True,
     )
     row = await cursor.fetchone()
     assert row is not None  # the version's aggregate always returns one row

@@ -1,5 +1,5 @@
--- One page of a collection: the page's features serialized to GeoJSON by PostGIS in a
--- single json_agg, the number of features matching the filters, whether more matching
+-- One page of a collection: the page's features serialized to GeoJSON by PostGIS and
+-- joined into one JSON array (text, never parsed again), the number of features matching the filters, whether more matching
 -- features lie ahead of the page and behind it (for the next and prev links), and the
 -- collection's version read in the same snapshot (the page's ETag and timeStamp).
 --
@@ -35,6 +35,9 @@ SELECT
     (SELECT max(page_key)::text FROM page) AS last_id,
     (SELECT count(*) > %(limit)s FROM probe) AS more_ahead,
     {behind} AS more_behind,
-    coalesce((SELECT json_agg(feature ORDER BY page_key) FROM page), '[]'::json)::text
-        AS features
+    -- as UTF-8 bytes (bytea, sent in binary): passed on to the client as they are
+    convert_to(
+        '[' || coalesce((SELECT string_agg(feature, ',' ORDER BY page_key) FROM page), '') || ']',
+        'UTF8'
+    ) AS features
 FROM version
