@@ -46,8 +46,8 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         EXECUTE 'SELECT array_agg(DISTINCT county_code::text) FROM old_rows' INTO counties;
     ELSE
-        EXECUTE 'SELECT array_agg(DISTINCT county_code::text) FROM'
-                ' (SELECT county_code FROM old_rows UNION ALL SELECT county_code FROM new_rows) AS c'
+        EXECUTE 'SELECT array_agg(DISTINCT county_code::text) FROM (SELECT county_code'
+                ' FROM old_rows UNION ALL SELECT county_code FROM new_rows) AS touched'
             INTO counties;
     END IF;
     -- drop the counties this transaction already bumped for this table
@@ -70,36 +70,169 @@ BEGIN
 END $$;
 
 -- The tables the OGC collections read (gis/ogc/collections.py, Collection.tables; a test
--- holds the two lists together): four triggers each, as a trigger with transition tables
--- answers one event. Each table also gets a row of county 000000 at version 0, so the
--- time its data last changed is known even before it first changes.
-DO $$
-DECLARE
-    counted text;
-BEGIN
-    FOREACH counted IN ARRAY ARRAY[
-        'subdistricts', 'communities', 'grids', 'grid_statistics', 'compounds', 'buildings',
-        'service_centers', 'service_areas', 'walk_edges', 'events', 'event_categories',
-        'departments', 'patrol_tracks', 'patrol_teams', 'patrol_targets', 'patrolled_targets',
-        'water_areas']
-    LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I'
-                       ' REFERENCING NEW TABLE AS new_rows'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters()',
-                       counted || '_count_inserts', counted);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters()',
-                       counted || '_count_updates', counted);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters()',
-                       counted || '_count_deletes', counted);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON %I'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters()',
-                       counted || '_count_truncates', counted);
-        INSERT INTO change_counters (county_code, table_name, slot, version)
-        VALUES ('000000', counted, 0, 0)
-        ON CONFLICT DO NOTHING;
-    END LOOP;
-END $$;
+-- holds the two lists together), four triggers each: a trigger with transition tables
+-- answers one event.
+CREATE OR REPLACE TRIGGER subdistricts_count_inserts AFTER INSERT ON subdistricts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER subdistricts_count_updates AFTER UPDATE ON subdistricts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER subdistricts_count_deletes AFTER DELETE ON subdistricts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER subdistricts_count_truncates AFTER TRUNCATE ON subdistricts
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER communities_count_inserts AFTER INSERT ON communities
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER communities_count_updates AFTER UPDATE ON communities
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER communities_count_deletes AFTER DELETE ON communities
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER communities_count_truncates AFTER TRUNCATE ON communities
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grids_count_inserts AFTER INSERT ON grids
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grids_count_updates AFTER UPDATE ON grids
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grids_count_deletes AFTER DELETE ON grids
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grids_count_truncates AFTER TRUNCATE ON grids
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grid_statistics_count_inserts AFTER INSERT ON grid_statistics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grid_statistics_count_updates AFTER UPDATE ON grid_statistics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grid_statistics_count_deletes AFTER DELETE ON grid_statistics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER grid_statistics_count_truncates AFTER TRUNCATE ON grid_statistics
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER compounds_count_inserts AFTER INSERT ON compounds
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER compounds_count_updates AFTER UPDATE ON compounds
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER compounds_count_deletes AFTER DELETE ON compounds
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER compounds_count_truncates AFTER TRUNCATE ON compounds
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER buildings_count_inserts AFTER INSERT ON buildings
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER buildings_count_updates AFTER UPDATE ON buildings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER buildings_count_deletes AFTER DELETE ON buildings
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER buildings_count_truncates AFTER TRUNCATE ON buildings
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_centers_count_inserts AFTER INSERT ON service_centers
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_centers_count_updates AFTER UPDATE ON service_centers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_centers_count_deletes AFTER DELETE ON service_centers
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_centers_count_truncates AFTER TRUNCATE ON service_centers
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_areas_count_inserts AFTER INSERT ON service_areas
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_areas_count_updates AFTER UPDATE ON service_areas
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_areas_count_deletes AFTER DELETE ON service_areas
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER service_areas_count_truncates AFTER TRUNCATE ON service_areas
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER walk_edges_count_inserts AFTER INSERT ON walk_edges
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER walk_edges_count_updates AFTER UPDATE ON walk_edges
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER walk_edges_count_deletes AFTER DELETE ON walk_edges
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER walk_edges_count_truncates AFTER TRUNCATE ON walk_edges
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER events_count_inserts AFTER INSERT ON events
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER events_count_updates AFTER UPDATE ON events
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER events_count_deletes AFTER DELETE ON events
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER events_count_truncates AFTER TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER event_categories_count_inserts AFTER INSERT ON event_categories
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER event_categories_count_updates AFTER UPDATE ON event_categories
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER event_categories_count_deletes AFTER DELETE ON event_categories
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER event_categories_count_truncates AFTER TRUNCATE ON event_categories
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER departments_count_inserts AFTER INSERT ON departments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER departments_count_updates AFTER UPDATE ON departments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER departments_count_deletes AFTER DELETE ON departments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER departments_count_truncates AFTER TRUNCATE ON departments
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_tracks_count_inserts AFTER INSERT ON patrol_tracks
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_tracks_count_updates AFTER UPDATE ON patrol_tracks
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_tracks_count_deletes AFTER DELETE ON patrol_tracks
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_tracks_count_truncates AFTER TRUNCATE ON patrol_tracks
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_teams_count_inserts AFTER INSERT ON patrol_teams
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_teams_count_updates AFTER UPDATE ON patrol_teams
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_teams_count_deletes AFTER DELETE ON patrol_teams
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_teams_count_truncates AFTER TRUNCATE ON patrol_teams
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_targets_count_inserts AFTER INSERT ON patrol_targets
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_targets_count_updates AFTER UPDATE ON patrol_targets
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_targets_count_deletes AFTER DELETE ON patrol_targets
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrol_targets_count_truncates AFTER TRUNCATE ON patrol_targets
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrolled_targets_count_inserts AFTER INSERT ON patrolled_targets
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrolled_targets_count_updates AFTER UPDATE ON patrolled_targets
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrolled_targets_count_deletes AFTER DELETE ON patrolled_targets
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER patrolled_targets_count_truncates AFTER TRUNCATE ON patrolled_targets
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER water_areas_count_inserts AFTER INSERT ON water_areas
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER water_areas_count_updates AFTER UPDATE ON water_areas
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER water_areas_count_deletes AFTER DELETE ON water_areas
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+CREATE OR REPLACE TRIGGER water_areas_count_truncates AFTER TRUNCATE ON water_areas
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counters();
+-- Each table's row of county 000000 at version 0, so that when its data last changed is
+-- known before it first changes.
+INSERT INTO change_counters (county_code, table_name, slot, version)
+SELECT '000000', counted, 0, 0
+FROM unnest(ARRAY[
+    'subdistricts', 'communities', 'grids', 'grid_statistics', 'compounds', 'buildings',
+    'service_centers', 'service_areas', 'walk_edges', 'events', 'event_categories',
+    'departments', 'patrol_tracks', 'patrol_teams', 'patrol_targets', 'patrolled_targets',
+    'water_areas'
+]) AS counted
+ON CONFLICT DO NOTHING;
