@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from app.commands.migrate import expected_schema
 from app.errors import install_error_handlers
 from app.limits import BodyLimits, PublicReportLimit
 from app.maintenance import run_forever
+from app.reads import ReadRouting, RecordWrites
 from app.settings import Settings
 from gis.events.feed import EventFeed
 from gis.people import scope
@@ -69,10 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # One LISTEN connection per process feeds /api/v1/events/stream.
         feed = EventFeed(service_url)
+        reads = _read_routing(settings, connection)
         sweeping: asyncio.Task[None] | None = None
         try:
             await run_in_threadpool(sync_pool.open, wait=True, timeout=30)
             app.state.sync_pool = sync_pool
+            if reads is not None:
+                # Not waited for: a standby down at start leaves its reads to the primary.
+                await reads.pool.open(wait=False)
+                await run_in_threadpool(reads.sync_pool.open, wait=False)
+            app.state.read_routing = reads
             # what /readyz compares the database with
             app.state.expected_schema = await run_in_threadpool(expected_schema)
             await feed.start()
@@ -90,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeping
             await feed.stop()
+            if reads is not None:
+                await run_in_threadpool(reads.sync_pool.close)
+                await reads.pool.close()
             await run_in_threadpool(sync_pool.close)
             await pool.close()
 
@@ -100,16 +111,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.read_routing = None
     install_error_handlers(app)
     # GeoJSON is mostly digits and repeated keys: a district's 15-minute areas shrink
     # from megabytes to a fraction on the wire. Level 5 keeps the CPU cost of a large
     # page modest on a small server; the event stream (text/event-stream) is left alone.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(PublicReportLimit, per_minute=settings.public_reports_per_minute)
+    if settings.read_database_url:
+        # a writing client is told where its write ended (read-your-writes, app/reads.py)
+        app.add_middleware(RecordWrites, max_age_s=settings.read_your_writes_s)
     # Outermost: bodies are counted and read before anything else runs (app/limits.py).
     app.add_middleware(BodyLimits)
 
     from app.ogc import router as ogc
+    from app.ogc import tiles as ogc_tiles
     from app.routers import (
         access,
         audit,
@@ -133,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for family in (
         events,
         ogc,
+        ogc_tiles,
         web,
         codes,
         audit,
@@ -149,3 +166,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vocabulary.router)  # before /static: its vocabulary.json is generated
     web.mount_static(app)
     return app
+
+
+def _read_routing(settings: Settings, connection: dict[str, Any]) -> ReadRouting | None:
+    """The standby's pools, when there is one (ONEMAP_READ_DATABASE_URL), sized as the
+    primary's. Every connection is checked as it is handed out (one empty round trip): a
+    standby restarted since leaves dead connections, and a read must fall back to the
+    primary rather than fail on one."""
+    read_url = settings.read_service_url()
+    if read_url is None:
+        return None
+    pool = AsyncConnectionPool(
+        read_url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.pool_timeout_s,
+        max_waiting=settings.pool_max_waiting,
+        open=False,
+        kwargs=connection,
+        reset=scope.forget,
+        check=AsyncConnectionPool.check_connection,
+        name="replica",
+    )
+    sync_pool = ConnectionPool(
+        read_url,
+        min_size=1,
+        max_size=settings.analysis_pool_max_size,
+        timeout=settings.pool_timeout_s,
+        max_waiting=settings.pool_max_waiting,
+        open=False,
+        kwargs=connection,
+        check=ConnectionPool.check_connection,
+        name="replica-analyses",
+    )
+    return ReadRouting(pool, sync_pool)

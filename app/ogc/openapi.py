@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_escape
 from typing import Any
 
+from app.ogc import openapi_tiles
 from app.ogc.params import ITEMS_PARAMETERS
 from gis.ogc.collections import COLLECTIONS, Collection, Property
 from gis.ogc.features import DEFAULT_LIMIT, MAX_LIMIT
@@ -516,6 +517,8 @@ def document(root: str) -> dict[str, Any]:
     for source in COLLECTIONS.values():
         paths.update(_collection_paths(source))
         schemas[f"{source.id}Feature"] = _feature_schema(source)
+    paths.update(openapi_tiles.paths())
+    schemas.update(openapi_tiles.SCHEMAS)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -523,7 +526,8 @@ def document(root: str) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Grid governance features of Jiangnan district, Nanning: OGC API – Features "
-                "Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference)."
+                "Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference); "
+                "their vector tiles by OGC API – Tiles."
             ),
             "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
@@ -532,6 +536,7 @@ def document(root: str) -> dict[str, Any]:
             {"name": "Capabilities", "description": "what the API offers"},
             {"name": "Collections", "description": "the feature collections"},
             {"name": "Features", "description": "the features themselves"},
+            {"name": "Tiles", "description": "vector tiles (OGC API – Tiles, Mapbox Vector Tiles)"},
         ],
         "paths": paths,
         "components": {

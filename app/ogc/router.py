@@ -16,8 +16,8 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.deps import Connection, identify_caller
-from app.ogc import caching, openapi
+from app.deps import Connection, ReadConnection, identify_caller
+from app.ogc import caching, openapi, tilesets
 from app.ogc.params import (
     FORMAT_PARAMETERS,
     ITEM_PARAMETERS,
@@ -47,6 +47,7 @@ CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *tilesets.CONFORMANCE_CLASSES,
 ]
 
 
@@ -98,6 +99,7 @@ async def landing_page(request: Request) -> JSONResponse:
                 _link(f"{root}/api.html", "service-doc", HTML, "the API documentation"),
                 _link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
                 _link(f"{root}/collections", "data", JSON, "the feature collections"),
+                *tilesets.landing_links(root),
             ],
         }
     )
@@ -157,6 +159,7 @@ def _collection_document(source: Collection, extent: features.Extent, root: str)
         "links": [
             _link(f"{root}/collections/{source.id}", "self", JSON, source.title),
             _link(f"{root}/collections/{source.id}/items", "items", GEOJSON, "the features"),
+            *tilesets.collection_links(root, source),
         ],
     }
     if source.keywords:
@@ -173,7 +176,7 @@ def _collection_document(source: Collection, extent: features.Extent, root: str)
 
 
 @router.get("/collections")
-async def collections(request: Request, conn: Connection) -> Response:
+async def collections(request: Request, conn: ReadConnection) -> Response:
     _checked(request, FORMAT_PARAMETERS, "json")
     root = _root(request)
     # a restricted collection is listed only to those who may read it
@@ -199,7 +202,7 @@ async def collections(request: Request, conn: Connection) -> Response:
 
 
 @router.get("/collections/{collection_id}")
-async def collection(collection_id: str, request: Request, conn: Connection) -> Response:
+async def collection(collection_id: str, request: Request, conn: ReadConnection) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     _checked(request, FORMAT_PARAMETERS, "json")
     root = _root(request)
@@ -252,7 +255,7 @@ def _geojson(body: str | bytes, crs: Crs) -> Response:
 
 
 @router.get("/collections/{collection_id}/items")
-async def items(collection_id: str, request: Request, conn: Connection) -> Response:
+async def items(collection_id: str, request: Request, conn: ReadConnection) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, items_parameters(source), "json", "geojson")
     query = features.page_query(
@@ -291,7 +294,9 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
-async def item(collection_id: str, feature_id: str, request: Request, conn: Connection) -> Response:
+async def item(
+    collection_id: str, feature_id: str, request: Request, conn: ReadConnection
+) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, ITEM_PARAMETERS, "json", "geojson")
     crs = parse_crs(params, "crs")

@@ -1,0 +1,133 @@
+"""OGC API – Tiles at /ogc: vector tiles of every collection and of the one map, their
+tileset metadata and the WebMercatorQuad tile matrix set.
+
+PostGIS builds the tiles (gis/ogc/tiles.py); the documents come from app/ogc/tilesets.py.
+A restricted collection's tiles are read by the roles that read its features (401, 403),
+and the events are the public view the features API serves. A tile with no feature in it
+answers 204 No Content.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from app.deps import ReadConnection
+from app.ogc import tilesets
+from app.ogc.params import FORMAT_PARAMETERS, check_format, parse_datetime
+from app.ogc.router import _checked, _json, _readable, _root
+from app.params import check_known
+from gis.errors import NotFound
+from gis.ogc import features, tiles
+from gis.ogc.collections import Collection
+from gis.ogc.selection import Interval
+from gis.ogc.tiles import TileAddress
+
+router = APIRouter(prefix="/ogc", tags=["OGC API Tiles"], include_in_schema=False)
+
+# A public tile may sit in any cache for a minute; a restricted one only in the caller's.
+PUBLIC_TILE_CACHE = "public, max-age=60"
+PRIVATE_TILE_CACHE = "private, max-age=60"
+
+
+def _tile_matrix_set(tile_matrix_set_id: str) -> None:
+    if tile_matrix_set_id != tiles.TILE_MATRIX_SET:
+        raise NotFound(
+            f"no tile matrix set {tile_matrix_set_id!r}; tiles are in {tiles.TILE_MATRIX_SET}"
+        )
+
+
+# A tile's query: its format and, as OGC API – Tiles allows, the features' time.
+TILE_PARAMETERS = ("f", "datetime")
+
+
+def _tile_datetime(request: Request) -> Interval | None:
+    """The tile request's ``datetime`` (None for all time); 400 for anything else."""
+    params = check_known(request.query_params, TILE_PARAMETERS)
+    check_format(params, "mvt")
+    return parse_datetime(params.get("datetime"))
+
+
+def _tile_response(body: bytes, source: Collection | None) -> Response:
+    """The tile's answer: MVT bytes, or 204 when nothing is in it. (The place for an ETag
+    and a 304: every tile answer passes here.)"""
+    cache = PRIVATE_TILE_CACHE if source is not None and source.readers else PUBLIC_TILE_CACHE
+    headers = {"Cache-Control": cache}
+    if source is not None and source.readers:
+        headers["Vary"] = "Authorization, Cookie"
+    if not body:
+        return Response(status_code=204, headers=headers)
+    return Response(body, media_type=tiles.MVT, headers=headers)
+
+
+@router.get("/tileMatrixSets")
+async def tile_matrix_sets(request: Request) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tile_matrix_sets(_root(request)))
+
+
+@router.get("/tileMatrixSets/{tile_matrix_set_id}")
+async def tile_matrix_set(tile_matrix_set_id: str, request: Request) -> JSONResponse:
+    _tile_matrix_set(tile_matrix_set_id)
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tile_matrix_set(_root(request)))
+
+
+@router.get("/tiles")
+async def map_tilesets(request: Request) -> JSONResponse:
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tileset_list(_root(request), None))
+
+
+@router.get("/tiles/{tile_matrix_set_id}")
+async def map_tileset(tile_matrix_set_id: str, request: Request) -> JSONResponse:
+    _tile_matrix_set(tile_matrix_set_id)
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tileset(_root(request), None))
+
+
+@router.get("/tiles/{tile_matrix_set_id}/{z}/{x}/{y}")
+async def map_tile(
+    tile_matrix_set_id: str, z: str, x: str, y: str, request: Request, conn: ReadConnection
+) -> Response:
+    _tile_matrix_set(tile_matrix_set_id)
+    tile = TileAddress.parse(z, x, y)
+    during = _tile_datetime(request)
+    return _tile_response(await tiles.map_tile(conn, tile, datetime=during), None)
+
+
+@router.get("/collections/{collection_id}/tiles")
+async def collection_tilesets(
+    collection_id: str, request: Request, conn: ReadConnection
+) -> JSONResponse:
+    source = await _readable(request, conn, features.collection(collection_id))
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tileset_list(_root(request), source))
+
+
+@router.get("/collections/{collection_id}/tiles/{tile_matrix_set_id}")
+async def collection_tileset(
+    collection_id: str, tile_matrix_set_id: str, request: Request, conn: ReadConnection
+) -> JSONResponse:
+    source = await _readable(request, conn, features.collection(collection_id))
+    _tile_matrix_set(tile_matrix_set_id)
+    _checked(request, FORMAT_PARAMETERS, "json")
+    return _json(tilesets.tileset(_root(request), source))
+
+
+@router.get("/collections/{collection_id}/tiles/{tile_matrix_set_id}/{z}/{x}/{y}")
+async def collection_tile(
+    collection_id: str,
+    tile_matrix_set_id: str,
+    z: str,
+    x: str,
+    y: str,
+    request: Request,
+    conn: ReadConnection,
+) -> Response:
+    source = await _readable(request, conn, features.collection(collection_id))
+    _tile_matrix_set(tile_matrix_set_id)
+    tile = TileAddress.parse(z, x, y)
+    during = _tile_datetime(request)
+    body = await tiles.collection_tile(conn, source.id, tile, datetime=during)
+    return _tile_response(body, source)

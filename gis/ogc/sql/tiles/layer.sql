@@ -1,0 +1,17 @@
+-- One collection's layer of a vector tile: the features intersecting the tile (the GiST
+-- index answers the filter on the 4326 storage), projected and quantized by ST_AsMVTGeom
+-- to the tile's {extent}-unit grid, parts up to {buffer} units outside it kept so that
+-- lines and outlines do not end at the tile's edge. Empty when nothing is in the tile.
+-- {lateral_calls} calls once per feature the functions several properties read a field
+-- of (a grid's statistics), instead of once per property.
+(SELECT coalesce(ST_AsMVT(layer, {layer_name}, {extent}, 'geom'{feature_id}), ''::bytea)
+ FROM (
+     SELECT ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                         {extent}, {buffer}, true) AS geom,
+            {attributes}
+     FROM {table} AS feature_row {lateral_calls}
+     WHERE ST_Intersects(feature_row.geom,
+                         ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))
+       AND {narrowing}
+ ) AS layer
+ WHERE geom IS NOT NULL)
