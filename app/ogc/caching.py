@@ -1,0 +1,88 @@
+"""HTTP caching of the OGC answers: strong ETags, 304 Not Modified, Cache-Control, Vary.
+
+An ETag is a digest of what makes the body: the collections' versions (gis/ogc/versions.py,
+read in the same snapshot as the data), the URL asked for (its links), the collections'
+definitions and the database's function files (what a view or a property serves). A
+client's If-None-Match is checked against the current version before any feature is
+read, so an unchanged answer costs one small query.
+
+Answers may be stored but must be revalidated (``no-cache``): data change at any moment,
+and revalidation is cheap. An answer to a request with credentials, or of a collection
+only some roles read, is ``private``; ``Vary`` keeps shared caches from handing an
+anonymous answer to a signed-in caller or the other way round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from app.deps import SESSION_COOKIE
+from gis import sql
+from gis.ogc.collections import Collection
+
+VARY = "Authorization, Cookie"
+
+
+@cache
+def _function_files() -> str:
+    # Views and property functions are part of what a collection serves; a deployment
+    # that changes them must not answer 304 for bodies they made.
+    digest = hashlib.sha256()
+    for name in sql.functions():
+        digest.update(name.encode())
+        digest.update(sql.function(name).encode())
+    return digest.hexdigest()
+
+
+@cache
+def _definition(source: Collection) -> str:
+    return hashlib.sha256(repr(source).encode()).hexdigest()
+
+
+def entity_tag(request: Request, root: str, *versions: tuple[Collection, str]) -> str:
+    """The strong ETag of the answer to ``request`` built from these collections at these
+    version tags."""
+    digest = hashlib.sha256()
+    for part in (root, request.url.path, request.url.query, _function_files()):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    for source, tag in versions:
+        digest.update(f"{_definition(source)}\x1f{tag}\x1e".encode())
+    return f'"{digest.hexdigest()[:40]}"'
+
+
+def _client_tags(request: Request) -> list[str]:
+    header = request.headers.get("if-none-match", "")
+    # weak comparison, as RFC 9110 prescribes for If-None-Match
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+
+
+def asks_revalidation(request: Request) -> bool:
+    """Whether the client sent entity tags it holds (not just ``*``): worth reading the
+    current version before doing the work."""
+    return any(tag != "*" for tag in _client_tags(request))
+
+
+def fresh(request: Request, etag: str) -> bool:
+    """Whether the client's If-None-Match names ``etag`` (or ``*``): answer 304."""
+    return any(tag in ("*", etag) for tag in _client_tags(request))
+
+
+def _credentials(request: Request) -> bool:
+    return "authorization" in request.headers or SESSION_COOKIE in request.cookies
+
+
+def headers(request: Request, etag: str, *, restricted: bool) -> dict[str, str]:
+    """ETag, Cache-Control and Vary of an answer; ``restricted``: it holds a collection
+    only some roles may read."""
+    scope = "private" if restricted or _credentials(request) else "public"
+    return {"ETag": etag, "Cache-Control": f"{scope}, no-cache", "Vary": VARY}
+
+
+def not_modified(validators: dict[str, str]) -> Response:
+    """304: no body, the validators repeated."""
+    return Response(status_code=304, headers=validators)
