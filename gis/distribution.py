@@ -134,6 +134,11 @@ TABLES: tuple[TableClass, ...] = (
     TableClass("patrolled_targets", _D, "what a county's patrols passed, by month"),
     TableClass("patrol_target_builds", _D, "one row per county: when its targets were built"),
     TableClass("idempotency_keys", _D, "written with the county's event or upload it answered"),
+    TableClass(
+        "change_counters",
+        _D,
+        "what changed in a county, bumped with its rows; read per county for the caches",
+    ),
     # Local to the coordinator.
     TableClass("spatial_ref_sys", _L, "PostGIS's own: CREATE EXTENSION makes it on every node"),
     TableClass("alembic_version", _L, "the migration the schema is at: read by `onemap migrate`"),

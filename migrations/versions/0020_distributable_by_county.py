@@ -30,13 +30,13 @@ Reference tables (districts, departments, patrol teams, people and the access ta
 keep their keys: Citus replicates them whole to every node and sets no such rule.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 """
 
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
