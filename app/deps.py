@@ -31,7 +31,11 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
 Connection = Annotated[AsyncConnection, Depends(_connection)]
 
 
-async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+@contextlib.asynccontextmanager
+async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read: the standby when there is one and it has replayed the
+    client's own last write, else the primary. For routes that may answer without the
+    database (a 304 from what the process knows) and so take it only when they need it."""
     routing: ReadRouting | None = request.app.state.read_routing
     replica = await routing.connection(wrote_position(request)) if routing else None
     if routing is None or replica is None:
@@ -47,6 +51,11 @@ async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     finally:
         request.state.replica = None
         await routing.pool.putconn(replica)
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with read_connection(request) as conn:
+        yield conn
 
 
 # For the reads that may be answered by the standby (ONEMAP_READ_DATABASE_URL, app/reads.py):

@@ -15,13 +15,17 @@ anonymous answer to a signed-in caller or the other way round.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Sequence
 from functools import cache
 
 from fastapi import Request
 from fastapi.responses import Response
+from psycopg import AsyncConnection
 
 from app.deps import SESSION_COOKIE
 from gis import sql
+from gis.ogc import versions
 from gis.ogc.collections import Collection
 
 VARY = "Authorization, Cookie"
@@ -86,3 +90,32 @@ def headers(request: Request, etag: str, *, restricted: bool) -> dict[str, str]:
 def not_modified(validators: dict[str, str]) -> Response:
     """304: no body, the validators repeated."""
     return Response(status_code=304, headers=validators)
+
+
+class RecentVersions:
+    """The collections' versions as this process last read them, trusted for
+    ``freshness_s`` seconds: a tile revalidated by a thousand phones a second costs no
+    query (nor a pooled connection) while the version is that recent.
+
+    A 304 may thus be up to ``freshness_s`` late after a change, well inside the minute
+    a tile may be kept without asking at all (its Cache-Control max-age).
+    """
+
+    def __init__(self, freshness_s: float) -> None:
+        self.freshness_s = freshness_s
+        self._read: dict[tuple[str, ...], tuple[str, float]] = {}
+
+    def recent(self, sources: Sequence[Collection]) -> str | None:
+        """The sources' version tag if read within the freshness window, else None."""
+        known = self._read.get(tuple(s.id for s in sources))
+        if known is None or time.monotonic() - known[1] > self.freshness_s:
+            return None
+        return known[0]
+
+    async def current(self, conn: AsyncConnection, sources: Sequence[Collection]) -> str:
+        """The sources' version tag read now (and kept for the window)."""
+        states = await versions.collection_states(conn, sources)
+        tag = "+".join(states[source.id].tag for source in sources)
+        # bounded by the collections and the one map: nothing else is ever a key
+        self._read[tuple(s.id for s in sources)] = (tag, time.monotonic())
+        return tag

@@ -62,6 +62,7 @@ _TILE_PARAMETERS = [
         "style": "form",
         "explode": False,
     },
+    {"$ref": "#/components/parameters/If-None-Match"},
 ]
 _TILE_PATH = "{tileMatrixSetId}/{tileMatrix}/{tileCol}/{tileRow}"
 
@@ -201,19 +202,40 @@ def _get(
     return {"get": operation}
 
 
+# A tile's validators (app/ogc/tiles.py): kept a minute without asking, then revalidated.
+_TILE_HEADERS = {
+    "ETag": {
+        "description": (
+            "Strong entity tag of the tile: it changes when the collections' data change"
+            " (their change counters)."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "public, max-age=60; private, max-age=60 for a restricted collection",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def _tile_responses(what: str, source: Collection | None) -> dict[str, Any]:
+    headers = dict(_TILE_HEADERS)
+    if source is not None and source.readers:
+        headers["Vary"] = {
+            "description": "Authorization, Cookie: the tile depends on who asks",
+            "schema": {"type": "string"},
+        }
     return {
         "200": {
             "description": f"the vector tile of {what}",
-            "headers": {
-                "Cache-Control": {
-                    "description": "public, or private for a restricted collection",
-                    "schema": {"type": "string"},
-                }
-            },
+            "headers": headers,
             "content": {tiles.MVT: {"schema": {"type": "string", "format": "binary"}}},
         },
-        "204": {"description": "no feature in the tile"},
+        "204": {"description": "no feature in the tile", "headers": headers},
+        "304": {
+            "description": "The tile the client holds (If-None-Match) is current; no body.",
+            "headers": headers,
+        },
         **_errors(source),
     }
 

@@ -9,17 +9,20 @@ answers 204 No Content.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
 
-from app.deps import ReadConnection
-from app.ogc import tilesets
+from app.deps import ReadConnection, read_connection
+from app.ogc import caching, tilesets
 from app.ogc.params import FORMAT_PARAMETERS, check_format, parse_datetime
 from app.ogc.router import _checked, _json, _readable, _root
 from app.params import check_known
 from gis.errors import NotFound
 from gis.ogc import features, tiles
-from gis.ogc.collections import Collection
+from gis.ogc.collections import COLLECTIONS, Collection
 from gis.ogc.selection import Interval
 from gis.ogc.tiles import TileAddress
 
@@ -48,13 +51,54 @@ def _tile_datetime(request: Request) -> Interval | None:
     return parse_datetime(params.get("datetime"))
 
 
-def _tile_response(body: bytes, source: Collection | None) -> Response:
-    """The tile's answer: MVT bytes, or 204 when nothing is in it. (The place for an ETag
-    and a 304: every tile answer passes here.)"""
-    cache = PRIVATE_TILE_CACHE if source is not None and source.readers else PUBLIC_TILE_CACHE
-    headers = {"Cache-Control": cache}
-    if source is not None and source.readers:
-        headers["Vary"] = "Authorization, Cookie"
+# How long a process trusts the versions it read when a tile is revalidated.
+VERSION_FRESHNESS_S = 1.0
+
+
+def _recent_versions(request: Request) -> caching.RecentVersions:
+    state = request.app.state
+    if not hasattr(state, "tile_versions"):
+        state.tile_versions = caching.RecentVersions(VERSION_FRESHNESS_S)
+    recent: caching.RecentVersions = state.tile_versions
+    return recent
+
+
+def _tile_headers(etag: str, restricted: bool) -> dict[str, str]:
+    headers = {"ETag": etag, "Cache-Control": PUBLIC_TILE_CACHE}
+    if restricted:
+        headers.update({"Cache-Control": PRIVATE_TILE_CACHE, "Vary": caching.VARY})
+    return headers
+
+
+async def _tile_answer(
+    request: Request,
+    sources: list[Collection],
+    build: Callable[[AsyncConnection], Awaitable[bytes]],
+) -> Response:
+    """The tile's answer: MVT bytes, 204 when nothing is in it, or 304 when the client's
+    If-None-Match names it. Its ETag is the collections' versions (the change counters)
+    with the tile's URL, read before the tile is built: a change committed in between
+    gives the client newer data under an older tag, which it replaces at its next
+    revalidation, never the reverse. A public tile is revalidated from the versions this
+    process read within the last second, without a connection."""
+    restricted = any(source.readers for source in sources)
+    root = _root(request)
+    recent = _recent_versions(request)
+    if not restricted and caching.asks_revalidation(request):
+        tag = recent.recent(sources)
+        if tag is not None:
+            etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
+            if caching.fresh(request, etag):
+                return caching.not_modified(_tile_headers(etag, restricted))
+    async with read_connection(request) as conn:
+        for source in sources:
+            await _readable(request, conn, source)
+        tag = await recent.current(conn, sources)
+        etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
+        if caching.fresh(request, etag):
+            return caching.not_modified(_tile_headers(etag, restricted))
+        body = await build(conn)
+    headers = _tile_headers(etag, restricted)
     if not body:
         return Response(status_code=204, headers=headers)
     return Response(body, media_type=tiles.MVT, headers=headers)
@@ -87,13 +131,14 @@ async def map_tileset(tile_matrix_set_id: str, request: Request) -> JSONResponse
 
 
 @router.get("/tiles/{tile_matrix_set_id}/{z}/{x}/{y}")
-async def map_tile(
-    tile_matrix_set_id: str, z: str, x: str, y: str, request: Request, conn: ReadConnection
-) -> Response:
+async def map_tile(tile_matrix_set_id: str, z: str, x: str, y: str, request: Request) -> Response:
     _tile_matrix_set(tile_matrix_set_id)
     tile = TileAddress.parse(z, x, y)
     during = _tile_datetime(request)
-    return _tile_response(await tiles.map_tile(conn, tile, datetime=during), None)
+    sources = [COLLECTIONS[name] for name in tiles.MAP_LAYERS]
+    return await _tile_answer(
+        request, sources, lambda conn: tiles.map_tile(conn, tile, datetime=during)
+    )
 
 
 @router.get("/collections/{collection_id}/tiles")
@@ -117,17 +162,14 @@ async def collection_tileset(
 
 @router.get("/collections/{collection_id}/tiles/{tile_matrix_set_id}/{z}/{x}/{y}")
 async def collection_tile(
-    collection_id: str,
-    tile_matrix_set_id: str,
-    z: str,
-    x: str,
-    y: str,
-    request: Request,
-    conn: ReadConnection,
+    collection_id: str, tile_matrix_set_id: str, z: str, x: str, y: str, request: Request
 ) -> Response:
-    source = await _readable(request, conn, features.collection(collection_id))
+    source = features.collection(collection_id)
     _tile_matrix_set(tile_matrix_set_id)
     tile = TileAddress.parse(z, x, y)
     during = _tile_datetime(request)
-    body = await tiles.collection_tile(conn, source.id, tile, datetime=during)
-    return _tile_response(body, source)
+    return await _tile_answer(
+        request,
+        [source],
+        lambda conn: tiles.collection_tile(conn, source.id, tile, datetime=during),
+    )

@@ -289,12 +289,12 @@ def test_the_openapi_document_describes_every_tile_answer(client):
     for source in COLLECTIONS.values():
         path = f"/collections/{source.id}/tiles/{TILE_PATH}"
         responses = document["paths"][path]["get"]["responses"]
-        expected = {"200", "204", "400", "404", "500"} | (
+        expected = {"200", "204", "304", "400", "404", "500"} | (
             {"401", "403"} if source.readers else set()
         )
         assert set(responses) == expected, source.id
         assert list(responses["200"]["content"]) == [MVT]
     one_map = document["paths"][f"/tiles/{TILE_PATH}"]
-    assert set(one_map["get"]["responses"]) == {"200", "204", "400", "404", "500"}
+    assert set(one_map["get"]["responses"]) == {"200", "204", "304", "400", "404", "500"}
     for path in ("/tileMatrixSets", "/tileMatrixSets/{tileMatrixSetId}", "/tiles"):
         assert path in document["paths"]
