@@ -13,11 +13,12 @@ seed 15), held in memory as two float arrays: where a batch of events or fixes i
 it is placed.
 
 * PostGIS, timed from the arrays: a binary COPY of the coordinates (laid out by numpy)
-  into an unlogged staging table, its point made by PostgreSQL from them, and the hotline import's placement
-  (gis/events/sql/hotline_place.sql: a GiST index on the points, the grid outlines driving
-  an ``ST_Intersects`` join, the lowest code on a shared border, and for the few points
-  between grids their community or subdistrict), in a transaction rolled back afterwards.
-  The answer is a table of (point, grid) in the database, where the events are kept.
+  into an unlogged staging table, its point made by PostgreSQL from them, and the
+  hotline import's placement (gis/events/sql/hotline_place.sql: a GiST index on the
+  points, the grid outlines driving an ``ST_Intersects`` join, the lowest code on a
+  shared border, and for the few points between grids their community or subdistrict),
+  in a transaction rolled back afterwards. The answer is a table of (point, grid) in
+  the database, where the events are kept.
 * GeoPandas, timed from the same arrays: ``points_from_xy``, ``sjoin(points, grids,
   predicate="within", how="left")`` and the lowest code per point, giving a Series in
   memory. Reading the grids from PostGIS (``read_postgis``) is printed apart and NOT
