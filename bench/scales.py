@@ -128,7 +128,10 @@ def databases(
             name = database_name(scale)
             if reuse and exists(admin, name):
                 urls[scale] = admin.rsplit("/", 1)[0] + "/" + name
-                print(f"[{LABELS[scale]}] reusing database {name}")
+                # a database kept by an older checkout is brought to this one's schema,
+                # so a reused run measures the code it runs with
+                upgrade(urls[scale])
+                print(f"[{LABELS[scale]}] reusing database {name} (migrated to head)")
             else:
                 urls[scale] = build(admin, scale)
             if not keep:
