@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 
@@ -119,3 +120,36 @@ class RecentVersions:
         # bounded by the collections and the one map: nothing else is ever a key
         self._read[tuple(s.id for s in sources)] = (tag, time.monotonic())
         return tag
+
+
+class BuiltTiles:
+    """Tiles this process built, by ETag (which names the tile's URL and its collections'
+    versions, so a tile built from older data is never handed out for newer: it is just
+    no longer asked for, and the least recently used go first beyond ``max_bytes``).
+
+    Thousands of phones ask for the same few hundred tiles of their district; each is
+    built once per change of its collections instead of once per request.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._tiles: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, etag: str) -> bytes | None:
+        """The tile built under ``etag``, or None."""
+        body = self._tiles.get(etag)
+        if body is not None:
+            self._tiles.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        """Keep the tile built under ``etag`` (an empty body for a 204 too)."""
+        if len(body) > self.max_bytes // 16:
+            return  # one huge low-zoom tile must not push out hundreds of others
+        previous = self._tiles.pop(etag, None)
+        self._bytes += len(body) - (len(previous) if previous is not None else 0)
+        self._tiles[etag] = body
+        while self._bytes > self.max_bytes:
+            _, dropped = self._tiles.popitem(last=False)
+            self._bytes -= len(dropped)

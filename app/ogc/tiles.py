@@ -51,16 +51,19 @@ def _tile_datetime(request: Request) -> Interval | None:
     return parse_datetime(params.get("datetime"))
 
 
-# How long a process trusts the versions it read when a tile is revalidated.
+# How long a process trusts the versions it read when a tile is asked for again.
 VERSION_FRESHNESS_S = 1.0
+# What a process keeps of the tiles it built (by ETag), in bytes.
+BUILT_TILES_BYTES = 64 * 2**20
 
 
-def _recent_versions(request: Request) -> caching.RecentVersions:
+def _process_caches(request: Request) -> tuple[caching.RecentVersions, caching.BuiltTiles]:
     state = request.app.state
     if not hasattr(state, "tile_versions"):
         state.tile_versions = caching.RecentVersions(VERSION_FRESHNESS_S)
-    recent: caching.RecentVersions = state.tile_versions
-    return recent
+    if not hasattr(state, "built_tiles"):
+        state.built_tiles = caching.BuiltTiles(BUILT_TILES_BYTES)
+    return state.tile_versions, state.built_tiles
 
 
 def _tile_headers(etag: str, restricted: bool) -> dict[str, str]:
@@ -70,26 +73,39 @@ def _tile_headers(etag: str, restricted: bool) -> dict[str, str]:
     return headers
 
 
+def _tile_body(request: Request, etag: str, body: bytes, restricted: bool) -> Response:
+    headers = _tile_headers(etag, restricted)
+    if caching.fresh(request, etag):
+        return caching.not_modified(headers)
+    if not body:
+        return Response(status_code=204, headers=headers)
+    return Response(body, media_type=tiles.MVT, headers=headers)
+
+
 async def _tile_answer(
     request: Request,
     sources: list[Collection],
     build: Callable[[AsyncConnection], Awaitable[bytes]],
 ) -> Response:
     """The tile's answer: MVT bytes, 204 when nothing is in it, or 304 when the client's
-    If-None-Match names it. Its ETag is the collections' versions (the change counters)
-    with the tile's URL, read before the tile is built: a change committed in between
-    gives the client newer data under an older tag, which it replaces at its next
-    revalidation, never the reverse. A public tile is revalidated from the versions this
-    process read within the last second, without a connection."""
+    If-None-Match names it.
+
+    Its ETag is the collections' versions (the change counters) with the tile's URL, read
+    before the tile is built: a change committed in between gives the client newer data
+    under an older tag, which it replaces at its next revalidation, never the reverse.
+    The process keeps the tiles it built by ETag, and trusts the versions it read for a
+    second: a public tile asked for again within that second is answered from memory
+    (304 or the bytes) without a database connection."""
     restricted = any(source.readers for source in sources)
     root = _root(request)
-    recent = _recent_versions(request)
-    if not restricted and caching.asks_revalidation(request):
+    recent, built = _process_caches(request)
+    if not restricted:
         tag = recent.recent(sources)
         if tag is not None:
             etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
-            if caching.fresh(request, etag):
-                return caching.not_modified(_tile_headers(etag, restricted))
+            body = built.get(etag)
+            if body is not None or caching.fresh(request, etag):
+                return _tile_body(request, etag, body or b"", restricted)
     async with read_connection(request) as conn:
         for source in sources:
             await _readable(request, conn, source)
@@ -97,11 +113,11 @@ async def _tile_answer(
         etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
         if caching.fresh(request, etag):
             return caching.not_modified(_tile_headers(etag, restricted))
-        body = await build(conn)
-    headers = _tile_headers(etag, restricted)
-    if not body:
-        return Response(status_code=204, headers=headers)
-    return Response(body, media_type=tiles.MVT, headers=headers)
+        body = built.get(etag)
+        if body is None:
+            body = await build(conn)
+            built.put(etag, body)
+    return _tile_body(request, etag, body, restricted)
 
 
 @router.get("/tileMatrixSets")

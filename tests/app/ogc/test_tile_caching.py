@@ -93,12 +93,33 @@ def test_an_empty_tile_has_an_etag_too(client):
 def test_within_the_window_a_tile_is_revalidated_from_what_the_process_read(client, db, grid):
     client.app.state.tile_versions = caching.RecentVersions(freshness_s=3600)
     url, code = grid
-    etag = client.get(url).headers["etag"]
+    first = client.get(url)
+    etag = first.headers["etag"]
     rename_grid(db, code, "renamed inside the window")
-    # the version read a moment ago is trusted: no query, the old tile is still current
+    # the version read a moment ago is trusted: no query, the old tile is still current,
+    # and the tile built then is handed out again rather than built anew
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    again = client.get(url)
+    assert again.headers["etag"] == etag
+    assert again.content == first.content
+    assert b"renamed inside the window" not in again.content
     client.app.state.tile_versions = caching.RecentVersions(freshness_s=0)
-    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+    renewed = client.get(url, headers={"If-None-Match": etag})
+    assert renewed.status_code == 200
+    assert b"renamed inside the window" in renewed.content
+
+
+def test_built_tiles_are_kept_within_their_bytes():
+    built = caching.BuiltTiles(max_bytes=1600)
+    for n in range(20):
+        built.put(f'"{n}"', bytes(100))
+    assert built.get('"3"') is None  # the oldest went first
+    assert built.get('"19"') == bytes(100)
+    assert sum(built.get(f'"{n}"') is not None for n in range(20)) == 16
+    built.put('"huge"', bytes(101))  # over a sixteenth of the whole: not kept
+    assert built.get('"huge"') is None
+    built.put('"empty"', b"")  # an empty tile (204) is kept too
+    assert built.get('"empty"') == b""
 
 
 def test_a_restricted_tile_is_revalidated_by_its_readers_only(client, db):
