@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # in production, 32 characters or more: then nothing in the database yields a key.
     # Empty: the database instance's own secret (migration 0013's instance_secrets).
     secret_key: str = ""
+    # Megabytes of built vector tiles each server process keeps, by ETag (app/ogc/tiles.py);
+    # 0 builds every tile asked for.
+    tile_cache_mb: int = Field(default=64, ge=0)
     # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
     public_reports_per_minute: int = Field(default=10, ge=0)
     # Seconds between the sweeps each server runs (escalating overdue events, deleting old

@@ -122,6 +122,11 @@ class RecentVersions:
         return tag
 
 
+# What keeping a tile costs beside its bytes (its key, the dictionary's entry): so that
+# empty tiles (204), which have no bytes, are bounded too.
+ENTRY_OVERHEAD = 200
+
+
 class BuiltTiles:
     """Tiles this process built, by ETag (which names the tile's URL and its collections'
     versions, so a tile built from older data is never handed out for newer: it is just
@@ -145,11 +150,14 @@ class BuiltTiles:
 
     def put(self, etag: str, body: bytes) -> None:
         """Keep the tile built under ``etag`` (an empty body for a 204 too)."""
-        if len(body) > self.max_bytes // 16:
+        size = len(body) + ENTRY_OVERHEAD
+        if size > self.max_bytes // 16:
             return  # one huge low-zoom tile must not push out hundreds of others
         previous = self._tiles.pop(etag, None)
-        self._bytes += len(body) - (len(previous) if previous is not None else 0)
+        if previous is not None:
+            self._bytes -= len(previous) + ENTRY_OVERHEAD
+        self._bytes += size
         self._tiles[etag] = body
         while self._bytes > self.max_bytes:
             _, dropped = self._tiles.popitem(last=False)
-            self._bytes -= len(dropped)
+            self._bytes -= len(dropped) + ENTRY_OVERHEAD

@@ -53,8 +53,6 @@ def _tile_datetime(request: Request) -> Interval | None:
 
 # How long a process trusts the versions it read when a tile is asked for again.
 VERSION_FRESHNESS_S = 1.0
-# What a process keeps of the tiles it built (by ETag), in bytes.
-BUILT_TILES_BYTES = 64 * 2**20
 
 
 def _process_caches(request: Request) -> tuple[caching.RecentVersions, caching.BuiltTiles]:
@@ -62,7 +60,7 @@ def _process_caches(request: Request) -> tuple[caching.RecentVersions, caching.B
     if not hasattr(state, "tile_versions"):
         state.tile_versions = caching.RecentVersions(VERSION_FRESHNESS_S)
     if not hasattr(state, "built_tiles"):
-        state.built_tiles = caching.BuiltTiles(BUILT_TILES_BYTES)
+        state.built_tiles = caching.BuiltTiles(state.settings.tile_cache_mb * 2**20)
     return state.tile_versions, state.built_tiles
 
 

@@ -110,7 +110,8 @@ def test_within_the_window_a_tile_is_revalidated_from_what_the_process_read(clie
 
 
 def test_built_tiles_are_kept_within_their_bytes():
-    built = caching.BuiltTiles(max_bytes=1600)
+    entry = 100 + caching.ENTRY_OVERHEAD
+    built = caching.BuiltTiles(max_bytes=16 * entry)
     for n in range(20):
         built.put(f'"{n}"', bytes(100))
     assert built.get('"3"') is None  # the oldest went first
@@ -118,8 +119,15 @@ def test_built_tiles_are_kept_within_their_bytes():
     assert sum(built.get(f'"{n}"') is not None for n in range(20)) == 16
     built.put('"huge"', bytes(101))  # over a sixteenth of the whole: not kept
     assert built.get('"huge"') is None
-    built.put('"empty"', b"")  # an empty tile (204) is kept too
+    built.put('"empty"', b"")  # an empty tile (204) is kept too, and counts
     assert built.get('"empty"') == b""
+    for n in range(100):
+        built.put(f'"empty {n}"', b"")
+    assert len(built._tiles) <= 16 * entry // caching.ENTRY_OVERHEAD
+    # none kept at all when the process keeps none
+    nothing = caching.BuiltTiles(max_bytes=0)
+    nothing.put('"empty"', b"")
+    assert nothing.get('"empty"') is None
 
 
 def test_a_restricted_tile_is_revalidated_by_its_readers_only(client, db):
@@ -136,5 +144,6 @@ def test_a_restricted_tile_is_revalidated_by_its_readers_only(client, db):
     assert (
         client.get(url, headers={**held, "Authorization": f"Bearer {auditor}"}).status_code == 304
     )
-    # holding the tag is no credential: the anonymous caller is still refused
+    # holding the tag, or asking for a tile built a moment ago, is no credential
     assert client.get(url, headers=held).status_code == 401
+    assert client.get(url).status_code == 401
