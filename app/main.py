@@ -44,31 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The service connects as onemap_service, never as the owner (settings.py); a
         # connection given back forgets the caller it served (gis/people/scope.py).
         service_url = settings.service_url()
-        pool = AsyncConnectionPool(
-            service_url,
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-            timeout=settings.pool_timeout_s,
-            max_waiting=settings.pool_max_waiting,
-            open=False,
-            kwargs=connection,
-            reset=scope.forget,
-        )
+        pool = _request_pool(service_url, settings, connection)
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
         # The analyses (coverage, standards, the grid audit) are synchronous domain
         # functions, as notebooks and the CLI call them; their routes run on worker
         # threads with a connection from this pool. One kept open: the analyses are rare,
         # one at a time per caller, and bounded by analysis_pool_max_size.
-        sync_pool = ConnectionPool(
-            service_url,
-            min_size=1,
-            max_size=settings.analysis_pool_max_size,
-            timeout=settings.pool_timeout_s,
-            max_waiting=settings.pool_max_waiting,
-            open=False,
-            kwargs=connection,
-        )
+        sync_pool = _analysis_pool(service_url, settings, connection)
         # One LISTEN connection per process feeds /api/v1/events/stream.
         feed = EventFeed(service_url)
         reads = _read_routing(settings, connection)
@@ -176,8 +159,26 @@ def _read_routing(settings: Settings, connection: dict[str, Any]) -> ReadRouting
     read_url = settings.read_service_url()
     if read_url is None:
         return None
-    pool = AsyncConnectionPool(
+    pool = _request_pool(
+        read_url, settings, connection, check=AsyncConnectionPool.check_connection, name="replica"
+    )
+    sync_pool = _analysis_pool(
         read_url,
+        settings,
+        connection,
+        check=ConnectionPool.check_connection,
+        name="replica-analyses",
+    )
+    return ReadRouting(pool, sync_pool)
+
+
+def _request_pool(
+    url: str, settings: Settings, connection: dict[str, Any], **options: Any
+) -> AsyncConnectionPool:
+    """The pool the requests draw from: sized by the settings, opened by the lifespan; a
+    connection given back forgets the caller it served (gis/people/scope.py)."""
+    return AsyncConnectionPool(
+        url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         timeout=settings.pool_timeout_s,
@@ -185,18 +186,21 @@ def _read_routing(settings: Settings, connection: dict[str, Any]) -> ReadRouting
         open=False,
         kwargs=connection,
         reset=scope.forget,
-        check=AsyncConnectionPool.check_connection,
-        name="replica",
+        **options,
     )
-    sync_pool = ConnectionPool(
-        read_url,
+
+
+def _analysis_pool(
+    url: str, settings: Settings, connection: dict[str, Any], **options: Any
+) -> ConnectionPool:
+    """The synchronous analyses' pool: one connection kept, analysis_pool_max_size at most."""
+    return ConnectionPool(
+        url,
         min_size=1,
         max_size=settings.analysis_pool_max_size,
         timeout=settings.pool_timeout_s,
         max_waiting=settings.pool_max_waiting,
         open=False,
         kwargs=connection,
-        check=ConnectionPool.check_connection,
-        name="replica-analyses",
+        **options,
     )
-    return ReadRouting(pool, sync_pool)
