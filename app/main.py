@@ -104,8 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.read_database_url:
         # a writing client is told where its write ended (read-your-writes, app/reads.py)
         app.add_middleware(RecordWrites, max_age_s=settings.read_your_writes_s)
-    # Outermost: bodies are counted and read before anything else runs (app/limits.py).
+    # Bodies are counted and read before anything else runs (app/limits.py).
     app.add_middleware(BodyLimits)
+    # Outermost: a public tile's revalidation is answered before anything else runs.
+    from app.ogc.tiles import TileRevalidation
+
+    app.add_middleware(TileRevalidation)
 
     from app.ogc import router as ogc
     from app.ogc import tiles as ogc_tiles

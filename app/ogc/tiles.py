@@ -9,11 +9,13 @@ answers 204 No Content.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.deps import ReadConnection, read_connection
 from app.ogc import caching, tilesets
@@ -116,6 +118,54 @@ async def _tile_answer(
             body = await build(conn)
             built.put(etag, body)
     return _tile_body(request, etag, body, restricted)
+
+
+# The tile routes' paths: the one map's, or a collection's (its id in group 1).
+TILE_PATH = re.compile(r"/ogc/(?:collections/([^/]+)/)?tiles/WebMercatorQuad/\d+/\d+/\d+")
+
+
+class TileRevalidation:
+    """Answers a public tile's revalidation before routing (pure ASGI, the app's outermost
+    layer): a GET of a tile path whose If-None-Match names the ETag this process would give
+    it now, from the versions it read within the last second, gets its 304 at once.
+
+    Phones revalidate the tiles they hold every minute, thousands at a time; what the rest
+    of the app would do for them (routing, parameters, middleware) is the whole cost of a
+    304. Anything else, including a tag this process cannot vouch for, goes on to the
+    routes. An ETag names its URL (query included), so only an URL the routes answered
+    can match one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answer = self._not_modified(Request(scope))
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _not_modified(request: Request) -> Response | None:
+        path = TILE_PATH.fullmatch(request.url.path)
+        if path is None or not caching.asks_revalidation(request):
+            return None
+        if path.group(1) is None:
+            sources = [COLLECTIONS[name] for name in tiles.MAP_LAYERS]
+        elif path.group(1) in COLLECTIONS:
+            sources = [COLLECTIONS[path.group(1)]]
+        else:
+            return None
+        if any(source.readers for source in sources):
+            return None  # who asks is checked by the routes first
+        tag = _process_caches(request)[0].recent(sources)
+        if tag is None:
+            return None
+        etag = caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
+        if not caching.fresh(request, etag):
+            return None
+        return caching.not_modified(_tile_headers(etag, restricted=False))
 
 
 @router.get("/tileMatrixSets")

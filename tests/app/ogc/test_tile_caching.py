@@ -99,6 +99,11 @@ def test_within_the_window_a_tile_is_revalidated_from_what_the_process_read(clie
     # the version read a moment ago is trusted: no query, the old tile is still current,
     # and the tile built then is handed out again rather than built anew
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    # the tag names its URL: on another path, or with a parameter the routes refuse, it is
+    # no 304 but what the routes answer
+    held = {"If-None-Match": etag}
+    assert client.get(url.replace("grids", "nowhere"), headers=held).status_code == 404
+    assert client.get(url + "?f=json", headers=held).status_code == 400
     again = client.get(url)
     assert again.headers["etag"] == etag
     assert again.content == first.content
