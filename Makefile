@@ -16,18 +16,23 @@ APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting \
 # What the tests add: real clients of the APIs — GDAL's ogr2ogr, QGIS's OAPIF provider
 # (PyQGIS) and Chromium for the pages.
 APT_TEST_PACKAGES := gdal-bin python3-qgis qgis-providers chromium
+# What the benchmark suite adds: wrk, the load generator (pgbench comes with postgresql-15).
+APT_BENCH_PACKAGES := wrk
+TIPG_VENV := .venv-tipg
+BENCH_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= district
 SEED ?= 2024
 
-.PHONY: help setup runtime-setup system-packages test-packages apt-install python-env ogctests-env web-assets db demo serve notebook test lint format clean
+.PHONY: help setup runtime-setup system-packages test-packages bench-packages apt-install python-env ogctests-env tipg-env web-assets db demo serve notebook test lint format bench clean
 
 help:
 	@echo "make demo   set up, load the demo district, serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (lint, types, tests)"
 	@echo "make setup  install everything, start nothing"
 	@echo "make notebook  JupyterLab on notebooks/, against the local cluster (after make demo)"
+	@echo "make bench  the benchmark suite, one table (BENCH_ARGS=\"--only features,points --scales district,city\")"
 
 setup: runtime-setup test-packages ogctests-env
 runtime-setup: system-packages python-env web-assets
@@ -64,6 +69,17 @@ $(OGCTESTS_VENV)/.installed:
 	$(PYTHON) -m venv $(OGCTESTS_VENV)
 	$(OGCTESTS_VENV)/bin/pip install -q ogctests
 	touch $@
+
+# tipg, the peer the benchmark suite measures onemap against, in its own environment:
+# its pins must not bend the project's.
+tipg-env: $(TIPG_VENV)/.installed
+$(TIPG_VENV)/.installed:
+	$(PYTHON) -m venv $(TIPG_VENV)
+	$(TIPG_VENV)/bin/pip install -q tipg uvicorn
+	touch $@
+
+bench-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_BENCH_PACKAGES)"
 
 web-assets: web/node_modules/.installed
 web/node_modules/.installed: web/package.json web/package-lock.json
@@ -103,6 +119,11 @@ test: setup lint
 	@if [ -z "$${ONEMAP_TEST_ADMIN_URL:-}" ]; then $(BIN)/onemap db start; fi
 	$(BIN)/pytest
 
+# The benchmark suite (bench/suite.py): its own databases on the local cluster, one table.
+bench: python-env system-packages bench-packages tipg-env
+	@if [ -z "$${ONEMAP_TEST_ADMIN_URL:-}" ]; then $(BIN)/onemap db start; fi
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
+
 clean:
 	-$(BIN)/onemap db stop
-	rm -rf $(VENV) $(OGCTESTS_VENV) web/node_modules .onemap .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OGCTESTS_VENV) $(TIPG_VENV) web/node_modules .onemap .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from app.commands import hotline as hotline_commands
 from app.commands import imports as imports_commands
 from app.commands import patrols as patrols_commands
 from app.commands import people as people_commands
+from app.commands import tiles as tiles_commands
 from app.commands import tokens as tokens_commands
 from gis.errors import InvalidParameter, OnemapError
 
@@ -39,28 +40,47 @@ cli.add_typer(events_commands.app, name="events")
 cli.add_typer(grids_commands.app, name="grids")
 cli.add_typer(access_commands.app, name="access")
 cli.add_typer(patrols_commands.app, name="patrols")
+cli.add_typer(tiles_commands.app, name="tiles")
 cli.command("import")(imports_commands.import_command)
 cli.command("import-events")(hotline_commands.import_events)
 
 
 @db_cli.command("start")
-def db_start() -> None:
+def db_start(
+    replica: bool = typer.Option(
+        False, "--replica", help="also a hot standby of it, for ONEMAP_READ_DATABASE_URL"
+    ),
+) -> None:
     """Initialise (once) and start the local cluster; idempotent."""
     try:
         dsn = devdb.start()
+        standby = devdb.start_replica() if replica else None
     except OnemapError as error:
         exits.fail(error, exits.FAILED)
     console.print(f"database running: {dsn}")
+    if standby is not None:
+        console.print(f"replica running: {standby}")
+        console.print(f"reads go to it with ONEMAP_READ_DATABASE_URL={standby}", soft_wrap=True)
 
 
 @db_cli.command("stop")
-def db_stop() -> None:
-    """Stop the local cluster; idempotent."""
+def db_stop(
+    replica: bool = typer.Option(False, "--replica", help="stop only the hot standby"),
+    drop: bool = typer.Option(
+        False, "--drop", help="with --replica: delete the standby and its replication slot"
+    ),
+) -> None:
+    """Stop the local cluster (its standby first); idempotent."""
+    if drop and not replica:
+        exits.fail("--drop deletes the standby: it goes with --replica", exits.USAGE)
     try:
-        devdb.stop()
+        if replica:
+            devdb.stop_replica(drop=drop)
+        else:
+            devdb.stop()
     except OnemapError as error:
         exits.fail(error, exits.FAILED)
-    console.print("database stopped")
+    console.print("replica stopped" if replica else "database stopped")
 
 
 @db_cli.command("status")

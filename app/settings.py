@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +27,16 @@ class Settings(BaseSettings):
         """The DSN the service connects with (``service_database_url`` or its default)."""
         return self.service_database_url or make_conninfo(self.database_url, user=SERVICE_ROLE)
 
+    def read_service_url(self) -> str | None:
+        """The DSN the service reads from the standby with (None: no standby): the host,
+        port and database of ``read_database_url``, the user and password of the service
+        URL, since a physical standby has the primary's roles."""
+        if not self.read_database_url:
+            return None
+        service = conninfo_to_dict(self.service_url())
+        credentials = {key: service[key] for key in ("user", "password") if key in service}
+        return make_conninfo(self.read_database_url, **credentials)
+
     database_url: str = Field(default_factory=database_url)
     # What the HTTP service connects as: the role onemap_service (migration 0013), which
     # owns nothing, may not change the event history or the admin log, and is bound by
@@ -34,6 +44,16 @@ class Settings(BaseSettings):
     # (right for the local cluster's trust authentication; set it, with the password
     # `onemap migrate` gives the role, where passwords are checked).
     service_database_url: str = ""
+    # A streaming standby of the database (`onemap db start --replica` makes a local one):
+    # the feature and analysis reads go to it, everything else to the primary, and a
+    # client reads its own writes from the primary until the standby has replayed them
+    # (docs/replica.md). Only host, port and database are taken from it; the service
+    # reads as the role it writes as. Empty: every read from the primary.
+    read_database_url: str = ""
+    # Seconds a writing client is sent to the primary for a read the standby has not yet
+    # replayed (the cookie onemap_wrote_lsn's lifetime). A standby replays in milliseconds;
+    # one further behind than this serves the writer its older data again.
+    read_your_writes_s: int = Field(default=60, ge=1)
     # Connections each server process keeps open. A request waiting for a connection
     # costs more than an idle connection: one process serving 50 concurrent reporters
     # took 585 reports/s with 50 connections and 412/s with 20 (bench/bench_ingest.py).
@@ -58,6 +78,9 @@ class Settings(BaseSettings):
     # in production, 32 characters or more: then nothing in the database yields a key.
     # Empty: the database instance's own secret (migration 0013's instance_secrets).
     secret_key: str = ""
+    # Megabytes of built vector tiles each server process keeps, by ETag (app/ogc/tiles.py);
+    # 0 builds every tile asked for.
+    tile_cache_mb: int = Field(default=64, ge=0)
     # Reports a minute one address may send without a token (app/limits.py; 0: no limit).
     public_reports_per_minute: int = Field(default=10, ge=0)
     # Seconds between the sweeps each server runs (escalating overdue events, deleting old

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_escape
 from typing import Any
 
+from app.ogc import openapi_tiles
 from app.ogc.params import ITEMS_PARAMETERS
 from gis.ogc.collections import COLLECTIONS, Collection, Property
 from gis.ogc.features import DEFAULT_LIMIT, MAX_LIMIT
@@ -33,6 +34,14 @@ def _content(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _ok(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": _content(media_type, schema)}
+
+
+def _cached(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The responses of a GET answered with validators: 200 with them, 304 without body."""
+    return {
+        "200": {**_ok(description, media_type, schema), "headers": _VALIDATORS},
+        "304": _ref("responses", "NotModified"),
+    }
 
 
 _ERRORS = {"400": _ref("responses", "InvalidParameter"), "500": _ref("responses", "ServerError")}
@@ -142,7 +151,42 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "Identifier of a feature.",
         "schema": {"type": "string"},
     },
+    # Answers carry strong ETags (app/ogc/caching.py); one the client holds is not sent
+    # again while the data it was made from are unchanged.
+    "If-None-Match": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": (
+            "Entity tags of answers the client holds (or *): 304 Not Modified, without a"
+            " body, while the answer would be the same."
+        ),
+        "schema": {"type": "string"},
+    },
 }
+
+# The validators every collection and feature answer carries, 200 or 304.
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": (
+            "Strong entity tag of the answer: it changes when the data it was made from"
+            " change (the collections' change counters)."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": (
+            "no-cache: may be stored, revalidated on every use (If-None-Match); private for"
+            " a restricted collection or a request with credentials."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Vary": {
+        "description": "Authorization, Cookie: an anonymous answer is never a signed-in one.",
+        "schema": {"type": "string"},
+    },
+}
+_VALIDATORS = {name: _ref("headers", name) for name in HEADERS}
 
 _LINK = {
     "type": "object",
@@ -283,6 +327,10 @@ RESPONSES = {
         "description": "A server error occurred.",
         "content": _content(JSON, _ref("schemas", "exception")),
     },
+    "NotModified": {
+        "description": "The answer the client holds (If-None-Match) is current; no body.",
+        "headers": _VALIDATORS,
+    },
 }
 
 
@@ -345,7 +393,6 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
             "type": {"type": "string", "enum": ["FeatureCollection"]},
             "features": {"type": "array", "items": feature},
             "links": _LINKS,
-            "timeStamp": {"type": "string", "format": "date-time"},
             "numberMatched": {"type": "integer", "minimum": 0},
             "numberReturned": {"type": "integer", "minimum": 0},
         },
@@ -364,9 +411,9 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                 "tags": ["Collections"],
                 "summary": f"describe {source.title}",
                 "operationId": f"describe_{source.id}",
-                "parameters": [_ref("parameters", "f")],
+                "parameters": [_ref("parameters", "f"), _ref("parameters", "If-None-Match")],
                 "responses": {
-                    "200": _ok(source.description, JSON, _ref("schemas", "collection")),
+                    **_cached(source.description, JSON, _ref("schemas", "collection")),
                     **errors,
                 },
             }
@@ -381,9 +428,10 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                     _ref("parameters", "f-features" if name == "f" else name)
                     for name in ITEMS_PARAMETERS
                 ]
-                + filters,
+                + filters
+                + [_ref("parameters", "If-None-Match")],
                 "responses": {
-                    "200": _ok(f"a page of {source.id}", GEOJSON, collection_page),
+                    **_cached(f"a page of {source.id}", GEOJSON, collection_page),
                     **errors,
                 },
             }
@@ -397,8 +445,9 @@ def _collection_paths(source: Collection) -> dict[str, Any]:
                     _ref("parameters", "featureId"),
                     _ref("parameters", "f-features"),
                     _ref("parameters", "crs"),
+                    _ref("parameters", "If-None-Match"),
                 ],
-                "responses": {"200": _ok("the feature", GEOJSON, feature), **errors},
+                "responses": {**_cached("the feature", GEOJSON, feature), **errors},
             }
         },
     }
@@ -451,18 +500,25 @@ def document(root: str) -> dict[str, Any]:
                 "responses": {"200": _ok("documentation", "text/html", {"type": "string"})},
             }
         },
-        "/collections": _simple(
-            "Collections",
-            "the feature collections",
-            "getCollections",
-            JSON,
-            _ref("schemas", "collections"),
-        ),
+        "/collections": {
+            "get": {
+                "tags": ["Collections"],
+                "summary": "the feature collections",
+                "operationId": "getCollections",
+                "parameters": [_ref("parameters", "f"), _ref("parameters", "If-None-Match")],
+                "responses": {
+                    **_cached("the feature collections", JSON, _ref("schemas", "collections")),
+                    **_ERRORS,
+                },
+            }
+        },
     }
     schemas = dict(SCHEMAS)
     for source in COLLECTIONS.values():
         paths.update(_collection_paths(source))
         schemas[f"{source.id}Feature"] = _feature_schema(source)
+    paths.update(openapi_tiles.paths())
+    schemas.update(openapi_tiles.SCHEMAS)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -470,7 +526,8 @@ def document(root: str) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Grid governance features of Jiangnan district, Nanning: OGC API – Features "
-                "Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference)."
+                "Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference); "
+                "their vector tiles by OGC API – Tiles."
             ),
             "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
@@ -479,12 +536,14 @@ def document(root: str) -> dict[str, Any]:
             {"name": "Capabilities", "description": "what the API offers"},
             {"name": "Collections", "description": "the feature collections"},
             {"name": "Features", "description": "the features themselves"},
+            {"name": "Tiles", "description": "vector tiles (OGC API – Tiles, Mapbox Vector Tiles)"},
         ],
         "paths": paths,
         "components": {
             "parameters": PARAMETERS,
             "schemas": schemas,
             "responses": RESPONSES,
+            "headers": HEADERS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "an API token"}
             },
@@ -502,7 +561,8 @@ def html(root: str) -> str:
         for parameter in operation.get("parameters", []):
             if "$ref" in parameter:
                 parameter = PARAMETERS[parameter["$ref"].rsplit("/", 1)[1]]
-            names.append(parameter["name"])
+            if parameter["in"] != "header":
+                names.append(parameter["name"])
         rows.append(
             "<tr><td><code>GET {}</code></td><td>{}</td><td>{}</td></tr>".format(
                 html_escape.escape(root + path),

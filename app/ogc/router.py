@@ -16,8 +16,8 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.deps import Connection, identify_caller
-from app.ogc import openapi
+from app.deps import Connection, ReadConnection, identify_caller
+from app.ogc import caching, openapi, tilesets
 from app.ogc.params import (
     FORMAT_PARAMETERS,
     ITEM_PARAMETERS,
@@ -29,7 +29,7 @@ from app.ogc.params import (
 )
 from app.params import check_known, parse_bbox, parse_paging
 from gis.crs import CRS84, STORAGE_CRS, Crs
-from gis.ogc import features
+from gis.ogc import features, versions
 from gis.ogc.collections import COLLECTIONS, Collection
 from gis.ogc.selection import SUPPORTED_CRS
 
@@ -47,6 +47,7 @@ CONFORMANCE_CLASSES = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *tilesets.CONFORMANCE_CLASSES,
 ]
 
 
@@ -98,6 +99,7 @@ async def landing_page(request: Request) -> JSONResponse:
                 _link(f"{root}/api.html", "service-doc", HTML, "the API documentation"),
                 _link(f"{root}/conformance", "conformance", JSON, "conformance classes"),
                 _link(f"{root}/collections", "data", JSON, "the feature collections"),
+                *tilesets.landing_links(root),
             ],
         }
     )
@@ -146,8 +148,7 @@ async def _readable(request: Request, conn: Connection, source: Collection) -> C
     )
 
 
-async def _collection_document(conn: Connection, source: Collection, root: str) -> dict[str, Any]:
-    extent = await features.extent(conn, source.id)
+def _collection_document(source: Collection, extent: features.Extent, root: str) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": source.id,
         "title": source.title,
@@ -158,6 +159,7 @@ async def _collection_document(conn: Connection, source: Collection, root: str) 
         "links": [
             _link(f"{root}/collections/{source.id}", "self", JSON, source.title),
             _link(f"{root}/collections/{source.id}/items", "items", GEOJSON, "the features"),
+            *tilesets.collection_links(root, source),
         ],
     }
     if source.keywords:
@@ -174,27 +176,51 @@ async def _collection_document(conn: Connection, source: Collection, root: str) 
 
 
 @router.get("/collections")
-async def collections(request: Request, conn: Connection) -> JSONResponse:
+async def collections(request: Request, conn: ReadConnection) -> Response:
     _checked(request, FORMAT_PARAMETERS, "json")
     root = _root(request)
-    return _json(
-        {
-            "links": [_link(f"{root}/collections", "self", JSON, "the feature collections")],
-            # a restricted collection is listed only to those who may read it
-            "collections": [
-                await _collection_document(conn, source, root)
-                for source in COLLECTIONS.values()
-                if await _may_read(request, conn, source)
-            ],
-        }
-    )
+    # a restricted collection is listed only to those who may read it
+    listed = [source for source in COLLECTIONS.values() if await _may_read(request, conn, source)]
+    restricted = any(source.readers for source in listed)
+    states = await versions.collection_states(conn, listed)
+    if caching.asks_revalidation(request):
+        etag = caching.entity_tag(request, root, *((s, states[s.id].tag) for s in listed))
+        if caching.fresh(request, etag):
+            return caching.not_modified(caching.headers(request, etag, restricted=restricted))
+    # The extents are kept per version: computed again only for a collection that changed
+    # (then at the version they were computed at, which the ETag names).
+    documents, tags = [], []
+    for source in listed:
+        tag, extent = await features.cached_extent(conn, source, states[source.id].tag)
+        documents.append(_collection_document(source, extent, root))
+        tags.append((source, tag))
+    body = {
+        "links": [_link(f"{root}/collections", "self", JSON, "the feature collections")],
+        "collections": documents,
+    }
+    return _validated(request, _json(body), caching.entity_tag(request, root, *tags), restricted)
 
 
 @router.get("/collections/{collection_id}")
-async def collection(collection_id: str, request: Request, conn: Connection) -> JSONResponse:
+async def collection(collection_id: str, request: Request, conn: ReadConnection) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     _checked(request, FORMAT_PARAMETERS, "json")
-    return _json(await _collection_document(conn, source, _root(request)))
+    root = _root(request)
+    state = await versions.collection_state(conn, source)
+    tag, extent = await features.cached_extent(conn, source, state.tag)
+    body = _json(_collection_document(source, extent, root))
+    return _validated(
+        request, body, caching.entity_tag(request, root, (source, tag)), bool(source.readers)
+    )
+
+
+def _validated(request: Request, answer: Response, etag: str, restricted: bool) -> Response:
+    """``answer`` with its validators, or 304 when the client holds it already."""
+    validators = caching.headers(request, etag, restricted=restricted)
+    if caching.fresh(request, etag):
+        return caching.not_modified(validators)
+    answer.headers.update(validators)
+    return answer
 
 
 def _page_url(items_url: str, params: dict[str, str], limit: int, **token: str) -> str:
@@ -223,17 +249,16 @@ def _items_links(
     return links
 
 
-def _geojson(body: str, crs: Crs) -> Response:
+def _geojson(body: str | bytes, crs: Crs) -> Response:
     # Part 2: the CRS of the coordinates in the body, also when it is the default.
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})
 
 
 @router.get("/collections/{collection_id}/items")
-async def items(collection_id: str, request: Request, conn: Connection) -> Response:
+async def items(collection_id: str, request: Request, conn: ReadConnection) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, items_parameters(source), "json", "geojson")
-    page = await features.items(
-        conn,
+    query = features.page_query(
         source.id,
         bbox=parse_bbox("bbox", params.get("bbox")),
         bbox_crs=parse_crs(params, "bbox-crs"),
@@ -245,24 +270,43 @@ async def items(collection_id: str, request: Request, conn: Connection) -> Respo
         after=params.get("after"),
         before=params.get("before"),
     )
-    # The features arrive serialized by PostGIS and are spliced in, never re-parsed.
-    envelope = {
+    root = _root(request)
+    restricted = bool(source.readers)
+    if caching.asks_revalidation(request):
+        state = await versions.collection_state(conn, source, query.counties)
+        etag = caching.entity_tag(request, root, (source, state.tag))
+        if caching.fresh(request, etag):
+            return caching.not_modified(caching.headers(request, etag, restricted=restricted))
+    page = await features.read_page(conn, query)
+    # The features arrive serialized by PostGIS and are spliced in, never re-parsed. No
+    # timeStamp (optional in OGC API Features, and the time the answer was made): the same
+    # data must give the same bytes, as a strong ETag promises.
+    envelope: dict[str, Any] = {
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
         "numberReturned": page.number_returned,
-        "timeStamp": _rfc3339(datetime.now(UTC)),
-        "links": _items_links(_root(request), source, params, page),
     }
-    head = json.dumps(envelope, ensure_ascii=False)[:-1]
-    return _geojson(f'{head}, "features": {page.features}}}', page.crs)
+    envelope["links"] = _items_links(root, source, params, page)
+    head = json.dumps(envelope, ensure_ascii=False)[:-1].encode()
+    answer = _geojson(b"".join((head, b', "features": ', page.features, b"}")), page.crs)
+    etag = caching.entity_tag(request, root, (source, page.version.tag))
+    return _validated(request, answer, etag, restricted)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
-async def item(collection_id: str, feature_id: str, request: Request, conn: Connection) -> Response:
+async def item(
+    collection_id: str, feature_id: str, request: Request, conn: ReadConnection
+) -> Response:
     source = await _readable(request, conn, features.collection(collection_id))
     params = _checked(request, ITEM_PARAMETERS, "json", "geojson")
     crs = parse_crs(params, "crs")
     root = _root(request)
+    restricted = bool(source.readers)
+    if caching.asks_revalidation(request):
+        state = await versions.collection_state(conn, source)
+        etag = caching.entity_tag(request, root, (source, state.tag))
+        if caching.fresh(request, etag):
+            return caching.not_modified(caching.headers(request, etag, restricted=restricted))
     self_url = f"{root}/collections/{source.id}/items/{quote(feature_id, safe='')}"
     if "crs" in params:
         self_url += "?" + urlencode({"crs": crs.uri})
@@ -270,5 +314,6 @@ async def item(collection_id: str, feature_id: str, request: Request, conn: Conn
         _link(self_url, "self", GEOJSON, "this feature"),
         _link(f"{root}/collections/{source.id}", "collection", JSON, source.title),
     ]
-    body = await features.item(conn, source.id, feature_id, crs=crs, links=links)
-    return _geojson(body, crs)
+    tag, body = await features.versioned_item(conn, source.id, feature_id, crs=crs, links=links)
+    etag = caching.entity_tag(request, root, (source, tag))
+    return _validated(request, _geojson(body, crs), etag, restricted)

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import Analyst, SyncConnection
+from app.deps import Analyst, SyncConnection, SyncReadConnection
 from app.params import (
     check_known,
     parse_bbox,
@@ -55,7 +55,7 @@ GEOJSON = "application/geo+json"
 
 
 @router.get("/coverage", response_class=JSONResponse)
-def coverage(request: Request, conn: SyncConnection) -> JSONResponse:
+def coverage(request: Request, conn: SyncReadConnection) -> JSONResponse:
     """Of the buildings in ``scope``, the households, residents and buildings inside at
     least one ``minutes``-minute service area (5, 10 or 15; default 15), per
     ``group_by`` (community, subdistrict or county; default community), with totals,
@@ -72,7 +72,7 @@ def coverage(request: Request, conn: SyncConnection) -> JSONResponse:
 
 
 @router.get("/areas", response_class=GeoJSONResponse)
-def areas(request: Request, conn: SyncConnection) -> JSONResponse:
+def areas(request: Request, conn: SyncReadConnection) -> JSONResponse:
     """The ``minutes``-minute service areas of the centres in ``scope`` (or of one
     ``center_id``), each with its method (network or straight_line), distance and the
     buildings, households and residents it holds; ``bbox`` (min lon, min lat, max lon,
@@ -90,7 +90,7 @@ def areas(request: Request, conn: SyncConnection) -> JSONResponse:
 
 
 @router.get("/uncovered", response_class=GeoJSONResponse)
-def uncovered(request: Request, conn: SyncConnection) -> JSONResponse:
+def uncovered(request: Request, conn: SyncReadConnection) -> JSONResponse:
     """Buildings with households in ``scope`` outside every ``minutes``-minute area, most
     households first (at most ``limit``, default 10,000; ``numberMatched`` counts all),
     each with the nearest centre as the crow flies; ``bbox`` keeps those in a view."""
@@ -116,7 +116,7 @@ def uncovered(request: Request, conn: SyncConnection) -> JSONResponse:
     # format=geojson: the centres as points
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def standards(request: Request, conn: SyncConnection) -> JSONResponse:
+def standards(request: Request, conn: SyncReadConnection) -> JSONResponse:
     """Each centre in ``scope`` (of one ``level``) against its level's standard: area
     required and shortfall in m², missing basic rooms of "4+X". ``compliant=true|false``
     keeps one side; ``format=geojson`` gives the centres as points for the map."""

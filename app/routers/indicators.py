@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import Connection
+from app.deps import ReadConnection
 from app.params import check_known, documented, parse_instant
 from app.problems import problem_responses
 from gis.errors import InvalidParameter
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
         ]
     },
 )
-async def event_indicators(request: Request, conn: Connection) -> JSONResponse:
+async def event_indicators(request: Request, conn: ReadConnection) -> JSONResponse:
     """结案率, 按期结案率, 处置率, 按期处置率, 准确派遣率, average handling and closing
     hours, rework and overdue counts per ``group_by`` (grid, community, subdistrict,
     category, source, month) for events reported from ``from`` (inclusive) to ``to``

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import Analyst, SyncConnection
+from app.deps import ReadAnalyst, SyncReadConnection
 from app.params import check_known, documented, parse_instant, parse_integer
 from app.problems import problem_responses
 from app.responses import GeoJSONResponse
@@ -58,7 +58,7 @@ SCOPE = documented(
         ]
     },
 )
-def coverage(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
+def coverage(request: Request, conn: SyncReadConnection, caller: ReadAnalyst) -> JSONResponse:
     """Per grid of ``scope`` (or summed per community or subdistrict, or per team and each
     grid it serves): visits, hours inside, the last patrol and whether each calendar month
     (China time) of [``from``, ``to``) meets the standard of the grid's kind. Default
@@ -88,7 +88,7 @@ def coverage(request: Request, conn: SyncConnection, caller: Analyst) -> JSONRes
         ]
     },
 )
-def stale(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
+def stale(request: Request, conn: SyncReadConnection, caller: ReadAnalyst) -> JSONResponse:
     """The grids of ``scope`` nobody has patrolled for ``days`` days, with when a patrol
     was last inside (null: never), never-patrolled grids first."""
     params = check_known(request.query_params, ("days", "scope"))
@@ -134,7 +134,7 @@ BLIND_SPOT_FORMATS = ("geojson", "json")
         ]
     },
 )
-def blind_spots(request: Request, conn: SyncConnection, caller: Analyst) -> JSONResponse:
+def blind_spots(request: Request, conn: SyncReadConnection, caller: ReadAnalyst) -> JSONResponse:
     """Events of ``scope`` reported in [``from``, ``to``) that no patrol passed within R
     metres of (the county's standard, 30 m) in the ``days`` days before, by grid then
     time, each with the nearest patrol within 500 m in the 30 days before; the events as

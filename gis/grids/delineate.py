@@ -422,7 +422,11 @@ def _refuse_other_references(conn: psycopg.Connection, old: list[str]) -> None:
         """
         SELECT c.conrelid::regclass::text, a.attname
         FROM pg_constraint AS c
-        JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+        -- the column that holds the grid code (the key's other column is the county)
+        JOIN unnest(c.conkey, c.confkey) AS k(attnum, grid_attnum) ON true
+        JOIN pg_attribute AS g ON g.attrelid = c.confrelid AND g.attnum = k.grid_attnum
+                              AND g.attname = 'grid_code'
+        JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
         WHERE c.contype = 'f' AND c.confrelid = 'grids'::regclass AND c.confdeltype <> 'c'
         ORDER BY 1, 2
         """

@@ -55,6 +55,15 @@ class Collection:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # the roles that may read it (a token or a signed-in session); empty: everyone
     readers: tuple[str, ...] = ()
+    # The tables whose rows make what it serves: the table itself, a view's tables, the
+    # tables its property functions look up. Their change counters version what it serves
+    # (gis/ogc/versions.py). Empty: its table alone.
+    reads: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables whose changes change what the collection serves."""
+        return self.reads or (self.table,)
 
     def property(self, name: str) -> Property | None:
         """The property named ``name``, or None when the collection has none."""
@@ -119,6 +128,7 @@ COLLECTIONS: dict[str, Collection] = {
             title="Subdistricts 街道/镇",
             description="Township-level units of the district with their 9-digit codes.",
             table="subdistricts",
+            reads=("subdistricts", "grid_statistics"),
             id_column="subdistrict_code",
             id_type="string",
             geometry_type="MultiPolygon",
@@ -137,6 +147,7 @@ COLLECTIONS: dict[str, Collection] = {
                 "Village-level units (residents' and villagers' committees), 12-digit codes."
             ),
             table="communities",
+            reads=("communities", "grid_statistics"),
             id_column="community_code",
             id_type="string",
             geometry_type="MultiPolygon",
@@ -154,6 +165,7 @@ COLLECTIONS: dict[str, Collection] = {
             title="Grids 网格",
             description="Base grids (300-500 households) and dedicated grids, 15-digit codes.",
             table="grids",
+            reads=("grids", "grid_statistics"),
             id_column="grid_code",
             id_type="string",
             geometry_type="MultiPolygon",
@@ -244,6 +256,7 @@ COLLECTIONS: dict[str, Collection] = {
                 " method straight_line where the county has no walking network."
             ),
             table="service_areas",
+            reads=("service_areas", "service_centers"),
             id_column="area_id",
             id_type="integer",
             geometry_type="MultiPolygon",
@@ -311,6 +324,7 @@ COLLECTIONS: dict[str, Collection] = {
             ),
             # the public view (gis/events/sql/functions/public_events.sql)
             table="public_events",
+            reads=("events", "event_categories", "departments"),
             id_column="event_id",
             id_type="integer",
             geometry_type="Point",
@@ -375,6 +389,7 @@ COLLECTIONS: dict[str, Collection] = {
             description="Cleaned pieces of the tracks patrol teams walked or rode, by team"
             " (never by person), with clues found.",
             table="patrol_tracks",
+            reads=("patrol_tracks", "patrol_teams"),
             id_column="track_id",
             id_type="integer",
             geometry_type="LineString",
@@ -412,6 +427,7 @@ COLLECTIONS: dict[str, Collection] = {
             ),
             # the view of gis/patrols/sql/functions/street_patrols.sql
             table="street_patrols",
+            reads=("patrol_targets", "patrolled_targets"),
             id_column="patrol_id",
             id_type="integer",
             geometry_type="LineString",

@@ -21,7 +21,7 @@ cut_streets AS (
     FROM streets AS s
     JOIN cuts AS c USING (street_id)
     WHERE c.at > 0 AND c.at < 1
-    GROUP BY s.street_id
+    GROUP BY s.street_id, s.county_code
 )
 INSERT INTO walk_staging (county_code, highway, name, geom)
 SELECT county_code, street_class, name, geom

@@ -16,9 +16,14 @@ SELECT in_grid.row_no, in_grid.grid_code,
        left(in_grid.grid_code, 12) AS community_code,
        left(in_grid.grid_code, 9) AS subdistrict_code
 FROM (
+    -- LATERAL … OFFSET 0 keeps the grids driving: left to a plain join, the planner
+    -- turned it at city scale (6,764 grids) and probed the grids' index per point,
+    -- 1 M points in 30 s instead of 5 s (bench/bench_points.py).
     SELECT s.row_no, min(g.grid_code) AS grid_code
     FROM grids AS g
-    JOIN hotline_staging AS s ON ST_Intersects(g.geom, s.geom)
+    CROSS JOIN LATERAL (
+        SELECT s.row_no FROM hotline_staging AS s WHERE ST_Intersects(g.geom, s.geom) OFFSET 0
+    ) AS s
     GROUP BY s.row_no
 ) AS in_grid;
 

@@ -193,8 +193,8 @@ def test_items_are_geojson_with_exact_counts(client, db, collection_id):
     assert page["numberMatched"] == matched > 0
     # the first page of the default 10; a collection with fewer (the river) fits in it
     assert page["numberReturned"] == len(page["features"]) == min(matched, 10)
-    stamp = datetime.fromisoformat(page["timeStamp"])
-    assert stamp.tzinfo is not None
+    # no timeStamp: the same data give the same bytes under a strong ETag
+    assert "timeStamp" not in page
     for feature in page["features"]:
         assert feature["type"] == "Feature"
         assert feature["geometry"]["type"] == source.geometry_type

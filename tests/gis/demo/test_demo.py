@@ -271,7 +271,7 @@ def test_base_grids_hold_300_to_500_households(db, demo_district):
                count(DISTINCT dedicated_kind)
         FROM (SELECT g.grid_code, g.grid_type, g.dedicated_kind, coalesce(sum(b.households), 0) h
               FROM grids g LEFT JOIN buildings b ON ST_Within(b.geom, g.geom)
-              GROUP BY g.grid_code) per_grid
+              GROUP BY g.grid_code, g.county_code) per_grid
         """
     ).fetchone()
     assert low >= 300 and high <= 500
@@ -455,7 +455,8 @@ def test_every_demo_event_has_the_loop_behind_its_stage(db, demo_district):
         " array_agg(h.action ORDER BY h.history_id), array_agg(h.from_status ORDER BY"
         " h.history_id), array_agg(h.to_status ORDER BY h.history_id),"
         " array_agg(h.at ORDER BY h.history_id)"
-        " FROM events AS e JOIN event_history AS h USING (event_id) GROUP BY e.event_id"
+        " FROM events AS e JOIN event_history AS h USING (event_id, county_code)"
+        " GROUP BY e.event_id, e.county_code"
     ).fetchall()
     assert len(rows) == demo_district["events"]
     late = 0

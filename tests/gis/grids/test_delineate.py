@@ -323,8 +323,15 @@ def test_a_community_without_streets_is_cut_by_its_buildings(streetless):
 
 def test_apply_names_a_table_that_still_refers_to_an_old_grid(streetless):
     with psycopg.connect(streetless) as conn:
-        conn.execute("CREATE TABLE grid_notes (grid_code char(15) REFERENCES grids, note text)")
-        conn.execute("INSERT INTO grid_notes VALUES (%s, '值班表')", (planting.STREETLESS_BASE,))
+        # keyed as every county's table is (migration 0020): the grid code and its county
+        conn.execute(
+            "CREATE TABLE grid_notes (grid_code char(15), county_code char(6), note text,"
+            " FOREIGN KEY (grid_code, county_code) REFERENCES grids)"
+        )
+        conn.execute(
+            "INSERT INTO grid_notes VALUES (%s, left(%s, 6), '值班表')",
+            (planting.STREETLESS_BASE, planting.STREETLESS_BASE),
+        )
         conn.commit()
         proposal = delineate(conn, community_code=planting.STREETLESS)
         with pytest.raises(DelineationError, match=r"grid_notes\.grid_code"):

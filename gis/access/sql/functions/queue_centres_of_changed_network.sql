@@ -6,7 +6,7 @@ BEGIN
     SELECT c.center_id, c.county_code, 'network'
     FROM service_centers AS c
     WHERE c.county_code IN (SELECT DISTINCT county_code FROM changed_edges)
-    ON CONFLICT (center_id) DO NOTHING;
+    ON CONFLICT (center_id, county_code) DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER walk_edges_queue_inserted AFTER INSERT ON walk_edges

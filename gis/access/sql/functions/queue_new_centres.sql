@@ -7,7 +7,7 @@ CREATE OR REPLACE FUNCTION queue_new_centres() RETURNS trigger LANGUAGE plpgsql 
 BEGIN
     INSERT INTO service_area_queue (center_id, county_code, reason)
     SELECT center_id, county_code, 'centre' FROM new_centres
-    ON CONFLICT (center_id) DO NOTHING;
+    ON CONFLICT (center_id, county_code) DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER service_centers_queue_new AFTER INSERT ON service_centers

@@ -21,9 +21,17 @@ DECLARE
     changed integer;
 BEGIN
     PERFORM grid_statistics_lock();
-    INSERT INTO grid_statistics (grid_code)
-    SELECT grid_code FROM grids WHERE only_grids IS NULL OR grid_code = ANY (only_grids)
-    ON CONFLICT (grid_code) DO NOTHING;
+    INSERT INTO grid_statistics (grid_code, county_code)
+    SELECT grid_code, county_code FROM grids
+    WHERE only_grids IS NULL OR grid_code = ANY (only_grids)
+    ON CONFLICT (grid_code, county_code) DO NOTHING;
+    -- A renumbered grid leaves its old row behind: its key holds the county, and no update
+    -- of such a key cascades (Citus refuses it), so the foreign key waits for the commit
+    -- (migration 0020) and the old row goes here; the new code was counted in above.
+    DELETE FROM grid_statistics AS s
+    WHERE (only_grids IS NULL OR s.grid_code = ANY (only_grids))
+      AND NOT EXISTS (SELECT FROM grids AS g
+                      WHERE g.grid_code = s.grid_code AND g.county_code = s.county_code);
     IF many THEN
         -- Many grids (the whole table, a redrawn district): index every point once and
         -- walk the grids over that index; the lowest grid code wins.

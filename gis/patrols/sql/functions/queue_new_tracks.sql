@@ -7,7 +7,7 @@ BEGIN
     PERFORM chunk_patrol_tracks(ARRAY(SELECT track_id FROM new_tracks));
     INSERT INTO patrol_coverage_queue (track_id, county_code)
     SELECT track_id, county_code FROM new_tracks
-    ON CONFLICT (track_id) DO NOTHING;
+    ON CONFLICT (track_id, county_code) DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER patrol_tracks_queue_new AFTER INSERT ON patrol_tracks

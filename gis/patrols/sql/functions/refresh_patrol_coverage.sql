@@ -65,8 +65,8 @@ BEGIN
     -- no county condition: it would turn the probe into a hash join over every target; a
     -- patrol on the county's edge passes the neighbour's buildings too
     JOIN patrol_targets AS t ON ST_DWithin(t.probe_4545, c.geom_4545, c.radius_m)
-    GROUP BY c.month, t.target_id
-    ON CONFLICT (target_id, month) DO UPDATE
+    GROUP BY c.month, t.target_id, t.county_code
+    ON CONFLICT (target_id, month, county_code) DO UPDATE
     SET first_at = least(p.first_at, EXCLUDED.first_at),
         last_at = greatest(p.last_at, EXCLUDED.last_at),
         passes = p.passes + EXCLUDED.passes;

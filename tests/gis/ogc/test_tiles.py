@@ -1,0 +1,241 @@
+"""Vector tiles built by PostGIS (gis/ogc/tiles.py), read back by real decoders on the demo
+district: GDAL's MVT driver finds exactly the features PostGIS says intersect the tile,
+and mapbox-vector-tile decodes each geometry within one tile unit (a pixel of the
+4096-unit grid) of its source projected into tile space."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from shapely import wkb
+from shapely.affinity import affine_transform
+from shapely.geometry import shape
+
+from gis.errors import InvalidParameter
+from gis.ogc import tiles
+from gis.ogc.tiles import TileAddress
+
+# the tile's square in the 4326 storage, as the tile queries filter by it
+IN_TILE = "ST_Intersects(geom, ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))"
+
+
+def busiest_tile(db: psycopg.Connection, table: str, z: int) -> TileAddress:
+    """The tile of zoom ``z`` holding the most points on surface of ``table``'s features."""
+    row = db.execute(
+        f"""
+        WITH placed AS (SELECT ST_Transform(ST_PointOnSurface(geom), 3857) AS point FROM {table})
+        SELECT floor((ST_X(point) + %(half)s) / %(size)s)::int AS x,
+               floor((%(half)s - ST_Y(point)) / %(size)s)::int AS y
+        FROM placed GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1
+        """,
+        {"half": tiles.HALF_WORLD_M, "size": 2 * tiles.HALF_WORLD_M / 2**z},
+    ).fetchone()
+    assert row is not None, f"{table} is empty"
+    return TileAddress(z, row[0], row[1])
+
+
+def tile_bytes(database_url: str, collection_id: str | None, tile: TileAddress) -> bytes:
+    async def fetch() -> bytes:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            if collection_id is None:
+                return await tiles.map_tile(conn, tile)
+            return await tiles.collection_tile(conn, collection_id, tile)
+
+    return asyncio.run(fetch())
+
+
+def sql_ids(db: psycopg.Connection, table: str, id_sql: str, tile: TileAddress) -> set[str]:
+    rows = db.execute(
+        f"SELECT {id_sql}::text FROM {table} WHERE {IN_TILE}",
+        {"z": tile.z, "x": tile.x, "y": tile.y},
+    )
+    return {value for (value,) in rows}
+
+
+def _open_options(tile: TileAddress) -> list[str]:
+    # a lone tile file does not say where it is: GDAL is told its z/x/y
+    return ["-oo", f"X={tile.x}", "-oo", f"Y={tile.y}", "-oo", f"Z={tile.z}"]
+
+
+def gdal_features(body: bytes, tile: TileAddress, tmp_path: Path) -> dict[str, list[dict]]:
+    """The tile's features as GDAL's MVT driver reads them, by layer (GeoJSON in 3857)."""
+    ogr2ogr = shutil.which("ogr2ogr")
+    assert ogr2ogr, "ogr2ogr (GDAL) is not installed; install gdal-bin"
+    source = tmp_path / f"{tile.z}-{tile.x}-{tile.y}.mvt"
+    source.write_bytes(body)
+    layers: dict[str, list[dict]] = {}
+    for layer in mapbox_vector_tile.decode(body):
+        target = tmp_path / f"{layer}.geojson"
+        completed = subprocess.run(
+            [ogr2ogr, "-f", "GeoJSON", str(target), str(source), layer, *_open_options(tile)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert completed.returncode == 0, completed.stderr
+        layers[layer] = json.loads(target.read_text())["features"]
+    return layers
+
+
+@pytest.mark.parametrize(
+    ("collection_id", "table", "id_sql", "z"),
+    [
+        ("grids", "grids", "rtrim(grid_code)", 14),
+        ("communities", "communities", "rtrim(community_code)", 13),
+        ("buildings", "buildings", "rtrim(building_code)", 16),
+        ("events", "public_events", "event_id", 15),
+        ("walk_edges", "walk_edges", "edge_id", 15),
+    ],
+)
+def test_gdal_reads_exactly_the_features_postgis_says_intersect_the_tile(
+    database_url, demo_district, db, tmp_path, collection_id, table, id_sql, z
+):
+    tile = busiest_tile(db, table, z)
+    body = tile_bytes(database_url, collection_id, tile)
+    layers = gdal_features(body, tile, tmp_path)
+    assert list(layers) == [collection_id]
+    id_column = tiles.COLLECTIONS[collection_id].id_column
+    read = [str(feature["properties"][id_column]) for feature in layers[collection_id]]
+    expected = sql_ids(db, table, id_sql, tile)
+    print(f"{collection_id} {tile}: GDAL read {len(read)}, PostGIS says {len(expected)}")
+    assert len(expected) > 5
+    assert len(read) == len(set(read))
+    assert set(read) == expected
+
+
+def _tile_space(tile: TileAddress):
+    """A shapely transform from EPSG:3857 metres to the tile's units (y downwards)."""
+    min_x, _, max_x, max_y = tile.bounds_3857
+    scale = tiles.EXTENT / (max_x - min_x)
+    return lambda geometry: affine_transform(
+        geometry, [scale, 0, 0, -scale, -min_x * scale, max_y * scale]
+    )
+
+
+@pytest.mark.parametrize(
+    ("collection_id", "id_column", "z"),
+    [("grids", "grid_code", 15), ("buildings", "building_code", 17), ("events", "event_id", 16)],
+)
+def test_geometry_decodes_within_one_unit_of_the_source(
+    database_url, demo_district, db, collection_id, id_column, z
+):
+    source = tiles.COLLECTIONS[collection_id]
+    tile = busiest_tile(db, source.table, z)
+    body = tile_bytes(database_url, collection_id, tile)
+    decoded = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+    layer = decoded[collection_id]
+    assert layer["extent"] == tiles.EXTENT
+    # features wholly inside the tile, so nothing of them is clipped at its edge
+    rows = db.execute(
+        f"""SELECT {id_column}::text, ST_AsBinary(ST_Transform(geom, 3857)) FROM {source.table}
+            WHERE ST_Within(geom, ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))""",
+        {"z": tile.z, "x": tile.x, "y": tile.y},
+    ).fetchall()
+    sources = {key.rstrip(): wkb.loads(bytes(geometry)) for key, geometry in rows}
+    assert len(sources) > 3
+    to_tile = _tile_space(tile)
+    worst = 0.0
+    for feature in layer["features"]:
+        key = str(feature["properties"].get(id_column, feature.get("id")))
+        if key not in sources:
+            continue  # crosses the tile's edge
+        drawn = shape(feature["geometry"])
+        expected = to_tile(sources.pop(key))
+        worst = max(worst, drawn.hausdorff_distance(expected))
+    print(f"{collection_id} {tile}: worst Hausdorff distance {worst:.3f} tile units")
+    assert not sources, f"missing from the tile: {sorted(sources)[:5]}"
+    assert worst <= 1.0
+
+
+def test_buildings_appear_from_zoom_15(database_url, demo_district, db):
+    tile = busiest_tile(db, "buildings", 15)
+    assert mapbox_vector_tile.decode(tile_bytes(database_url, "buildings", tile))["buildings"]
+    parent = TileAddress(14, tile.x // 2, tile.y // 2)
+    assert tile_bytes(database_url, "buildings", parent) == b""
+
+
+def test_events_are_counted_per_cell_below_zoom_14(database_url, demo_district, db):
+    for z in (0, 10, 13):
+        tile = busiest_tile(db, "public_events", z)
+        cells = mapbox_vector_tile.decode(tile_bytes(database_url, "events", tile))["events"]
+        stages = [s for s in tiles.event_cell_attributes() if s not in ("events", "overdue")]
+        expected = db.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE overdue) FROM public_events WHERE {IN_TILE}",
+            {"z": tile.z, "x": tile.x, "y": tile.y},
+        ).fetchone()
+        counted = [cell["properties"] for cell in cells["features"]]
+        assert sum(c["events"] for c in counted) == expected[0] > 0
+        assert sum(c["overdue"] for c in counted) == expected[1]
+        for cell in counted:
+            assert set(cell) == set(tiles.event_cell_attributes())
+            assert sum(cell[stage] for stage in stages) == cell["events"]
+        assert len(counted) <= tiles.EVENT_CELLS**2
+        if z == 13:  # cells, not events: fewer features than events
+            assert len(counted) < expected[0]
+
+
+def test_areas_carry_the_choropleth_figures_at_every_zoom(database_url, demo_district, db):
+    for z, detailed in ((10, False), (14, True)):
+        tile = busiest_tile(db, "grids", z)
+        grids = mapbox_vector_tile.decode(tile_bytes(database_url, "grids", tile))["grids"]
+        grid = grids["features"][0]["properties"]
+        assert {"grid_code", "name", "households", "population", "buildings"} <= set(grid)
+        assert ("members" in grid) is detailed
+        households = db.execute(
+            "SELECT households FROM grid_statistics WHERE grid_code = %s", (grid["grid_code"],)
+        ).fetchone()[0]
+        assert grid["households"] == households
+
+
+def test_the_one_map_tile_has_a_layer_each(database_url, demo_district, db):
+    tile = busiest_tile(db, "grids", 14)
+    layers = mapbox_vector_tile.decode(tile_bytes(database_url, None, tile))
+    assert list(layers) == list(tiles.MAP_LAYERS)
+    for name in tiles.MAP_LAYERS:
+        alone = mapbox_vector_tile.decode(tile_bytes(database_url, name, tile))[name]
+        assert len(layers[name]["features"]) == len(alone["features"]), name
+
+
+def test_one_statement_per_tile_filtered_by_the_spatial_index(database_url, demo_district, db):
+    tile = busiest_tile(db, "grids", 14)
+    statement, params = tiles.tile_query([tiles.COLLECTIONS["grids"]], tile)
+    plan = "\n".join(row[0] for row in db.execute(b"EXPLAIN " + statement, params))
+    assert "grids_geom_idx" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("z", "x", "y", "parameter"),
+    [
+        ("23", "0", "0", "tileMatrix"),
+        ("-1", "0", "0", "tileMatrix"),
+        ("z", "0", "0", "tileMatrix"),
+        ("1", "2", "0", "tileCol"),
+        ("3", "0", "8", "tileRow"),
+        ("14", "1e3", "0", "tileCol"),
+        ("14", "0", "", "tileRow"),
+        ("14", "٣", "0", "tileCol"),
+        ("14", "0", "99999999999999999999", "tileRow"),
+    ],
+)
+def test_a_bad_tile_address_names_its_parameter(z, x, y, parameter):
+    with pytest.raises(InvalidParameter) as refused:
+        TileAddress.parse(z, x, y)
+    assert refused.value.parameter == parameter
+
+
+def test_tile_bounds_are_postgis_tile_envelope(db):
+    for z, x, y in ((0, 0, 0), (14, 13119, 7127), (22, 3358512, 1824680)):
+        tile = TileAddress.parse(str(z), str(x), str(y))
+        row = db.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM ST_TileEnvelope(%s, %s, %s) AS e",
+            (z, x, y),
+        ).fetchone()
+        assert tile.bounds_3857 == pytest.approx(row, abs=1e-6)
