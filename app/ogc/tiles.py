@@ -82,6 +82,18 @@ def _tile_body(request: Request, etag: str, body: bytes, restricted: bool) -> Re
     return Response(body, media_type=tiles.MVT, headers=headers)
 
 
+def _recent_etag(request: Request, sources: list[Collection]) -> str | None:
+    """The ETag of a public tile from the versions this process read within the last
+    second; None for a restricted one (who asks is checked first) or when none is that
+    recent."""
+    if any(source.readers for source in sources):
+        return None
+    tag = _process_caches(request)[0].recent(sources)
+    if tag is None:
+        return None
+    return caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
+
+
 async def _tile_answer(
     request: Request,
     sources: list[Collection],
@@ -97,20 +109,17 @@ async def _tile_answer(
     second: a public tile asked for again within that second is answered from memory
     (304 or the bytes) without a database connection."""
     restricted = any(source.readers for source in sources)
-    root = _root(request)
     recent, built = _process_caches(request)
-    if not restricted:
-        tag = recent.recent(sources)
-        if tag is not None:
-            etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
-            body = built.get(etag)
-            if body is not None or caching.fresh(request, etag):
-                return _tile_body(request, etag, body or b"", restricted)
+    etag = _recent_etag(request, sources)
+    if etag is not None:
+        body = built.get(etag)
+        if body is not None:
+            return _tile_body(request, etag, body, restricted)
     async with read_connection(request) as conn:
         for source in sources:
             await _readable(request, conn, source)
         tag = await recent.current(conn, sources)
-        etag = caching.entity_tag(request, root, *((s, tag) for s in sources))
+        etag = caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
         if caching.fresh(request, etag):
             return caching.not_modified(_tile_headers(etag, restricted))
         body = built.get(etag)
@@ -157,13 +166,8 @@ class TileRevalidation:
             sources = [COLLECTIONS[path.group(1)]]
         else:
             return None
-        if any(source.readers for source in sources):
-            return None  # who asks is checked by the routes first
-        tag = _process_caches(request)[0].recent(sources)
-        if tag is None:
-            return None
-        etag = caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
-        if not caching.fresh(request, etag):
+        etag = _recent_etag(request, sources)
+        if etag is None or not caching.fresh(request, etag):
             return None
         return caching.not_modified(_tile_headers(etag, restricted=False))
 
