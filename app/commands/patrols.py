@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -385,28 +386,46 @@ def stale(
         raise typer.Exit(exits.FINDINGS)
 
 
+def _logged(
+    action: str,
+    target: str,
+    county: str | None,
+    work: Callable[[psycopg.Connection], dict[str, int]],
+) -> dict[str, int]:
+    """Run ``work`` in one transaction and log its counts in the admin log as the OS
+    user's command, in the same transaction; a bad county (InvalidParameter) exits 2."""
+    from gis.errors import InvalidParameter
+
+    try:
+        with connect() as conn:
+            counts = work(conn)
+            admin_log.record_command(
+                conn,
+                action,
+                actor=getpass.getuser(),
+                county_code=county,
+                target=target,
+                detail=counts,
+            )
+    except InvalidParameter as error:
+        exits.fail(error, exits.USAGE)
+    return counts
+
+
 @app.command("refresh-visits")
 def refresh_visits(
     county: str | None = typer.Option(None, "--county", help="only this county's tracks"),
 ) -> None:
     """Recompute every stretch of every track (of a county) inside the grids as they are
     now: run after grids are redrawn (onemap import grids). One transaction."""
-    from gis.errors import InvalidParameter
     from gis.patrols import visits
 
-    try:
-        with connect() as conn:
-            counts = visits.refresh_visits(conn, county=county)
-            admin_log.record_command(
-                conn,
-                "patrols.refresh_visits",
-                actor=getpass.getuser(),
-                county_code=county,
-                target="patrol_stretches",
-                detail=counts,
-            )
-    except InvalidParameter as error:
-        exits.fail(error, exits.USAGE)
+    counts = _logged(
+        "patrols.refresh_visits",
+        "patrol_stretches",
+        county,
+        lambda conn: visits.refresh_visits(conn, county=county),
+    )
     typer.echo(
         f"{counts['stretches']} stretches in {counts['tracks']} tracks"
         f" (replacing {counts['removed']})"
@@ -452,22 +471,14 @@ def targets(
     """List again what can be patrolled in a county (its buildings, its streets in pieces
     of at most 50 m, 50 m cells) from its places, and recount its months: run after
     buildings, streets or grids change. One transaction."""
-    from gis.errors import InvalidParameter
     from gis.patrols import coverage as ground
 
-    try:
-        with connect() as conn:
-            counts = ground.rebuild_targets(conn, county)
-            admin_log.record_command(
-                conn,
-                "patrols.targets",
-                actor=getpass.getuser(),
-                county_code=county,
-                target="patrol_targets",
-                detail=counts,
-            )
-    except InvalidParameter as error:
-        exits.fail(error, exits.USAGE)
+    counts = _logged(
+        "patrols.targets",
+        "patrol_targets",
+        county,
+        lambda conn: ground.rebuild_targets(conn, county),
+    )
     typer.echo(
         f"{counts['buildings']:,} buildings, {counts['street_segments']:,} street segments,"
         f" {counts['cells']:,} cells of 50 m; {counts['patrolled']:,} patrolled in some month"
