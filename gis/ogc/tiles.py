@@ -57,6 +57,17 @@ MIN_ZOOM_BY_COLLECTION = {
     "street_patrols": 14,
 }
 AREAS = ("subdistricts", "communities", "grids")
+# The zooms at which a collection's rows keep their outline as the tile draws it
+# (migration 0021, the columns tile_outline_z<zoom>): where one tile holds thousands of
+# them, so that a tile is not spent projecting, snapping and validating each again. Other
+# zooms build the outlines on the fly (layer.sql); the tiles are the same either way.
+OUTLINE_ZOOMS: dict[str, range] = {
+    "subdistricts": range(10, 14),
+    "communities": range(10, 14),
+    "grids": range(10, 14),
+    "service_areas": range(10, 14),
+    "buildings": range(15, 17),
+}
 # The one map's tile: its layers, bottom to top.
 MAP_LAYERS = ("communities", "grids", "service_centers", "events")
 
@@ -236,18 +247,26 @@ def _feature_layer(
             sql.SQL("feature_row.{} AS mvt_feature_id").format(sql.Identifier(source.id_column))
         )
         feature_id = sql.SQL(", 'mvt_feature_id'")
-    layer = sql.SQL(query("ogc/tiles/layer")).format(
-        layer_name=sql.Literal(source.id),
-        extent=sql.Literal(EXTENT),
-        buffer=sql.Literal(BUFFER),
-        feature_id=feature_id,
-        geometry=_geometry(source, z),
-        attributes=sql.SQL(", ").join(columns),
-        table=sql.Identifier(source.table),
-        lateral_calls=lateral_calls,
-        narrowing=narrowing,
-    )
+    shared = {
+        "layer_name": sql.Literal(source.id),
+        "extent": sql.Literal(EXTENT),
+        "buffer": sql.Literal(BUFFER),
+        "feature_id": feature_id,
+        "attributes": sql.SQL(", ").join(columns),
+        "table": sql.Identifier(source.table),
+        "lateral_calls": lateral_calls,
+        "narrowing": narrowing,
+    }
+    if z in OUTLINE_ZOOMS.get(source.id, ()):
+        outline = sql.Identifier(outline_column(z))
+        return sql.SQL(query("ogc/tiles/outlined_layer")).format(outline=outline, **shared), params
+    layer = sql.SQL(query("ogc/tiles/layer")).format(geometry=_geometry(source, z), **shared)
     return layer, params
+
+
+def outline_column(z: int) -> str:
+    """The column keeping a row's outline as tiles of zoom ``z`` draw it."""
+    return f"tile_outline_z{z}"
 
 
 def _event_cells_layer(
@@ -327,6 +346,9 @@ def tile_query(
         "min_x": min_x,
         "min_y": min_y,
         "cell_size": (max_x - min_x) / EVENT_CELLS,
+        # the tile's north-west corner in its zoom's units (outlined_layer.sql)
+        "tile_left": tile.x * EXTENT,
+        "tile_top": tile.y * EXTENT,
     }
     for source in sources:  # the interval's bounds, named as the features API names them
         params.update(_narrowing(source, during)[1])
