@@ -71,6 +71,10 @@ def upgrade() -> None:
                 f"CREATE INDEX {table}_tile_outline_z{zoom}_idx"
                 f" ON {table} USING gist (tile_outline_z{zoom})"
             )
+        # the planner's statistics of the new columns now: no later change may prompt
+        # autovacuum to gather them on a table that is seldom written (the city's grids),
+        # and without them it takes a tile of thousands of grids for a handful
+        op.execute(f"ANALYZE {table}")
 
 
 def downgrade() -> None:
