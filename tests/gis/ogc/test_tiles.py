@@ -335,3 +335,21 @@ def test_tile_bounds_are_postgis_tile_envelope(db):
             (z, x, y),
         ).fetchone()
         assert tile.bounds_3857 == pytest.approx(row, abs=1e-6)
+
+
+def test_a_service_area_carries_its_centres_name_and_level(database_url, demo_district, db):
+    # read by joining the centres once (tiles.COLUMN_OF_TABLE), not a lookup a feature
+    tile = busiest_tile(db, "service_areas", 12)
+    layer = mapbox_vector_tile.decode(tile_bytes(database_url, "service_areas", tile))
+    areas = layer["service_areas"]["features"]
+    centres = {
+        center_id: (name, level)
+        for center_id, name, level in db.execute(
+            "SELECT center_id, name, level FROM service_centers"
+        )
+    }
+    assert len(areas) > 5
+    for area in areas:
+        properties = area["properties"]
+        expected = centres[properties["center_id"]]
+        assert (properties["name"], properties["level"]) == expected, properties
