@@ -51,6 +51,7 @@ from bench import scales
 from bench.harness import admin_url, percentile
 from gis.crs import CRS84
 from gis.db import SERVICE_ROLE
+from gis.ogc.collections import Collection
 from gis.ogc.features import _feature_id, _geometry, _properties, collection
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,9 +147,17 @@ def bbox_query(url: str) -> str:
         " 'numberReturned', count(*),"
         f" 'features', coalesce(json_agg({feature_sql.replace('feature_row.', '')}"
         " ORDER BY building_code), '[]'::json))::text"
-        " FROM (SELECT * FROM buildings"
+        f" FROM (SELECT {', '.join(_columns(source))} FROM buildings"
         f" WHERE ST_Intersects(geom, {envelope}) ORDER BY building_code LIMIT 1000) AS page;"
     )
+
+
+def _columns(source: Collection) -> list[str]:
+    """The columns the features are built from (their id, properties and geometry): the
+    page reads nothing else of the rows, as onemap's own statement does not."""
+    # a property is its column, or an expression of it (the codes' rtrim)
+    named = [p.name for p in source.properties if p.expression is None or p.name in p.expression]
+    return list(dict.fromkeys([source.id_column, *named, "geom"]))
 
 
 def service_url(url: str) -> str:
@@ -256,6 +265,8 @@ def tipg_served(url: str, workers: int, tables: tuple[str, ...] = ("buildings",)
             [p.name for p in source.properties if p.name in columns]
         )
         env[f"TIPG_TABLE_CONFIG__public_{table}__pk"] = source.id_column
+        # the features' geometry (the tables also keep points and tile outlines)
+        env[f"TIPG_TABLE_CONFIG__public_{table}__geomcol"] = "geom"
     process = subprocess.Popen(
         [str(TIPG_PYTHON), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning"],

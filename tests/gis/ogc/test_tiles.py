@@ -6,6 +6,7 @@ and mapbox-vector-tile decodes each geometry within one tile unit (a pixel of th
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -121,7 +122,12 @@ def _tile_space(tile: TileAddress):
 
 @pytest.mark.parametrize(
     ("collection_id", "id_column", "z"),
-    [("grids", "grid_code", 15), ("buildings", "building_code", 17), ("events", "event_id", 16)],
+    [
+        ("grids", "grid_code", 15),
+        ("buildings", "building_code", 17),
+        ("buildings", "building_code", 15),  # from the outlines
+        ("events", "event_id", 16),
+    ],
 )
 def test_geometry_decodes_within_one_unit_of_the_source(
     database_url, demo_district, db, collection_id, id_column, z
@@ -203,11 +209,101 @@ def test_the_one_map_tile_has_a_layer_each(database_url, demo_district, db):
         assert len(layers[name]["features"]) == len(alone["features"]), name
 
 
-def test_one_statement_per_tile_filtered_by_the_spatial_index(database_url, demo_district, db):
-    tile = busiest_tile(db, "grids", 14)
+@pytest.mark.parametrize(
+    ("z", "indexes"),
+    [(14, {"grids_geom_idx"}), (12, {"grids_geom_idx", "grids_tile_outline_z12_idx"})],
+)
+def test_one_statement_per_tile_filtered_by_the_spatial_index(
+    database_url, demo_district, db, z, indexes
+):
+    tile = busiest_tile(db, "grids", z)
     statement, params = tiles.tile_query([tiles.COLLECTIONS["grids"]], tile)
     plan = "\n".join(row[0] for row in db.execute(b"EXPLAIN " + statement, params))
-    assert "grids_geom_idx" in plan, plan
+    assert any(index in plan for index in indexes), plan
+
+
+def _drawn(body: bytes, layer: str, id_column: str) -> dict[str, object]:
+    """The tile's features by id, as shapely geometries in tile units."""
+    decoded = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+    features = decoded.get(layer, {"features": []})["features"]
+    return {
+        str(feature["properties"].get(id_column, feature.get("id"))): shape(feature["geometry"])
+        for feature in features
+    }
+
+
+@pytest.mark.parametrize(
+    ("collection_id", "z"),
+    [("grids", 10), ("grids", 11), ("grids", 12), ("communities", 13), ("buildings", 15),
+     ("buildings", 16)],
+)  # fmt: skip
+def test_a_tile_from_the_kept_outlines_is_the_tile_built_on_the_fly(
+    database_url, demo_district, db, monkeypatch, collection_id, z
+):
+    source = tiles.COLLECTIONS[collection_id]
+    assert z in tiles.OUTLINE_ZOOMS[collection_id]
+    tile = busiest_tile(db, source.table, z)
+    kept = _drawn(tile_bytes(database_url, collection_id, tile), collection_id, source.id_column)
+    # the same tile with no kept outlines: every outline projected, snapped, validated now
+    monkeypatch.setattr(tiles, "OUTLINE_ZOOMS", {})
+    tiles._statement.cache_clear()
+    try:
+        built = _drawn(
+            tile_bytes(database_url, collection_id, tile), collection_id, source.id_column
+        )
+    finally:
+        monkeypatch.undo()
+        tiles._statement.cache_clear()
+    print(f"{collection_id} {tile}: {len(kept)} features from the outlines, {len(built)} built")
+    assert len(built) > 5
+    assert set(kept) == set(built)
+    if z >= tiles.SIMPLIFY_BELOW_ZOOM:
+        # the very same snapping: the same vertices
+        unequal = [key for key in kept if not kept[key].equals(built[key])]
+        assert not unequal, unequal[:5]
+    else:
+        # simplified in metres rather than degrees beforehand: within a unit
+        worst = max(kept[key].hausdorff_distance(built[key]) for key in kept)
+        assert worst <= 1.0, worst
+
+
+def test_the_kept_outlines_follow_the_geometry(database_url, demo_district, db):
+    tile = busiest_tile(db, "buildings", 16)
+    statement, params = tiles.tile_query([tiles.COLLECTIONS["buildings"]], tile)
+    before = _drawn(
+        bytes(db.execute(statement, params).fetchone()[0]), "buildings", "building_code"
+    )
+    moved = sorted(before)[0]
+    # 0.0001 degree east: 11.1 Web Mercator metres, 74.5 units of a zoom-16 tile (0.149 m)
+    db.execute(
+        "UPDATE buildings SET geom = ST_Translate(geom, 0.0001, 0) WHERE building_code = %s",
+        (moved,),
+    )
+    after = _drawn(bytes(db.execute(statement, params).fetchone()[0]), "buildings", "building_code")
+    shift = after[moved].centroid.x - before[moved].centroid.x if moved in after else None
+    db.rollback()
+    assert shift is not None and 73 < shift < 76, shift
+    assert all(after[key].equals(before[key]) for key in before if key != moved)
+
+
+def test_the_kept_outlines_are_the_zooms_tiles_read_them_at(db):
+    path = Path(__file__).parents[3] / "migrations" / "versions" / "0021_tile_outlines.py"
+    spec = importlib.util.spec_from_file_location("tile_outlines_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.OUTLINES == tiles.OUTLINE_ZOOMS
+    for collection_id, zooms in tiles.OUTLINE_ZOOMS.items():
+        table = tiles.COLLECTIONS[collection_id].table
+        kept = {
+            name
+            for (name,) in db.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
+                " AND attname LIKE 'tile_outline_z%%' AND NOT attisdropped",
+                (table,),
+            )
+        }
+        assert kept == {tiles.outline_column(z) for z in zooms}, table
 
 
 @pytest.mark.parametrize(
@@ -239,3 +335,21 @@ def test_tile_bounds_are_postgis_tile_envelope(db):
             (z, x, y),
         ).fetchone()
         assert tile.bounds_3857 == pytest.approx(row, abs=1e-6)
+
+
+def test_a_service_area_carries_its_centres_name_and_level(database_url, demo_district, db):
+    # read by joining the centres once (tiles.COLUMN_OF_TABLE), not a lookup a feature
+    tile = busiest_tile(db, "service_areas", 12)
+    layer = mapbox_vector_tile.decode(tile_bytes(database_url, "service_areas", tile))
+    areas = layer["service_areas"]["features"]
+    centres = {
+        center_id: (name, level)
+        for center_id, name, level in db.execute(
+            "SELECT center_id, name, level FROM service_centers"
+        )
+    }
+    assert len(areas) > 5
+    for area in areas:
+        properties = area["properties"]
+        expected = centres[properties["center_id"]]
+        assert (properties["name"], properties["level"]) == expected, properties
