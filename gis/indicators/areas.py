@@ -16,6 +16,7 @@ value have no class.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -375,8 +376,9 @@ def classify(
     -------
     ``(class of each value, classes)``: a value's class is the 0-based index of its class
     (None for a None value); each class is ``{class, lower, upper, count}``, the first's
-    lower bound the least value, each upper bound inclusive, bounds rounded to
-    ``decimals`` (the values' own precision; a quantile may fall between two values).
+    lower bound the least value, each upper bound inclusive. Values come at ``decimals``
+    places; a quantile may fall between two of them, so bounds are cut down to those
+    places: every value of a class is at most its upper bound and above the one before.
     Fewer classes than asked when there are fewer distinct values; none without values.
 
     Raises
@@ -402,15 +404,22 @@ def classify(
             classifier = mapclassify.FisherJenks(present, k=k)
         else:
             classifier = mapclassify.JenksCaspall(present, k=k)
-    bins = [round(float(upper), decimals) for upper in classifier.bins]
+    bins = [_cut(float(upper), decimals) for upper in classifier.bins]
     assigned = iter(int(index) for index in classifier.yb)
     counts = [int(count) for count in classifier.counts]
-    lowers = [round(float(present.min()), decimals), *bins[:-1]]
+    lowers = [_cut(float(present.min()), decimals), *bins[:-1]]
     described = [
         {"class": index, "lower": lower, "upper": upper, "count": count}
         for index, (lower, upper, count) in enumerate(zip(lowers, bins, counts, strict=True))
     ]
     return [None if value is None else next(assigned) for value in values], described
+
+
+def _cut(bound: float, decimals: int) -> float:
+    """``bound`` cut down to ``decimals`` places (float noise such as 0.30000000000000004
+    kept from cutting a whole step)."""
+    scale = 10**decimals
+    return math.floor(round(bound * scale, 6)) / scale
 
 
 async def area_indicator(

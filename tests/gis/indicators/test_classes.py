@@ -4,12 +4,19 @@ classes than asked when the values allow no more, and bad parameters named."""
 
 from __future__ import annotations
 
+import math
+
 import mapclassify
 import numpy as np
 import pytest
 
 from gis.errors import InvalidParameter
 from gis.indicators.areas import EXACT_JENKS_MAX, classify
+
+
+def _cut(bound, decimals=4):
+    return math.floor(round(float(bound) * 10**decimals, 6)) / 10**decimals
+
 
 VALUES = [0.5, None, 0.1, 0.9, 0.3, 0.3, 0.7, None, 1.0, 0.2, 0.6, 0.8]
 
@@ -31,7 +38,7 @@ def test_breaks_are_mapclassifys(method, expected):
     assigned, classes = classify(VALUES, classes=3, method=method)
     present = np.array([v for v in VALUES if v is not None])
     reference = expected(present, k=3)
-    assert [c["upper"] for c in classes] == [round(float(b), 4) for b in reference.bins]
+    assert [c["upper"] for c in classes] == [_cut(b) for b in reference.bins]
     assert [c["count"] for c in classes] == [int(n) for n in reference.counts]
     assert classes[0]["lower"] == 0.1
     assert [c["lower"] for c in classes[1:]] == [c["upper"] for c in classes[:-1]]
@@ -39,10 +46,12 @@ def test_breaks_are_mapclassifys(method, expected):
 
 
 def test_a_city_of_areas_is_classed_by_jenks_caspall():
-    values = [float(v) for v in np.random.default_rng(16).gamma(2.0, 2.0, EXACT_JENKS_MAX + 1)]
+    # values at the 4 places of a share, as the areas' values come
+    rng = np.random.default_rng(16)
+    values = [round(float(v), 4) for v in rng.gamma(2.0, 2.0, EXACT_JENKS_MAX + 1)]
     assigned, classes = classify(values, classes=5, method="natural_breaks")
     reference = mapclassify.JenksCaspall(np.array(values), k=5)
-    assert [c["upper"] for c in classes] == [round(float(b), 4) for b in reference.bins]
+    assert [c["upper"] for c in classes] == [_cut(b) for b in reference.bins]
     assert sum(c["count"] for c in classes) == len(values)
     _held(values, assigned, classes)
 
