@@ -225,13 +225,34 @@ def patrol_period(
 ) -> tuple[datetime, datetime]:
     """A patrol indicator's period: as given, or ending at the start of the current
     calendar month (China time) and beginning :data:`PATROL_DEFAULT_MONTHS` months earlier
-    (or ending a month after a given start)."""
+    (or ending a month after a given start). Within the years tracks may have and at most
+    the patrol report's span of months, like that report (gis/patrols/visits.py).
+
+    Raises
+    ------
+    InvalidParameter naming ``from`` or ``to``.
+    """
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not patrol_visits.EARLIEST <= value <= patrol_visits.LATEST:
+            raise InvalidParameter(
+                name,
+                f"patrol figures lie in {patrol_visits.EARLIEST.year}–"
+                f"{patrol_visits.LATEST.year - 1}",
+            )
     if end is None:
         end = next_month(month_start(start)) if start is not None else month_start(now)
     if start is None:
         start = end
         for _ in range(PATROL_DEFAULT_MONTHS):
             start = month_start(start - timedelta(days=1))
+    if start >= end:
+        raise InvalidParameter("to", f"{end.isoformat()} is not after from {start.isoformat()}")
+    first, last = month_start(start), month_start(end - timedelta(microseconds=1))
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months > patrol_visits.MAX_MONTHS:
+        raise InvalidParameter(
+            "to", f"patrol figures span at most {patrol_visits.MAX_MONTHS} months, not {months}"
+        )
     return start, end
 
 

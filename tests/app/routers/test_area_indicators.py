@@ -241,3 +241,20 @@ def test_bad_parameters_answer_400_naming_them(client, params, parameter):
     answer = client.get(URL, params=params)
     assert answer.status_code == 400, answer.text
     assert answer.json()["description"].startswith(f"{parameter}:")
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"from": "1970-01-01"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
+        ({"from": "2026-10-01", "to": "2026-09-01"}, "to"),
+    ],
+)
+def test_a_patrol_period_out_of_range_answers_400(client, analyst, params, parameter):
+    answer = client.get(
+        URL, params={"level": "grid", "indicator": "patrol_standard", **params}, headers=analyst
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["description"].startswith(f"{parameter}:")
