@@ -302,8 +302,6 @@ async def area_values(
         params = {}
     else:
         start, end = patrol_period(start, end, now)
-        if start >= end:
-            raise InvalidParameter("to", f"{end.isoformat()} is not after from {start.isoformat()}")
         as_of = min(end, now)
         params = await _patrol_parameters(conn, indicator, start, end)
         if indicator.figures == "area_patrol_ground":
