@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         patrol_coverage,
         patrols,
         people,
+        places,
         vocabulary,
         web,
     )
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         patrol_coverage,
         patrols,
         people,
+        places,
         health,
     ):
         app.include_router(family.router)
