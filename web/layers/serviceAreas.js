@@ -1,0 +1,27 @@
+// Service areas (服务圈): what each service centre reaches in the chosen minutes' walk.
+import { card } from "../core/dom.js";
+import { term, word } from "../core/i18n.js";
+import { access, accessSource, minutesControl } from "./access.js";
+
+const COLOUR = "#2563eb";
+const style = () => ({ color: COLOUR, weight: 1, fillColor: COLOUR, fillOpacity: 0.08 });
+
+export default {
+  id: "serviceAreas",
+  title: "layer_service_areas",
+  className: "onemap-service-area",
+  zIndex: 428,
+  visible: false,
+  source: accessSource("areas"),
+  style,
+  legend: () => [{ style: style(), label: word("legend_service_areas", { minutes: access.minutes }) }],
+  popup: (p) =>
+    card(p.name, [
+      [word("level"), term("centre_levels", p.level)],
+      [word("walk"), word("walk_minutes", { minutes: p.minutes, metres: Math.round(p.distance_m) })],
+      [word("method"), term("service_area_methods", p.method)],
+      [word("households_reached"), p.households],
+      [word("population_reached"), p.population],
+    ]),
+  controls: [minutesControl],
+};
