@@ -129,6 +129,7 @@ ready.catch((error) => {
 window.onemap = {
   map,
   layers: Object.fromEntries(entries.map(({ definition, layer }) => [definition.id, layer])),
+  registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
   ready,
   nextLoad,
 };

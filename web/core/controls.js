@@ -3,7 +3,7 @@
 // style), and the language toggle. All are redrawn when the language changes.
 import * as L from "leaflet";
 import { element, swatch } from "./dom.js";
-import { onLanguageChange, toggleLanguage, word } from "./i18n.js";
+import { currentLanguage, onLanguageChange, toggleLanguage, word } from "./i18n.js";
 
 function panel(position, className, render) {
   const control = L.control({ position });
@@ -66,6 +66,8 @@ export function languageToggle() {
     button.id = "onemap-language";
     const render = () => {
       button.textContent = word("switch_language");
+      // it names the other language, partly in that language's own words
+      button.lang = currentLanguage() === "zh" ? "en" : "zh-CN";
     };
     render();
     onLanguageChange(render);

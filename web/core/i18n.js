@@ -50,7 +50,7 @@ export function term(vocabulary, value) {
 
 // One of the page's own words, with `{name}` filled in from `figures`.
 export function word(key, figures = {}) {
-  const text = term("interface_words", key);
+  const text = term("interface_words", key) ?? "";
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in figures ? String(figures[name]) : whole));
 }
 

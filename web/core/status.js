@@ -23,9 +23,9 @@ export function layerState(id, title, report) {
 }
 
 function note({ title, state, drawn, numberMatched, truncated, minZoom }) {
+  if (state !== "loaded" && state !== "zoomedOut") return null;
   const layer = word(title);
   if (state === "zoomedOut") return word("status_zoom_in", { layer, zoom: minZoom });
-  if (state !== "loaded") return null;
   if (truncated) return word("status_capped", { layer, drawn, matched: numberMatched });
   return word("status_count", { layer, drawn });
 }
