@@ -182,8 +182,11 @@ def test_the_english_toggle_changes_every_label(browser: Browser, server: str) -
 
         page.click("#onemap-language")
         # every layer on, so that every legend key and status note is shown
-        for box in page.locator(".onemap-layers input:not(:checked)").all():
-            layer = box.get_attribute("data-layer")
+        off = page.eval_on_selector_all(
+            ".onemap-layers input:not(:checked)", "boxes => boxes.map(box => box.dataset.layer)"
+        )
+        assert off
+        for layer in off:
             assert _toggle(page, layer)["state"] in ("loaded", "zoomedOut")
         english = _chrome_texts(page)
         assert [text for text in english if CJK.search(text)] == []

@@ -32,8 +32,11 @@ export function swatch(style) {
     key.style.borderTopColor = style.color;
     key.style.borderTopWidth = `${Math.max(2, style.weight || 2)}px`;
   } else {
-    key.style.background = style.fillColor || style.color;
+    // the fill as thin as on the map (but findable), the stroke as the border
+    const share = Math.round(100 * Math.max(0.25, style.fillOpacity ?? 0.2));
+    key.style.background = `color-mix(in srgb, ${style.fillColor || style.color} ${share}%, white)`;
     key.style.borderColor = style.color;
+    key.style.borderWidth = "2px";
   }
   return key;
 }
