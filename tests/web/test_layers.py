@@ -214,3 +214,39 @@ def test_the_english_toggle_changes_every_label(browser: Browser, server: str) -
         assert page.title() == words["page_title"]["zh"]
         assert dict(_grid_popup_rows(page)).keys() >= {words["type"]["zh"]}
         assert _chrome_texts(page) == zh
+
+
+def test_a_problem_from_the_api_is_the_one_error_on_the_page(browser: Browser, server: str) -> None:
+    """The access API refuses 7 minutes with an RFC 7807 problem: the page says the problem's
+    own detail on its status line and draws nothing stale."""
+    with _opened(browser, server) as onemap:
+        page = onemap.page
+        outcome = page.evaluate(
+            """() => {
+                const loaded = window.onemap.nextLoad("serviceAreas");
+                const select = document.getElementById("onemap-minutes");
+                const seven = document.createElement("option");
+                seven.value = "7";
+                select.append(seven);
+                window.onemap.map.addLayer(window.onemap.layers.serviceAreas);
+                select.value = "7";
+                select.dispatchEvent(new Event("change"));
+                return loaded;
+            }"""
+        )
+        detail = "minutes: service areas are stored for 5, 10, 15 minutes, not 7"
+        assert outcome == {"state": "failed", "error": detail}
+        status = page.locator("#onemap-status")
+        assert status.get_attribute("class") == "onemap-status is-error"
+        assert status.text_content() == f"服务圈加载失败：{detail}"
+        assert page.locator("path.onemap-service-area").count() == 0
+        # the one request refused, and the console's word for it and the page's; nothing
+        # else went wrong (checked on leaving)
+        failures = list(onemap.log.failures)
+        onemap.log.failures.clear()
+        refused = [f for f in failures if f.startswith("HTTP ")]
+        assert len(refused) == 1 and refused[0].startswith("HTTP 400: ")
+        assert "/api/v1/access/areas?minutes=7&" in refused[0]
+        logged = [f for f in failures if f.startswith("console error: ")]
+        assert len(logged) == 2 and len(failures) == 3, failures
+        assert any("serviceAreas failed to load" in f for f in logged)
