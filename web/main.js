@@ -36,7 +36,9 @@ function nextLoad(id) {
 const entries = LAYERS.map((definition) => {
   // Own panes keep the stacking fixed: bringing a hovered grid to the front must not lift
   // it over the buildings or the outlines.
-  map.createPane(definition.id).style.zIndex = String(definition.zIndex);
+  const pane = map.createPane(definition.id);
+  pane.style.zIndex = String(definition.zIndex);
+  if (definition.paneOpacity) pane.style.opacity = String(definition.paneOpacity);
   const layer = L.geoJSON(null, {
     pane: definition.id,
     className: definition.className,

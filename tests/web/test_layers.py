@@ -130,6 +130,15 @@ def test_each_registered_layer_toggles_and_draws_what_the_api_serves(
         assert page.locator(f'.onemap-legend-row[data-layer="{layer_id}"]').count() >= 1
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "every-layer-district.png"))
+    page.evaluate(
+        """([lat, lng]) => {
+            const loaded = window.onemap.nextLoad("buildings");
+            window.onemap.map.setView([lat, lng], 16.5, {animate: false});
+            return loaded;
+        }""",
+        [lat, lng],
+    )
     page.screenshot(path=str(SCREENSHOTS / "every-layer-zoomed-in.png"))
 
 

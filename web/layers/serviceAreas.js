@@ -4,17 +4,21 @@ import { term, word } from "../core/i18n.js";
 import { access, accessSource, minutesControl } from "./access.js";
 
 const COLOUR = "#2563eb";
-const style = () => ({ color: COLOUR, weight: 1, fillColor: COLOUR, fillOpacity: 0.08 });
+// Hundreds overlap: each is drawn opaque and the pane as a whole see-through, so the
+// areas read as one light blue cover (their union) however many reach a place.
+const PANE_OPACITY = 0.3;
+const style = () => ({ color: COLOUR, weight: 1, fillColor: COLOUR, fillOpacity: 1 });
 
 export default {
   id: "serviceAreas",
   title: "layer_service_areas",
   className: "onemap-service-area",
   zIndex: 428,
+  paneOpacity: PANE_OPACITY,
   visible: false,
   source: accessSource("areas"),
   style,
-  legend: () => [{ style: style(), label: word("legend_service_areas", { minutes: access.minutes }) }],
+  legend: () => [{ style: { ...style(), fillOpacity: PANE_OPACITY }, label: word("legend_service_areas", { minutes: access.minutes }) }],
   popup: (p) =>
     card(p.name, [
       [word("level"), term("centre_levels", p.level)],
