@@ -332,7 +332,6 @@ INTERFACE_WORDS = _vocabulary(
         "将鼠标移到网格上查看，点击放大",
         "hover over a grid to see it, click to zoom in",
     ),
-    ("subdistrict_code", "街道编码", "subdistrict code"),
     ("community_code", "社区编码", "community code"),
     ("grid_code", "网格编码", "grid code"),
     ("building_code", "楼栋编码", "building code"),

@@ -1,7 +1,7 @@
 // Subdistricts (街道/镇): the thick outlines the district is first divided by, named while
-// the whole district is in view (below COMMUNITY_LABEL_ZOOM, where communities take over).
-import { card, element } from "../core/dom.js";
-import { term, word } from "../core/i18n.js";
+// the whole district is in view (below COMMUNITY_LABEL_MIN_ZOOM in main.js, where communities take over).
+import { element } from "../core/dom.js";
+import { word } from "../core/i18n.js";
 import { collection } from "./source.js";
 
 const COLOUR = "#7f1d1d";
@@ -13,19 +13,12 @@ export default {
   className: "onemap-subdistrict",
   zIndex: 425,
   visible: true,
+  // outlines only: the grids underneath get the mouse
   interactive: false,
   // A district has a dozen: held whole once loaded.
   source: collection("subdistricts", { pad: 1 }),
   style,
   legend: () => [{ style: style(), label: word("legend_subdistricts") }],
-  popup: (p) =>
-    card(p.name, [
-      [word("subdistrict_code"), p.subdistrict_code],
-      [word("type"), term("subdistrict_kinds", p.kind)],
-      [word("grids"), p.grids],
-      [word("households"), p.households],
-      [word("population"), p.population],
-    ]),
   bind(feature, path) {
     path.bindTooltip(element("span", null, feature.properties.name), {
       permanent: true,
