@@ -105,11 +105,12 @@ $(VENV)/.notebook: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[dev,notebook]'
 	touch $@
 
-lint: python-env
+lint: python-env web-assets
 	$(BIN)/ruff check app gis tests bench migrations
 	$(BIN)/ruff format --check app gis tests bench migrations
 	$(BIN)/mypy gis
 	$(BIN)/lint-imports
+	cd web && node_modules/.bin/eslint --max-warnings 0 .
 
 format: python-env
 	$(BIN)/ruff format app gis tests bench migrations

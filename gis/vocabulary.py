@@ -297,6 +297,81 @@ SERVICE_AREA_METHODS = _vocabulary(
     ("straight_line", "直线距离（无路网）", "straight line (no walking network)"),
 )
 
+# The page's own words (web/: titles, legend, popups, status), so that the one map too
+# takes every label from the API and its English toggle has something to switch to.
+# Stored nowhere; `{name}` marks where the page puts a figure.
+INTERFACE_WORDS = _vocabulary(
+    "interface_words",
+    "界面用语",
+    "words of the one map page",
+    (),
+    ("page_title", "江南区 一张图", "Jiangnan District one map"),
+    ("map_label", "江南区网格地图", "map of Jiangnan District's grids"),
+    ("loading", "正在加载…", "loading…"),
+    ("switch_language", "English 英文", "中文 Chinese"),
+    ("layers", "图层", "Layers"),
+    ("legend", "图例", "Legend"),
+    ("layer_subdistricts", "街道", "Subdistricts"),
+    ("layer_communities", "社区", "Communities"),
+    ("layer_grids", "网格", "Grids"),
+    ("layer_water", "水域", "Water"),
+    ("layer_compounds", "小区", "Compounds"),
+    ("layer_buildings", "楼栋", "Buildings"),
+    ("layer_service_areas", "服务圈", "Service areas"),
+    ("layer_uncovered", "未覆盖楼栋", "Uncovered buildings"),
+    ("legend_subdistricts", "街道边界", "subdistrict boundary"),
+    ("legend_communities", "社区边界", "community boundary"),
+    ("legend_compounds", "小区范围", "compound outline"),
+    ("legend_buildings", "楼栋（放大至 {zoom} 级显示）", "building (from zoom {zoom})"),
+    ("legend_service_areas", "步行 {minutes} 分钟可达范围", "reached in a {minutes}-minute walk"),
+    ("legend_uncovered", "服务圈外的住户楼栋", "homes outside every service area"),
+    ("minutes", "{minutes} 分钟", "{minutes} minutes"),
+    ("grid_info", "网格信息", "Grid"),
+    (
+        "grid_hint",
+        "将鼠标移到网格上查看，点击放大",
+        "hover over a grid to see it, click to zoom in",
+    ),
+    ("community_code", "社区编码", "community code"),
+    ("grid_code", "网格编码", "grid code"),
+    ("building_code", "楼栋编码", "building code"),
+    ("type", "类型", "type"),
+    ("team", "队伍", "team"),
+    (
+        "team_counts",
+        "网格长 {leaders} · 指导员 {instructors} · 网格员 {members}",
+        "{leaders} leader · {instructors} instructor · {members} members",
+    ),
+    ("grids", "网格数", "grids"),
+    ("compounds", "小区数", "compounds"),
+    ("buildings", "楼栋数", "buildings"),
+    ("households", "户数", "households"),
+    ("population", "人口", "residents"),
+    ("use", "用途", "use"),
+    ("floors", "层数", "floors"),
+    ("units", "单元", "stairwells"),
+    ("built_year", "建成年份", "year built"),
+    ("property_manager", "物业管理", "property manager"),
+    ("yes", "有", "yes"),
+    ("no", "无", "no"),
+    ("level", "级别", "level"),
+    ("walk", "步行", "walk"),
+    ("walk_minutes", "{minutes} 分钟（{metres} 米）", "{minutes} min ({metres} m)"),
+    ("method", "方法", "method"),
+    ("households_reached", "覆盖户数", "households reached"),
+    ("population_reached", "覆盖人口", "residents reached"),
+    ("nearest_centre", "最近服务中心", "nearest service centre"),
+    ("straight_metres", "{metres} 米（直线）", "{metres} m (straight line)"),
+    ("status_count", "{layer} {drawn} 个", "{layer}: {drawn}"),
+    (
+        "status_capped",
+        "{layer} {drawn} / {matched}（已达上限，请放大）",
+        "{layer}: {drawn} of {matched} (limit reached, zoom in)",
+    ),
+    ("status_zoom_in", "放大至 {zoom} 级显示{layer}", "{layer}: zoom in to {zoom}"),
+    ("status_failed", "{layer}加载失败：{detail}", "{layer} failed to load: {detail}"),
+)
+
 VOCABULARIES: dict[str, Vocabulary] = {
     vocabulary.name: vocabulary
     for vocabulary in (
@@ -319,6 +394,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         TEAM_KINDS,
         STREET_CLASSES,
         SERVICE_AREA_METHODS,
+        INTERFACE_WORDS,
     )
 }
 

@@ -25,10 +25,18 @@ def test_page_and_assets_are_served(web_client: TestClient) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "江南区 一张图" in page.text
+    # the page's ES modules and Leaflet's, with a JavaScript type (browsers refuse others)
+    for module in (
+        "/static/main.js",
+        "/static/core/fetch.js",
+        "/static/layers/index.js",
+        "/vendor/leaflet/leaflet-src.esm.js",
+    ):
+        answer = web_client.get(module)
+        assert answer.status_code == 200, module
+        assert answer.headers["content-type"].startswith("text/javascript"), module
     for asset in (
-        "/static/map.js",
         "/static/map.css",
-        "/vendor/leaflet/leaflet.js",
         "/vendor/leaflet/leaflet.css",
         "/vendor/leaflet/images/layers.png",
     ):

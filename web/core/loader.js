@@ -1,0 +1,86 @@
+// The one view-bound loader: keeps a layer filled with what its source serves for the
+// map's current view. A layer holds what it loaded for a padded view and reloads only
+// when the view leaves that (or its key, e.g. the minutes of a service area, changes);
+// moves are debounced, and a load the view has left is aborted, so neither the server nor
+// the page works for a view nobody looks at any more.
+import { bboxOf, isAbort } from "./fetch.js";
+
+const DEBOUNCE_MS = 120;
+
+export class ViewLoader {
+  // `source`: {load(view, signal) → {features, numberMatched, truncated}, minZoom, pad,
+  // key()}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
+  // {loading | loaded | zoomedOut | failed | off, ...}.
+  constructor(map, layer, source, report) {
+    this.map = map;
+    this.layer = layer;
+    this.source = source;
+    this.report = report;
+    this.held = null;
+    this.controller = null;
+    this.timer = null;
+    map.on("moveend", () => this.refresh());
+    if (source.watch) source.watch(() => this.refresh());
+    layer.on("add", () => this.refresh({ force: true }));
+    layer.on("remove", () => {
+      this.cancel();
+      this.held = null;
+      this.report({ state: "off" });
+    });
+  }
+
+  cancel() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+  }
+
+  refresh({ force = false } = {}) {
+    const { map, layer, source } = this;
+    if (!map.hasLayer(layer) || !map._loaded) return;
+    const zoom = map.getZoom();
+    if (zoom < (source.minZoom ?? 0)) {
+      this.cancel();
+      this.held = null;
+      layer.clearLayers();
+      this.report({ state: "zoomedOut", minZoom: source.minZoom });
+      return;
+    }
+    const key = source.key ? source.key() : "";
+    const held = this.held;
+    if (!force && held && held.key === key && held.bounds.contains(map.getBounds())) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.load(key), DEBOUNCE_MS);
+  }
+
+  async load(key) {
+    this.cancel();
+    const controller = new AbortController();
+    this.controller = controller;
+    const bounds = this.map.getBounds().pad(this.source.pad ?? 0.2);
+    const view = { bounds, bbox: bboxOf(bounds), zoom: this.map.getZoom() };
+    this.report({ state: "loading" });
+    try {
+      const result = await this.source.load(view, controller.signal);
+      if (controller.signal.aborted) return;
+      this.controller = null;
+      this.layer.clearLayers();
+      this.layer.addData(result.features);
+      this.held = { bounds, key };
+      this.report({
+        state: "loaded",
+        bbox: view.bbox,
+        key,
+        drawn: result.features.length,
+        numberMatched: result.numberMatched,
+        truncated: result.truncated,
+      });
+    } catch (error) {
+      if (isAbort(error) || controller.signal.aborted) return;
+      this.controller = null;
+      this.held = null; // let the next move retry
+      this.report({ state: "failed", error });
+    }
+  }
+}

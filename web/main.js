@@ -1,0 +1,137 @@
+// The one map (一张图): every registered layer (web/layers/index.js) on one Leaflet map,
+// with the layer switcher and legend made from the registry. The page only draws: every
+// feature comes from this service's APIs, every label from its vocabulary. Native ES
+// modules, no build step; Leaflet is served by the app itself (never a CDN).
+import * as L from "leaflet";
+import { layerSwitcher, languageToggle, legend } from "./core/controls.js";
+import { getJSON, OGC } from "./core/fetch.js";
+import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
+import { ViewLoader } from "./core/loader.js";
+import * as status from "./core/status.js";
+import { LAYERS } from "./layers/index.js";
+
+// A hundred-odd community names over the whole district are unreadable; from this zoom a
+// community is wide enough on screen to carry its name, and the subdistricts' give way.
+const COMMUNITY_LABEL_MIN_ZOOM = 15;
+
+const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
+L.control.scale({ imperial: false }).addTo(map);
+
+function toggleLabels() {
+  const near = map.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM;
+  map.getContainer().classList.toggle("onemap-hide-labels", !near);
+  map.getContainer().classList.toggle("onemap-hide-far-labels", near);
+}
+map.on("zoomend", toggleLabels);
+
+// Each load's outcome, to whoever waits for it: tests, the console, `ready`.
+const waiting = new Map();
+function nextLoad(id) {
+  return new Promise((resolve) => {
+    if (!waiting.has(id)) waiting.set(id, []);
+    waiting.get(id).push(resolve);
+  });
+}
+
+const entries = LAYERS.map((definition) => {
+  // Own panes keep the stacking fixed: bringing a hovered grid to the front must not lift
+  // it over the buildings or the outlines.
+  const pane = map.createPane(definition.id);
+  pane.style.zIndex = String(definition.zIndex);
+  if (definition.paneOpacity) pane.style.opacity = String(definition.paneOpacity);
+  const layer = L.geoJSON(null, {
+    pane: definition.id,
+    className: definition.className,
+    interactive: definition.interactive !== false,
+    style: definition.style,
+    onEachFeature: (feature, path) => {
+      if (definition.popup) path.bindPopup(() => definition.popup(feature.properties), { maxWidth: 320 });
+      if (definition.bind) definition.bind(feature, path, { map, layer });
+    },
+  });
+  return { definition, layer };
+});
+
+function watchLoads({ definition, layer }) {
+  return new ViewLoader(map, layer, definition.source, (report) => {
+    if (definition.status !== false || report.state === "failed") {
+      status.layerState(definition.id, definition.title, report);
+    }
+    if (["loaded", "failed", "zoomedOut"].includes(report.state)) {
+      const { error, ...figures } = report;
+      const outcome = error ? { ...figures, error: error.message } : figures;
+      for (const resolve of waiting.get(definition.id) || []) resolve(outcome);
+      waiting.delete(definition.id);
+      // a legend key may say what was loaded (the service areas' minutes)
+      legendControl.render?.();
+    }
+  });
+}
+
+const legendControl = legend(map, entries);
+
+// The first view: the grids' extent, as the OGC API states it for the collection.
+async function firstView() {
+  const grids = await getJSON(new URL("collections/grids", OGC));
+  const bbox = grids.extent?.spatial?.bbox?.[0];
+  if (bbox) {
+    map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { padding: [10, 10], animate: false });
+  } else {
+    map.fitWorld();
+  }
+}
+
+function renderChrome() {
+  document.title = word("page_title");
+  document.getElementById("onemap-title").textContent = word("page_title");
+  map.getContainer().setAttribute("aria-label", word("map_label"));
+  status.render();
+}
+
+async function start() {
+  await loadVocabulary();
+  renderChrome();
+  onLanguageChange(renderChrome);
+  languageToggle().addTo(map);
+  for (const entry of entries) {
+    for (const control of entry.definition.controls || []) control.addTo(map);
+  }
+  layerSwitcher(map, entries).addTo(map);
+  legendControl.addTo(map);
+  await firstView();
+  toggleLabels();
+  for (const entry of entries) {
+    status.register(entry.definition.id);
+    watchLoads(entry);
+  }
+  const first = entries.filter(({ definition }) => definition.visible);
+  const loads = first.map(({ definition }) => nextLoad(definition.id));
+  for (const { layer } of first) layer.addTo(map);
+  const outcomes = await Promise.all(loads);
+  const counts = {};
+  first.forEach(({ definition }, index) => {
+    const outcome = outcomes[index];
+    if (outcome.error) throw new Error(`${definition.id}: ${outcome.error}`);
+    counts[definition.id] = outcome.drawn ?? 0;
+    counts[`${definition.id}Matched`] = outcome.numberMatched ?? null;
+  });
+  return counts;
+}
+
+const ready = start();
+ready.catch((error) => {
+  if (!document.getElementById("onemap-status").classList.contains("is-error")) status.fatal(error);
+});
+
+// The one hook for tests and the browser console. `ready` resolves with the features each
+// first-shown layer drew ({grids, gridsMatched, communities, …}) once the map is fitted to
+// the district and they are drawn; `nextLoad(id)` with the next load of layer `id`
+// ({state: "loaded", bbox, key, drawn, numberMatched, truncated}; {state: "zoomedOut",
+// minZoom} when the view is too far out for it; {state: "failed", error}).
+window.onemap = {
+  map,
+  layers: Object.fromEntries(entries.map(({ definition, layer }) => [definition.id, layer])),
+  registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
+  ready,
+  nextLoad,
+};
