@@ -90,7 +90,7 @@ def test_a_vocabulary_names_each_value_once_with_both_labels() -> None:
 
 
 def test_the_labels_chosen_where_the_old_copies_disagreed() -> None:
-    # the first page (web/map.js) said 治安 and 商圈市场, the demo 治安重点区域 and 商圈: the fuller terms won.
+    # the first page said 治安 and 商圈市场, the demo 治安重点区域 and 商圈: the fuller terms won.
     assert label("dedicated_kinds", "public_security") == "治安重点区域"
     assert label("dedicated_kinds", "mall") == "商圈市场"
     with pytest.raises(KeyError, match="dedicated_kinds"):
