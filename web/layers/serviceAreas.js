@@ -3,9 +3,11 @@ import { card } from "../core/dom.js";
 import { term, word } from "../core/i18n.js";
 import { access, accessSource, minutesControl } from "./access.js";
 
-const COLOUR = "#2563eb";
+// Yellow, not blue: the water is blue, and under a blue cover the two could not be told
+// apart at street zoom.
+const COLOUR = "#ca8a04";
 // Hundreds overlap: each is drawn opaque and the pane as a whole see-through, so the
-// areas read as one light blue cover (their union) however many reach a place.
+// areas read as one light yellow cover (their union) however many reach a place.
 const PANE_OPACITY = 0.3;
 const style = () => ({ color: COLOUR, weight: 1, fillColor: COLOUR, fillOpacity: 1 });
 
