@@ -155,34 +155,35 @@ _FIELD_OF_CALL = re.compile(r"\((?P<function>\w+)\((?P<argument>\w+)\)\)\.(?P<fi
 
 
 def _lateral_calls(chosen: tuple[Property, ...]) -> tuple[sql.Composable, dict[str, str]]:
-    """One LATERAL call per distinct ``(function(column)).field`` call among the
-    properties (PostgreSQL would call it once per field), one join per table a lookup
-    function reads (COLUMN_OF_TABLE), and each such property's expression rewritten to
-    read the call's result."""
-    calls: dict[tuple[str, str], str] = {}
+    """One LATERAL join per distinct source the properties read, and each such property's
+    expression rewritten to read the join's result: a ``(function(column)).field`` call
+    once per feature (PostgreSQL would call it once per field), and a table's row by its
+    key where a function only reads that row (ROW_OF_TABLE) or one column of it
+    (COLUMN_OF_TABLE); the properties reading one table by one key share its row."""
+    joins: dict[tuple[str, str, str], str] = {}  # (kind, function or table, column) → alias
     rewritten: dict[str, str] = {}
     for prop in chosen:
         expression = prop.expression or ""
         field = _FIELD_OF_CALL.fullmatch(expression)
         lookup = _CALL.fullmatch(expression)
         if field is not None:
-            call, read = (field["function"], field["argument"]), field["field"]
+            function, argument, read = field["function"], field["argument"], field["field"]
+            row_of = ROW_OF_TABLE.get(function)
+            if row_of is not None and row_of[1] == argument:
+                source = ("row", row_of[0], argument)
+            else:
+                source = ("call", function, argument)
         elif lookup is not None and lookup["function"] in COLUMN_OF_TABLE:
             table, key, read = COLUMN_OF_TABLE[lookup["function"]]
             if lookup["argument"] != key:
                 continue
-            # the lookups of one table by one key share its row
-            call = (f"{table}.row", key)
+            source = ("row", table, key)
         else:
             continue
-        alias = calls.setdefault(call, f"call_{len(calls)}")
+        alias = joins.setdefault(source, f"call_{len(joins)}")
         rewritten[prop.name] = f"({alias}.result).{read}"
-    # the result as one composite column, so that its fields cannot shadow the table's
-    # columns; OFFSET 0 keeps the planner from folding the call back into each field
-    joins = [
-        _lateral_call(function, argument, alias) for (function, argument), alias in calls.items()
-    ]
-    return sql.SQL(" ").join(joins), rewritten
+    lateral = sql.SQL(" ").join(_lateral_join(*source, alias) for source, alias in joins.items())
+    return lateral, rewritten
 
 
 # A property that is one function call on one column, e.g. ``service_center_name(center_id)``.
@@ -192,32 +193,33 @@ _CALL = re.compile(r"(?P<function>\w+)\((?P<argument>\w+)\)")
 # calling the function per feature (a city's z10 tile of 3,464 grids: 74 → 51 ms).
 ROW_OF_TABLE = {"grid_statistics_of": ("grid_statistics", "grid_code")}
 # Functions that read one column of a table's row by its key (SQL functions PostgreSQL
-# cannot inline, run once per call): a tile joins the table once for all of them (a z12
-# tile of 497 service areas with their centre's name and level: 56 → 6 ms).
+# cannot inline, run once per call): a tile joins the table once for all of them (a
+# district's z12 tile of 497 service areas with their centre's name and level, kept
+# outlines: 63 → 36 ms in the database).
 COLUMN_OF_TABLE = {
     "service_center_name": ("service_centers", "center_id", "name"),
     "service_center_level": ("service_centers", "center_id", "level"),
 }
 
 
-def _lateral_call(function: str, argument: str, alias: str) -> sql.Composable:
-    table_row = function.removesuffix(".row") if function.endswith(".row") else None
-    if function in ROW_OF_TABLE and ROW_OF_TABLE[function][1] == argument:
-        table_row = ROW_OF_TABLE[function][0]
-    if table_row is not None:
+def _lateral_join(kind: str, name: str, column: str, alias: str) -> sql.Composable:
+    """The join giving ``alias.result``: the row of table ``name`` whose ``column`` is the
+    feature's (kind "row"), or function ``name`` called on the feature's ``column``
+    (kind "call"). The result is one composite column, so that its fields cannot shadow
+    the table's columns."""
+    if kind == "row":
         # a plain subquery the planner pulls up into a join: the same row the function
         # returns (NULL when there is none), found by the table's key
         return sql.SQL(
             "LEFT JOIN LATERAL (SELECT row_of AS result FROM {table} AS row_of"
             " WHERE row_of.{key} = feature_row.{key}) AS {alias} ON true"
         ).format(
-            table=sql.Identifier(table_row),
-            key=sql.Identifier(argument),
-            alias=sql.Identifier(alias),
+            table=sql.Identifier(name), key=sql.Identifier(column), alias=sql.Identifier(alias)
         )
+    # OFFSET 0 keeps the planner from folding the call back into each field
     return sql.SQL(
         "LEFT JOIN LATERAL (SELECT {}(feature_row.{}) AS result OFFSET 0) AS {} ON true"
-    ).format(sql.Identifier(function), sql.Identifier(argument), sql.Identifier(alias))
+    ).format(sql.Identifier(name), sql.Identifier(column), sql.Identifier(alias))
 
 
 def _mvt_value(prop: Property, expression_sql: str | None = None) -> sql.Composable:
@@ -273,20 +275,33 @@ def _feature_layer(
             sql.SQL("feature_row.{} AS mvt_feature_id").format(sql.Identifier(source.id_column))
         )
         feature_id = sql.SQL(", 'mvt_feature_id'")
-    shared = {
-        "layer_name": sql.Literal(source.id),
-        "extent": sql.Literal(EXTENT),
-        "buffer": sql.Literal(BUFFER),
-        "feature_id": feature_id,
-        "attributes": sql.SQL(", ").join(columns),
-        "table": sql.Identifier(source.table),
-        "lateral_calls": lateral_calls,
-        "narrowing": narrowing,
-    }
+    extent, buffer = sql.Literal(EXTENT), sql.Literal(BUFFER)
+    near: sql.Composable = sql.SQL("true")
     if z in OUTLINE_ZOOMS.get(source.id, ()):
         outline = sql.Identifier(outline_column(z))
-        return sql.SQL(query("ogc/tiles/outlined_layer")).format(outline=outline, **shared), params
-    layer = sql.SQL(query("ogc/tiles/layer")).format(geometry=_geometry(source, z), **shared)
+        drawn = sql.SQL(query("ogc/tiles/drawn_from_outline")).format(
+            outline=outline, extent=extent, buffer=buffer
+        )
+        near = sql.SQL(
+            "feature_row.{} && ST_MakeEnvelope(%(tile_left)s, %(tile_top)s,"
+            " %(tile_left)s + {extent}, %(tile_top)s + {extent})"
+        ).format(outline, extent=extent)
+    else:
+        drawn = sql.SQL(query("ogc/tiles/drawn_on_the_fly")).format(
+            geometry=_geometry(source, z), extent=extent, buffer=buffer
+        )
+    layer = sql.SQL(query("ogc/tiles/layer")).format(
+        layer_name=sql.Literal(source.id),
+        extent=extent,
+        buffer=buffer,
+        feature_id=feature_id,
+        drawn=drawn,
+        attributes=sql.SQL(", ").join(columns),
+        table=sql.Identifier(source.table),
+        lateral_calls=lateral_calls,
+        near=near,
+        narrowing=narrowing,
+    )
     return layer, params
 
 
@@ -372,7 +387,7 @@ def tile_query(
         "min_x": min_x,
         "min_y": min_y,
         "cell_size": (max_x - min_x) / EVENT_CELLS,
-        # the tile's north-west corner in its zoom's units (outlined_layer.sql)
+        # the tile's north-west corner in its zoom's units (drawn_from_outline.sql)
         "tile_left": tile.x * EXTENT,
         "tile_top": tile.y * EXTENT,
     }

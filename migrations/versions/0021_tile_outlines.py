@@ -8,7 +8,7 @@ and 16). For those zooms each row now keeps its outline as that zoom's tiles dra
 the zoom's own tile units (4096 a tile, from the north-west corner of the world, y down),
 already snapped and valid. Every tile of the zoom shares that grid of units, so a tile
 only moves the outline by its own corner, and clips the outlines that cross its edge
-(gis/ogc/tiles.py, gis/ogc/sql/tiles/outlined_layer.sql).
+(gis/ogc/tiles.py, gis/ogc/sql/tiles/drawn_from_outline.sql).
 
 The outlines are stored generated columns, ``tile_outline_z<zoom>``: PostgreSQL computes
 them from the geometry when a row is written (and only then: an update leaving the

@@ -1,17 +1,21 @@
 -- One collection's layer of a vector tile: the features intersecting the tile (the GiST
--- index answers the filter on the 4326 storage), projected and quantized by ST_AsMVTGeom
--- to the tile's {extent}-unit grid, parts up to {buffer} units outside it kept so that
--- lines and outlines do not end at the tile's edge. Empty when nothing is in the tile.
+-- index answers the filter on the 4326 storage), drawn (drawn_on_the_fly.sql or
+-- drawn_from_outline.sql) on the tile's {extent}-unit grid, parts up to {buffer} units
+-- outside it kept so that lines and outlines do not end at the tile's edge. What comes
+-- first in WHERE is `true`, or, where the rows keep their outline, the outline's box
+-- meeting the tile (the outlines' GiST index); the features stay those whose geometry
+-- meets the tile (a snapped outline may touch a square its feature stops short of).
+-- Empty when nothing is in the tile.
 -- The lateral calls run once per feature the functions several properties read a field
 -- of (a grid's statistics), instead of once per property. OFFSET 0 keeps the planner from
--- pushing "geom IS NOT NULL" into the scan, which would compute ST_AsMVTGeom twice.
+-- pushing "geom IS NOT NULL" into the scan, which would draw every feature twice.
 (SELECT coalesce(ST_AsMVT(layer, {layer_name}, {extent}, 'geom'{feature_id}), ''::bytea)
  FROM (
-     SELECT ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
-                         {extent}, {buffer}, true) AS geom,
+     SELECT {drawn} AS geom,
             {attributes}
      FROM {table} AS feature_row {lateral_calls}
-     WHERE ST_Intersects(feature_row.geom,
+     WHERE {near}
+       AND ST_Intersects(feature_row.geom,
                          ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))
        AND {narrowing}
      OFFSET 0
