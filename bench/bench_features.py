@@ -19,6 +19,9 @@ scales it is given (bench/scales.py) and drops them unless --keep.
   role, onemap_service.
 * The load generator is wrk (C, one thread a core), its Lua script cycling through the
   bboxes; the CPU it used per request is printed, to show it is not what sets the pace.
+* The three loads run in turn, three rounds of the set time each, onemap and tipg
+  serving throughout: each figure is its median round (every round's rate printed beside
+  it), so a burst of the shared machine's other work skews one round, not the ratio.
 * bare SQL: pgbench, one script per bbox (the corners as variables), each running the
   query that builds onemap's FeatureCollection (the same features, geometry and
   properties, numberMatched) and nothing else: no HTTP, no Python.
@@ -27,6 +30,7 @@ scales it is given (bench/scales.py) and drops them unless --keep.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -57,6 +61,8 @@ from gis.ogc.features import _feature_id, _geometry, _properties, collection
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_PYTHON = ROOT / ".venv-tipg" / "bin" / "python"
 BUILDINGS_PER_BBOX = 1000
+# Each load is run this many times, in turn with the others; the median round counts.
+ROUNDS = 3
 BBOXES = 40
 GOAL_TIPG, GOAL_CEILING = 10.0, 0.5
 
@@ -335,8 +341,10 @@ def run(
     workers: int,
     tipg: bool = True,
     ceiling: bool = True,
+    rounds: int = ROUNDS,
 ) -> Result:
-    """The three measurements on one database (warm: one unmeasured pass first)."""
+    """The three measurements on one database (warm: one unmeasured pass first), taken in
+    turn ``rounds`` times; each the round of median rate."""
     boxes = bboxes(url)
     held = statistics.median(b[4] for b in boxes)
     print(
@@ -345,25 +353,47 @@ def run(
         f" {seconds:.0f} s each, {workers} server processes"
     )
     warm = max(3.0, seconds / 4)
-    with served(url, workers=workers) as base:
-        paths = _paths("/ogc/collections/buildings/items", boxes)
-        _check(base, paths[0], boxes[0][4], "onemap")
-        wrk(base, paths, warm, clients, "warm-up")
-        ours = wrk(base, paths, seconds, clients, "onemap")
-    print("  " + ours.line())
-    theirs = None
-    if tipg:
-        with tipg_served(url, workers) as base:
-            paths = _paths("/collections/public.buildings/items", boxes)
-            _check(base, paths[0], boxes[0][4], "tipg")
-            wrk(base, paths, warm, clients, "warm-up")
-            theirs = wrk(base, paths, seconds, clients, "tipg")
-        print("  " + theirs.line())
-    bare = None
-    if ceiling:
-        bare = pgbench(url, boxes, seconds, clients)
-        print("  " + bare.line())
+    loads: dict[str, list[Load]] = {"onemap": [], "tipg": [], "bare SQL": []}
+    with served(url, workers=workers) as ours_base, _tipg_if(url, workers, tipg) as tipg_base:
+        ours_paths = _paths("/ogc/collections/buildings/items", boxes)
+        _check(ours_base, ours_paths[0], boxes[0][4], "onemap")
+        wrk(ours_base, ours_paths, warm, clients, "warm-up")
+        if tipg_base:
+            tipg_paths = _paths("/collections/public.buildings/items", boxes)
+            _check(tipg_base, tipg_paths[0], boxes[0][4], "tipg")
+            wrk(tipg_base, tipg_paths, warm, clients, "warm-up")
+        # in turn, round after round: a burst of the shared machine's other work falls on
+        # one round of one of them, and the median round leaves it out
+        for _ in range(rounds):
+            loads["onemap"].append(wrk(ours_base, ours_paths, seconds, clients, "onemap"))
+            if tipg_base:
+                loads["tipg"].append(wrk(tipg_base, tipg_paths, seconds, clients, "tipg"))
+            if ceiling:
+                loads["bare SQL"].append(pgbench(url, boxes, seconds, clients))
+    ours = _median_round(loads["onemap"])
+    theirs = _median_round(loads["tipg"]) if tipg else None
+    bare = _median_round(loads["bare SQL"]) if ceiling else None
+    for load in (ours, theirs, bare):
+        if load is not None:
+            print("  " + load.line())
     return Result(scale, held, ours, theirs, bare)
+
+
+def _median_round(rounds: list[Load]) -> Load:
+    """The round of median rate (the middle one of three), its rounds' rates in its name."""
+    ordered = sorted(rounds, key=lambda load: load.rate)
+    middle = ordered[len(ordered) // 2]
+    each = ", ".join(f"{load.rate:,.1f}" for load in rounds)
+    return dataclasses.replace(middle, name=f"{middle.name} (median of rounds {each}/s)")
+
+
+@contextmanager
+def _tipg_if(url: str, workers: int, wanted: bool) -> Iterator[str | None]:
+    if not wanted:
+        yield None
+        return
+    with tipg_served(url, workers) as base:
+        yield base
 
 
 def rows(result: Result) -> list[dict]:

@@ -12,10 +12,12 @@ scales it is given (bench/scales.py) and drops them unless --keep.
   data is (a dense quarter gives more tiles than an empty hill).
 * onemap: ``/ogc/collections/{grids,buildings}/tiles/WebMercatorQuad/{z}/{x}/{y}``;
   tipg (.venv-tipg, as many uvicorn processes): ``/collections/public.{grids,buildings}/
-  tiles/WebMercatorQuad/{z}/{x}/{y}``. Each server: one unmeasured pass over the sample
-  (warm), then the measured pass, one request at a time on a keep-alive connection
-  (http.client: no load generator in the way), p50/p95 per collection; onemap beside
-  tipg over the tiles both drew (200): onemap leaves buildings out below z15 (204).
+  tiles/WebMercatorQuad/{z}/{x}/{y}``. The servers run side by side: each gets one
+  unmeasured pass over the sample (warm), then three rounds in which each tile is asked
+  of every server in turn, one request at a time on a keep-alive connection each
+  (http.client: no load generator in the way); a tile's latency is the median of its
+  rounds, p50/p95 over the tiles per collection; onemap beside tipg over the tiles both
+  drew (200): onemap leaves buildings out below z15 (204).
 * onemap is measured twice: building every tile asked for (``ONEMAP_TILE_CACHE_MB=0``:
   the query's own cost, beside tipg's) and as it runs by default, its processes keeping
   the tiles they built by ETag (the measured pass then finds them built by the warm one).
@@ -33,6 +35,7 @@ import http.client
 import json
 import math
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -48,6 +51,8 @@ from bench.harness import admin_url, percentile
 ZOOMS = range(10, 17)
 COLLECTIONS = ("grids", "buildings")
 GOAL_RATIO, GOAL_GRID_MS, GOAL_CACHED = 0.5, 10.0, 5000.0
+# Each tile is asked this many times of each server; its latency is their median.
+ROUNDS = 3
 ONEMAP_TILE = "/ogc/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}"
 TIPG_TILE = "/collections/public.{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}"
 
@@ -202,12 +207,56 @@ class Result:
     cached_note: str
 
 
-def _measure(base: str, template: str, tiles: list[tuple[int, int, int]]) -> dict[str, Timing]:
-    out = {}
+class Client:
+    """One keep-alive connection to a server, timing one request at a time."""
+
+    def __init__(self, base: str, template: str) -> None:
+        host, port = base.removeprefix("http://").rsplit(":", 1)
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.template = template
+
+    def get(self, name: str, tile: tuple[int, int, int]) -> tuple[float, int]:
+        z, x, y = tile
+        started = time.perf_counter()
+        self.connection.request("GET", self.template.format(collection=name, z=z, x=x, y=y))
+        answer = self.connection.getresponse()
+        answer.read()
+        return 1000 * (time.perf_counter() - started), answer.status
+
+
+def _interleaved(
+    servers: dict[str, Client], tiles: list[tuple[int, int, int]], rounds: int
+) -> dict[str, dict[str, Timing]]:
+    """Each server's timing of each collection's tiles, measured side by side: a warm
+    pass, then ``rounds`` passes in which every tile is asked of every server in turn
+    (the order turning with the tile), each tile's latency the median of its rounds.
+
+    The machine is shared: a burst of someone else's work lands on whichever server is
+    being asked at the time. Asking the servers one after another tile by tile gives
+    each the same weather, and the median of a tile's rounds drops a single hiccup."""
+    out: dict[str, dict[str, Timing]] = {who: {} for who in servers}
+    order = list(servers)
     for name in COLLECTIONS:
-        paths = [template.format(collection=name, z=z, x=x, y=y) for z, x, y in tiles]
-        warm = timed_pass(base, paths)
-        out[name] = timed_pass(base, paths) if warm.served else warm
+        seen: dict[str, list[list[float]]] = {who: [[] for _ in tiles] for who in servers}
+        codes: dict[str, list[int]] = {who: [0] * len(tiles) for who in servers}
+        # round 0 warms (and, asked in turn, no connection idles past its keep-alive)
+        for measured in [False] + [True] * rounds:
+            for i, tile in enumerate(tiles):
+                turn = i % len(order)
+                for who in order[turn:] + order[:turn]:
+                    latency, code = servers[who].get(name, tile)
+                    codes[who][i] = code
+                    if measured:
+                        seen[who][i].append(latency)
+        for who in servers:
+            if codes[who][0] == 404:
+                out[who][name] = Timing(served=False)
+                continue
+            timing = Timing(served=True, codes=codes[who])
+            timing.latencies_ms = [statistics.median(each) for each in seen[who]]
+            for code in codes[who]:
+                timing.statuses[code] = timing.statuses.get(code, 0) + 1
+            out[who][name] = timing
     return out
 
 
@@ -241,40 +290,51 @@ def _describe(who: str, timings: dict[str, Timing]) -> None:
         )
 
 
-def run(url: str, scale: str, *, per_zoom: int, seconds: float, workers: int) -> Result:
+def run(
+    url: str, scale: str, *, per_zoom: int, seconds: float, workers: int, rounds: int = ROUNDS
+) -> Result:
     tiles = sample(url, per_zoom)
     print(
         f"[{scales.LABELS[scale]}] {len(tiles)} tiles z{ZOOMS[0]}–z{ZOOMS[-1]} where the"
-        f" buildings are; warm pass, then one request at a time; {workers} server processes"
+        f" buildings are; warm pass, then {rounds} rounds of one request at a time, the"
+        f" servers asked in turn tile by tile; {workers} server processes"
     )
     cached, note = None, ""
     # The latencies are one request at a time, so one process serves them: the tiles a
     # process keeps are its own, and a second process would find the warm pass's tiles
     # in the first one's memory half of the time.
-    with served(url, workers=1, env={"ONEMAP_TILE_CACHE_MB": "0"}) as base:
-        built = _measure(base, ONEMAP_TILE, tiles)
+    with (
+        served(url, workers=1, env={"ONEMAP_TILE_CACHE_MB": "0"}) as built_base,
+        served(url, workers=1) as kept_base,
+        tipg_served(url, workers, tables=COLLECTIONS) as tipg_base,
+    ):
+        timings = _interleaved(
+            {
+                "built": Client(built_base, ONEMAP_TILE),
+                "kept": Client(kept_base, ONEMAP_TILE),
+                "tipg": Client(tipg_base, TIPG_TILE),
+            },
+            tiles,
+            rounds,
+        )
+    built, ours, theirs = timings["built"], timings["kept"], timings["tipg"]
     _describe("onemap (every tile built)", built)
-    with served(url, workers=1) as base:
-        ours = _measure(base, ONEMAP_TILE, tiles)
     _describe("onemap (tiles kept)", ours)
-    grids = ours["grids"]
-    if not grids.served:
+    _describe("tipg", theirs)
+    if not ours["grids"].served:
         note = "not served"
-    elif not grids.etags:
-        note = "no ETag"
     else:
         with served(url, workers=workers) as base:
             # an ETag names its server's URL: these processes give their own
-            paths = list(grids.etags)
+            paths = [ONEMAP_TILE.format(collection="grids", z=z, x=x, y=y) for z, x, y in tiles]
             etags = timed_pass(base, paths).etags
             statuses = conditional_answers(base, etags)
-            if set(statuses) != {304}:
+            if not etags:
+                note = "no ETag"
+            elif set(statuses) != {304}:
                 note = f"If-None-Match answered {statuses}, not 304"
             else:
                 cached = cached_rate(base, etags, seconds)
-    with tipg_served(url, workers, tables=COLLECTIONS) as base:
-        theirs = _measure(base, TIPG_TILE, tiles)
-    _describe("tipg", theirs)
     if cached:
         print("  cached grid tiles (If-None-Match → 304): " + cached.line())
     else:

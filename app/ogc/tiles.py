@@ -107,7 +107,9 @@ async def _tile_answer(
     under an older tag, which it replaces at its next revalidation, never the reverse.
     The process keeps the tiles it built by ETag, and trusts the versions it read for a
     second: a public tile asked for again within that second is answered from memory
-    (304 or the bytes) without a database connection."""
+    (304 or the bytes) without a database connection, and one it has not built is built
+    under that second-old tag without reading the versions again (the same order: the
+    versions read before the data)."""
     restricted = any(source.readers for source in sources)
     recent, built = _process_caches(request)
     etag = _recent_etag(request, sources)
@@ -118,8 +120,9 @@ async def _tile_answer(
     async with read_connection(request) as conn:
         for source in sources:
             await _readable(request, conn, source)
-        tag = await recent.current(conn, sources)
-        etag = caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
+        if etag is None:
+            tag = await recent.current(conn, sources)
+            etag = caching.entity_tag(request, _root(request), *((s, tag) for s in sources))
         if caching.fresh(request, etag):
             return caching.not_modified(_tile_headers(etag, restricted))
         body = built.get(etag)

@@ -57,6 +57,12 @@ MIN_ZOOM_BY_COLLECTION = {
     "street_patrols": 14,
 }
 AREAS = ("subdistricts", "communities", "grids")
+# The codes of the places a place lies in, which its own code begins with (the tables'
+# CHECK constraints, e.g. left(building_code, 12) = community_code): a tile leaves them
+# out of the places whose code it carries (a client reads them as the code's first 6, 9
+# or 12 digits). For a thousand buildings a tile they were an eighth of its time.
+PARENT_CODES = {"county_code": 6, "subdistrict_code": 9, "community_code": 12}
+PLACE_CODES = ("subdistrict_code", "community_code", "grid_code", "building_code")
 # The zooms at which a collection's rows keep their outline as the tile draws it
 # (migration 0021, the columns tile_outline_z<zoom>): where one tile holds thousands of
 # them, so that a tile is not spent projecting, snapping and validating each again. Other
@@ -68,6 +74,10 @@ OUTLINE_ZOOMS: dict[str, range] = {
     "service_areas": range(10, 14),
     "buildings": range(15, 17),
 }
+# How far inside a tile (in its units) a kept outline's box must lie for its feature to
+# be taken as meeting the tile without testing the geometry: twice the farthest an
+# outline strays from its geometry (half a unit's diagonal snapped, a quarter simplified).
+OUTLINE_MARGIN = 2
 # The one map's tile: its layers, bottom to top.
 MAP_LAYERS = ("communities", "grids", "service_centers", "events")
 
@@ -131,14 +141,20 @@ def attributes(source: Collection, z: int) -> tuple[Property, ...]:
 
     The areas carry their code, name and the figures a choropleth is drawn from (the
     statistics) below AREA_DETAILS_FROM_ZOOM, everything from there; every other layer
-    carries all its properties wherever it has features.
+    carries all its properties wherever it has features. A place (an area, a building)
+    never carries the codes its own code begins with (PARENT_CODES).
     """
+    if source.id_column in PLACE_CODES:
+        own = source.id_column
+        carried = tuple(p for p in source.properties if p.name == own or p.name not in PARENT_CODES)
+    else:
+        carried = source.properties
     if source.id not in AREAS or z >= AREA_DETAILS_FROM_ZOOM:
-        return source.properties
+        return carried
     # the statistics are the integer figures kept by triggers (collections._statistics)
     return tuple(
         p
-        for p in source.properties
+        for p in carried
         if p.name in (source.id_column, "name") or "_statistics_of(" in (p.expression or "")
     )
 
@@ -277,15 +293,21 @@ def _feature_layer(
         feature_id = sql.SQL(", 'mvt_feature_id'")
     extent, buffer = sql.Literal(EXTENT), sql.Literal(BUFFER)
     near: sql.Composable = sql.SQL("true")
+    inside: sql.Composable = sql.SQL("false")
     if z in OUTLINE_ZOOMS.get(source.id, ()):
         outline = sql.Identifier(outline_column(z))
         drawn = sql.SQL(query("ogc/tiles/drawn_from_outline")).format(
             outline=outline, extent=extent, buffer=buffer
         )
+        # an outline is within a unit of its geometry: one whose box misses the tile
+        # grown by a unit has a feature that misses the tile
         near = sql.SQL(
-            "feature_row.{} && ST_MakeEnvelope(%(tile_left)s, %(tile_top)s,"
-            " %(tile_left)s + {extent}, %(tile_top)s + {extent})"
+            "feature_row.{} && ST_MakeEnvelope(%(tile_left)s - 1, %(tile_top)s - 1,"
+            " %(tile_left)s + {extent} + 1, %(tile_top)s + {extent} + 1)"
         ).format(outline, extent=extent)
+        inside = sql.SQL(query("ogc/tiles/outline_inside")).format(
+            outline=outline, extent=extent, margin=sql.Literal(OUTLINE_MARGIN)
+        )
     else:
         drawn = sql.SQL(query("ogc/tiles/drawn_on_the_fly")).format(
             geometry=_geometry(source, z), extent=extent, buffer=buffer
@@ -300,6 +322,7 @@ def _feature_layer(
         table=sql.Identifier(source.table),
         lateral_calls=lateral_calls,
         near=near,
+        inside=inside,
         narrowing=narrowing,
     )
     return layer, params

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +26,10 @@ from gis.ogc.tiles import TileAddress
 
 # the tile's square in the 4326 storage, as the tile queries filter by it
 IN_TILE = "ST_Intersects(geom, ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))"
+
+
+# A table's CHECK that one code is the first digits of another, as pg_get_constraintdef shows it.
+PREFIX_CHECK = r'"left"\(\((?P<code>\w+)\)::text, (?P<digits>\d+)\) = \((?P<parent>\w+)\)::text'
 
 
 def busiest_tile(db: psycopg.Connection, table: str, z: int) -> TileAddress:
@@ -200,6 +205,41 @@ def test_areas_carry_the_choropleth_figures_at_every_zoom(database_url, demo_dis
         assert grid["households"] == households
 
 
+def test_a_place_leaves_out_only_the_codes_its_own_code_begins_with(
+    database_url, demo_district, db
+):
+    from gis.ogc.collections import COLLECTIONS
+
+    for source in COLLECTIONS.values():
+        carried = {p.name for z in (10, 16) for p in tiles.attributes(source, z)}
+        for parent, digits in tiles.PARENT_CODES.items():
+            has = any(p.name == parent for p in source.properties)
+            if not has or parent == source.id_column or source.id_column not in tiles.PLACE_CODES:
+                assert parent in carried or not has, (source.id, parent)
+                continue
+            assert parent not in carried, (source.id, parent)
+            # the table holds every row to it: CHECKs making the parent the code's prefix,
+            # directly or through another parent (a building's county through its community)
+            prefixes = {
+                found["parent"]: (found["code"], int(found["digits"]))
+                for (definition,) in db.execute(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                    " WHERE conrelid = %s::regclass AND contype = 'c'",
+                    (source.table,),
+                )
+                for found in re.finditer(PREFIX_CHECK, definition)
+            }
+            column, length = parent, digits
+            while column != source.id_column:
+                assert column in prefixes, (source.id, parent, prefixes)
+                column, length = prefixes[column]
+                assert length >= digits
+    building = busiest_tile(db, "buildings", 16)
+    decoded = mapbox_vector_tile.decode(tile_bytes(database_url, "buildings", building))
+    first = decoded["buildings"]["features"][0]["properties"]
+    assert "building_code" in first and "community_code" not in first, first
+
+
 def test_the_one_map_tile_has_a_layer_each(database_url, demo_district, db):
     tile = busiest_tile(db, "grids", 14)
     layers = mapbox_vector_tile.decode(tile_bytes(database_url, None, tile))
@@ -265,6 +305,27 @@ def test_a_tile_from_the_kept_outlines_is_the_tile_built_on_the_fly(
         # simplified in metres rather than degrees beforehand: within a unit
         worst = max(kept[key].hausdorff_distance(built[key]) for key in kept)
         assert worst <= 1.0, worst
+
+
+@pytest.mark.parametrize(("collection_id", "z"), [("grids", 11), ("buildings", 16)])
+def test_the_features_of_kept_outlines_are_those_meeting_the_tile(
+    database_url, demo_district, db, collection_id, z
+):
+    # the busiest tile and its eight neighbours: features wholly inside (taken by the
+    # outline's box alone) and cut by every edge (their geometry tested)
+    source = tiles.COLLECTIONS[collection_id]
+    centre = busiest_tile(db, source.table, z)
+    inside = on_edge = 0
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            tile = TileAddress(z, centre.x + dx, centre.y + dy)
+            drawn = _drawn(tile_bytes(database_url, collection_id, tile), collection_id,
+                           source.id_column)  # fmt: skip
+            assert set(drawn) == sql_ids(db, source.table, f"rtrim({source.id_column})", tile)
+            whole = [g for g in drawn.values() if g.bounds[0] > 2 and g.bounds[2] < 4094]
+            inside += len(whole)
+            on_edge += len(drawn) - len(whole)
+    assert inside > 10 and on_edge > 10, (inside, on_edge)
 
 
 def test_the_kept_outlines_follow_the_geometry(database_url, demo_district, db):

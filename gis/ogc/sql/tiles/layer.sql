@@ -5,7 +5,9 @@
 -- first in WHERE is `true`, or, where the rows keep their outline, the outline's box
 -- meeting the tile (the outlines' GiST index); the features stay those whose geometry
 -- meets the tile (a snapped outline may touch a square its feature stops short of).
--- Empty when nothing is in the tile.
+-- Before testing the geometry: `false`, or, where the rows keep their outline, whether
+-- the outline's box lies well inside the tile (outline_inside.sql): such a feature meets the tile for certain,
+-- and its geometry need not be read to tell. Empty when nothing is in the tile.
 -- The lateral calls run once per feature the functions several properties read a field
 -- of (a grid's statistics), instead of once per property. OFFSET 0 keeps the planner from
 -- pushing "geom IS NOT NULL" into the scan, which would draw every feature twice.
@@ -15,8 +17,9 @@
             {attributes}
      FROM {table} AS feature_row {lateral_calls}
      WHERE {near}
-       AND ST_Intersects(feature_row.geom,
-                         ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326))
+       AND ({inside}
+            OR ST_Intersects(feature_row.geom,
+                             ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)))
        AND {narrowing}
      OFFSET 0
  ) AS layer
