@@ -373,13 +373,9 @@ INTERFACE_WORDS = _vocabulary(
     # events on the map, their filters, the queue and an event's panel (web/layers/events.js,
     # web/panels/)
     ("layer_events", "事件", "Events"),
-    ("legend_event_overdue", "超期", "overdue"),
     ("legend_event_escalated", "升级督办", "escalated"),
     ("legend_event_cluster", "聚合（放大查看）", "cluster (zoom in)"),
     ("event_filters", "事件筛选", "Event filters"),
-    ("filter_category", "类别", "category"),
-    ("filter_source", "来源", "source"),
-    ("filter_stage", "阶段", "stage"),
     ("filter_from", "上报起", "reported from"),
     ("filter_to", "上报止", "reported to"),
     ("filter_any", "全部", "all"),
@@ -407,7 +403,7 @@ INTERFACE_WORDS = _vocabulary(
     ("event_actions", "处置", "Act"),
     ("action_note", "备注", "note"),
     ("action_failed", "操作未完成：{detail}", "not done: {detail}"),
-    ("signed_in_as", "{name}（{role}）", "{name} ({role})"),
+    ("signed_in_as", "操作人：{name}（{role}）", "acting: {name} ({role})"),
     ("close", "关闭", "close"),
 )
 

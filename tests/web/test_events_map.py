@@ -214,6 +214,10 @@ def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
     event = _filed_event(database_url, newest=True)
     page.locator(f'#onemap-queue li[data-event-id="{event["id"]}"]').click()
     panel = page.wait_for_selector(f'#onemap-event[data-event-id="{event["id"]}"]')
+    # the map brings the event out of its cluster and rings it
+    page.wait_for_selector(
+        f'.onemap-event.is-selected[data-event-id="{event["id"]}"]', state="visible"
+    )
     text = panel.text_content()
     assert event["tracking_number"] in text
     assert page.locator("#onemap-event .onemap-event-action").count() == 0

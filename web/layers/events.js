@@ -11,7 +11,7 @@ import { element } from "../core/dom.js";
 import { term, word } from "../core/i18n.js";
 import { onTransition } from "../core/stream.js";
 import { eventFiltersControl, filterParameters, onFiltersChange } from "../panels/eventFilters.js";
-import { eventPanel, openEvent } from "../panels/event.js";
+import { eventPanel, onEventOpened, openEvent } from "../panels/event.js";
 import { queueControl, useStageColours } from "../panels/queue.js";
 
 // One colour per stage, in the loop's order: new (blue), with someone (orange), reported
@@ -30,8 +30,8 @@ export const STAGE_COLOURS = {
 };
 const UNKNOWN_COLOUR = "#6b7280";
 const OVERDUE_COLOUR = "#dc2626";
-// Past this zoom every event stands alone (two reports in one 50 m cell are spread out).
-const CLUSTER_UNTIL_ZOOM = 17;
+// Where an event opened from the queue is shown, when it is not among those drawn.
+const SHOW_ZOOM = 17;
 // The district's events run to a few thousand; more than this, zoom in.
 const CAP = 5000;
 // Transitions often come in bursts (an intake is report, file and dispatch at once).
@@ -95,12 +95,36 @@ const EventClusters = window.L.MarkerClusterGroup.extend({
         marker.on("click", () => openEvent(feature.id));
         marker.on("add", () => {
           marker.getElement().dataset.eventId = String(feature.id);
+          marker.getElement().classList.toggle("is-selected", feature.id === selectedId);
         });
         return marker;
       });
     this.addLayers(markers);
     return this;
   },
+});
+
+// The event whose panel is open is ringed on the map; opened from the queue, it is brought
+// into view (out of its cluster).
+let selectedId = null;
+let clusters = null;
+let theMap = null;
+onEventOpened(({ feature, fly }) => {
+  selectedId = feature?.id ?? null;
+  if (!clusters) return;
+  const markers = clusters.getLayers();
+  for (const marker of markers) {
+    marker.getElement()?.classList.toggle("is-selected", marker.feature.id === selectedId);
+  }
+  if (!fly || !feature?.geometry) return;
+  const marker = markers.find((candidate) => candidate.feature.id === selectedId);
+  if (marker && theMap.hasLayer(clusters)) {
+    // out of its cluster, then to the middle of the map, clear of the panels at its edges
+    clusters.zoomToShowLayer(marker, () => theMap.panTo(marker.getLatLng()));
+  } else {
+    const [lng, lat] = feature.geometry.coordinates;
+    theMap.setView([lat, lng], Math.max(theMap.getZoom(), SHOW_ZOOM));
+  }
 });
 
 // The map's events are reloaded (the loader sees a new key) whenever the feed tells of a
@@ -146,22 +170,26 @@ export default {
   zIndex: 620,
   visible: true,
   source,
-  makeLayer: ({ pane }) =>
-    new EventClusters({
+  makeLayer: ({ pane, map }) => {
+    // Public points are the centres of 50 m cells, so reports from one cell coincide: at
+    // the closest zoom their cluster spreads them out (spiderfies) rather than stacking them.
+    clusters = new EventClusters({
       clusterPane: pane,
-      disableClusteringAtZoom: CLUSTER_UNTIL_ZOOM,
-      maxClusterRadius: 50,
+      maxClusterRadius: 40,
       showCoverageOnHover: false,
-      spiderfyOnMaxZoom: false,
+      spiderfyOnMaxZoom: true,
       chunkedLoading: true,
       iconCreateFunction: clusterIcon,
-    }),
+    });
+    theMap = map;
+    return clusters;
+  },
   legend: () => [
     ...legendStages.map((status) => ({
       style: { color: stageColour(status), fillColor: stageColour(status), fillOpacity: 1 },
       label: term("event_statuses", status),
     })),
-    { style: { color: OVERDUE_COLOUR, fill: false, weight: 3 }, label: word("legend_event_overdue") },
+    { style: { color: OVERDUE_COLOUR, fill: false, weight: 3 }, label: word("event_overdue") },
     { style: { color: "#1f2933", fillColor: "#1f2933", fillOpacity: 1 }, label: word("legend_event_escalated") },
     { style: { color: "#374151", fillColor: "#ffffff", fillOpacity: 0.9 }, label: word("legend_event_cluster") },
   ],

@@ -16,7 +16,6 @@ const SIGNED_IN_KEY = "onemap.signedIn";
 // and merging (the event it duplicates) need forms of their own.
 const NOTE_ONLY = new Set(["file", "dispatch", "accept", "return", "handle", "close", "rework", "reject", "not_responsible"]);
 
-let map = null;
 let box = null;
 let shown = null; // the event's feature as the API answered it
 let problem = null;
@@ -46,6 +45,13 @@ function actionsFor(p) {
     .map((t) => t.action);
 }
 
+// Told of the event a panel opens on ({feature, fly}): the map marks it, and brings it
+// into view when asked to (web/layers/events.js).
+const openedListeners = new Set();
+export function onEventOpened(listener) {
+  openedListeners.add(listener);
+}
+
 export async function openEvent(id, { fly = false } = {}) {
   if (controller) controller.abort();
   controller = new AbortController();
@@ -60,10 +66,7 @@ export async function openEvent(id, { fly = false } = {}) {
     problem = error.message;
   }
   render();
-  if (fly && shown?.geometry && map) {
-    const [lng, lat] = shown.geometry.coordinates;
-    map.setView([lat, lng], Math.max(map.getZoom(), 17));
-  }
+  for (const listener of openedListeners) listener({ feature: shown, fly });
 }
 
 function formatTime(value) {
@@ -175,6 +178,7 @@ function render() {
     shown = null;
     problem = null;
     render();
+    for (const listener of openedListeners) listener({ feature: null, fly: false });
   });
   const heading = element("h2", null, word("event_panel"));
   box.replaceChildren(close, heading);
@@ -196,12 +200,11 @@ function render() {
 
 // an event on show that moves on is shown as it now is
 onTransition((transition) => {
-  if (shown && transition.event_id === shown.id && !controller?.signal.aborted) openEvent(shown.id);
+  if (shown && transition.event_id === shown.id) openEvent(shown.id);
 });
 
 export const eventPanel = L.control({ position: "bottomleft" });
-eventPanel.onAdd = function (onMap) {
-  map = onMap;
+eventPanel.onAdd = function () {
   box = element("div", "onemap-panel onemap-event-panel");
   box.id = "onemap-event";
   box.hidden = true;

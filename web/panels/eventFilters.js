@@ -72,10 +72,10 @@ eventFiltersControl.onAdd = function () {
     const classes = vocabularyValues("event_categories").filter((code) => code.length === 2);
     box.replaceChildren(
       element("h2", null, word("event_filters")),
-      row("filter_category", choice("category", [any, ...classes.map((code) => [code, term("event_categories", code)])])),
-      row("filter_source", choice("source", [any, ...vocabularyValues("event_sources").map((s) => [s, term("event_sources", s)])])),
+      row("event_category", choice("category", [any, ...classes.map((code) => [code, term("event_categories", code)])])),
+      row("event_source", choice("source", [any, ...vocabularyValues("event_sources").map((s) => [s, term("event_sources", s)])])),
       row(
-        "filter_stage",
+        "event_stage",
         choice("stage", [
           ["open", word("filter_open")],
           any,
