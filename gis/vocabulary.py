@@ -405,6 +405,7 @@ INTERFACE_WORDS = _vocabulary(
     ("action_failed", "操作未完成：{detail}", "not done: {detail}"),
     ("signed_in_as", "操作人：{name}（{role}）", "acting: {name} ({role})"),
     ("close", "关闭", "close"),
+    ("sign_in_to_act", "指挥中心人员登录后处置", "command staff: sign in to act"),
 )
 
 VOCABULARIES: dict[str, Vocabulary] = {

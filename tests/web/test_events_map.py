@@ -222,6 +222,8 @@ def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
     assert event["tracking_number"] in text
     assert page.locator("#onemap-event .onemap-event-action").count() == 0
     assert page.locator("#onemap-event-note").count() == 0
+    # only the way to sign in
+    assert page.get_attribute("#onemap-event a.onemap-signin-link", "href") == "signin?next=%2F"
     for personal in (event["reporter_name"], event["reporter_phone"], event["address"]):
         if personal:
             assert personal not in page.content()

@@ -186,12 +186,12 @@ export default {
   },
   legend: () => [
     ...legendStages.map((status) => ({
-      style: { color: stageColour(status), fillColor: stageColour(status), fillOpacity: 1 },
+      style: { shape: "dot", color: "#ffffff", fillColor: stageColour(status), fillOpacity: 1 },
       label: term("event_statuses", status),
     })),
-    { style: { color: OVERDUE_COLOUR, fill: false, weight: 3 }, label: word("event_overdue") },
-    { style: { color: "#1f2933", fillColor: "#1f2933", fillOpacity: 1 }, label: word("legend_event_escalated") },
-    { style: { color: "#374151", fillColor: "#ffffff", fillOpacity: 0.9 }, label: word("legend_event_cluster") },
+    { style: { shape: "dot", color: OVERDUE_COLOUR, fillColor: "#ffffff", fillOpacity: 1 }, label: word("event_overdue") },
+    { style: { shape: "dot", badge: "!", color: "#1f2933", fillColor: "#1f2933", fillOpacity: 1 }, label: word("legend_event_escalated") },
+    { style: { shape: "dot", color: "#374151", fillColor: "#ffffff", fillOpacity: 1 }, label: word("legend_event_cluster") },
   ],
   controls: [eventFiltersControl, queueControl, eventPanel],
 };

@@ -196,6 +196,12 @@ function render() {
   box.append(element("h3", null, word("event_history")), history(p.history || []));
   const form = actions(p);
   if (form) box.append(form);
+  else if (!person) {
+    // the way to act, for someone who may: sign in and come back to the map
+    const signIn = element("a", "onemap-signin-link", word("sign_in_to_act"));
+    signIn.href = `signin?next=${encodeURIComponent(window.location.pathname)}`;
+    box.append(signIn);
+  }
 }
 
 // an event on show that moves on is shown as it now is
