@@ -39,7 +39,8 @@ const entries = LAYERS.map((definition) => {
   const pane = map.createPane(definition.id);
   pane.style.zIndex = String(definition.zIndex);
   if (definition.paneOpacity) pane.style.opacity = String(definition.paneOpacity);
-  const layer = L.geoJSON(null, {
+  // a layer of its own kind (the events' clusters) when the module makes one
+  const layer = definition.makeLayer ? definition.makeLayer({ pane: definition.id, map }) : L.geoJSON(null, {
     pane: definition.id,
     className: definition.className,
     interactive: definition.interactive !== false,

@@ -64,4 +64,7 @@ def mount_static(app: FastAPI) -> None:
             "run `make setup` (which runs `npm ci --prefix web`) before starting the server"
         )
     app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    # the events' clusters (web/layers/events.js): the plugin's dist folder only
+    clusters = _web_dir() / "node_modules" / "leaflet.markercluster" / "dist"
+    app.mount("/vendor/leaflet.markercluster", StaticFiles(directory=clusters), name="clusters")
     app.mount("/static", _PageAssets(directory=_web_dir()), name="static")
