@@ -64,4 +64,10 @@ def mount_static(app: FastAPI) -> None:
             "run `make setup` (which runs `npm ci --prefix web`) before starting the server"
         )
     app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    # ECharts (the analysis panel's charts), from its dist folder likewise; the page loads
+    # it only when the charts are opened.
+    echarts = _web_dir() / "node_modules" / "echarts" / "dist"
+    if not (echarts / "echarts.esm.min.js").is_file():
+        raise RuntimeError(f"ECharts is not installed ({echarts} is missing): run `make setup`")
+    app.mount("/vendor/echarts", StaticFiles(directory=echarts), name="echarts")
     app.mount("/static", _PageAssets(directory=_web_dir()), name="static")
