@@ -6,7 +6,7 @@
 // the page only formats it.
 import * as L from "leaflet";
 import { element } from "../core/dom.js";
-import { API, getJSON, isAbort } from "../core/fetch.js";
+import { API, getJSON, isAbort, OGC } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
 
 // What a place's level is called: the layer of that level.
@@ -24,6 +24,19 @@ const CLICKABLE = {
   buildings: (feature) => ({ code: String(feature.id) }),
   compounds: (feature) => ({ compound: feature.properties.compound_id }),
 };
+
+// Fits the map to a place's bbox ([west, south, east, north]) in the part of the map the
+// panel along the right edge leaves free.
+export function fitPlace(map, [west, south, east, north]) {
+  const drawer = map.getContainer().querySelector(".onemap-place");
+  const covered = drawer && !drawer.hidden ? drawer.offsetWidth + 20 : 0;
+  map.fitBounds([[south, west], [north, east]], {
+    paddingTopLeft: [40, 40],
+    paddingBottomRight: [40 + covered, 40],
+    maxZoom: 18,
+    animate: false,
+  });
+}
 
 // A share 0–1 as a percentage; other figures as they are, grouped by the language's habit.
 export function formatValue(value, unit) {
@@ -80,7 +93,8 @@ function figures(rows) {
 
 function heading(panel, open) {
   const box = element("div", "onemap-place-heading");
-  const name = element("h2", null, panel.name);
+  // a building often has no name of its own: its level and code stand in
+  const name = element("h2", null, panel.name || `${word(LEVEL_WORDS[panel.level])} ${panel.code}`);
   const level = element("span", "onemap-place-kind", `${word(LEVEL_WORDS[panel.level] || "place_panel")} · ${kindOf(panel) ?? ""}`);
   const trail = element("div", "onemap-place-parents");
   for (const parent of panel.parents || []) {
@@ -233,10 +247,11 @@ function render(box, shown, open, close) {
   box.replaceChildren(top);
   box.dataset.code = panel.code ?? "";
   box.dataset.level = panel.level;
+  // a building's or compound's grid, by its code: its team, patrols and indicators
   if (panel.grid && panel.level !== "grid") {
-    const grid = element("button", "onemap-link", panel.grid.name || panel.grid.code);
+    const grid = element("button", "onemap-link", panel.grid);
     grid.type = "button";
-    grid.addEventListener("click", () => open({ code: panel.grid.code }, { fit: true }));
+    grid.addEventListener("click", () => open({ code: panel.grid }, { fit: true }));
     const row = element("div", "onemap-hint", `${word("grid_of")} `);
     row.append(grid);
     box.append(row);
@@ -256,9 +271,20 @@ export function placePanel(map, entries) {
   const control = {};
   let shown = null;
   let controller = null;
+  // the open place's outline, over every layer, so it is plain on the map which place the
+  // panel is about
+  const pane = map.createPane("placeOutline");
+  pane.style.zIndex = "445";
+  const outline = L.geoJSON(null, {
+    pane: "placeOutline",
+    className: "onemap-place-outline",
+    interactive: false,
+    style: () => ({ color: "#b71c1c", weight: 4, fill: false }),
+  }).addTo(map);
   const close = () => {
     controller?.abort();
     shown = null;
+    outline.clearLayers();
     control.box.hidden = true;
   };
   const draw = () => {
@@ -280,18 +306,23 @@ export function placePanel(map, entries) {
     const url = target.compound !== undefined
       ? new URL(`places/compounds/${encodeURIComponent(target.compound)}`, API)
       : new URL(`places/${encodeURIComponent(target.code)}`, API);
+    const where = target.compound !== undefined
+      ? new URL(`collections/compounds/items/${encodeURIComponent(target.compound)}`, OGC)
+      : new URL(`codes/${encodeURIComponent(target.code)}`, API);
     shown = { state: "loading" };
+    outline.clearLayers();
     control.box.hidden = false;
     draw();
     try {
-      const panel = await getJSON(url, { signal: mine.signal });
+      const [panel, shape] = await Promise.all([
+        getJSON(url, { signal: mine.signal }),
+        getJSON(where, { signal: mine.signal }),
+      ]);
       if (mine.signal.aborted) return null;
       shown = { state: "loaded", panel };
+      outline.addData(shape);
       draw();
-      if (fit && panel.bbox) {
-        const [west, south, east, north] = panel.bbox;
-        map.fitBounds([[south, west], [north, east]], { padding: [40, 40], maxZoom: 18, animate: false });
-      }
+      if (fit && panel.bbox) fitPlace(map, panel.bbox);
       return panel;
     } catch (error) {
       if (isAbort(error) || mine.signal.aborted) return null;

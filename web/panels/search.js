@@ -3,7 +3,7 @@
 import { element } from "../core/dom.js";
 import { API, getJSON, isAbort } from "../core/fetch.js";
 import { onLanguageChange, word } from "../core/i18n.js";
-import { LEVEL_WORDS } from "./place.js";
+import { fitPlace, LEVEL_WORDS } from "./place.js";
 
 const LEVELS = "township,community,grid,building";
 const LIMIT = 10;
@@ -33,9 +33,10 @@ export function searchBox(map, place) {
   function pick(result) {
     list.hidden = true;
     input.value = result.name;
-    const [west, south, east, north] = result.bbox;
-    map.fitBounds([[south, west], [north, east]], { padding: [40, 40], maxZoom: 18, animate: false });
-    return place.open({ code: result.code });
+    const opened = place.open({ code: result.code });
+    // the panel is open (loading) by now, so the place goes beside it
+    fitPlace(map, result.bbox);
+    return opened;
   }
 
   function show(query) {
