@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page
 
+from gis.people import directory
 from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -384,3 +385,63 @@ def test_the_english_toggle_changes_the_new_labels(
     assert page.locator(".onemap-place h2").text_content() == panel["name"]
     page.click("#onemap-language")
     assert page.locator(".onemap-analysis h2").text_content() == words["analysis"]["zh"]
+
+
+STAFF_PASSWORD = "指挥中心 2026 winter"
+
+
+@pytest.fixture(scope="module")
+def staff(database_url: str, grid_point: tuple[str, float, float]) -> str:
+    """A command-centre staff member, and a grid member signed up to the grid."""
+    with psycopg.connect(database_url) as conn:
+        directory.add(
+            conn, login="analysis.staff", name="陈明", role="staff", password=STAFF_PASSWORD
+        )
+        directory.add(
+            conn,
+            login="analysis.member",
+            name="李芳",
+            role="grid_member",
+            password=STAFF_PASSWORD,
+            grids=(grid_point[0],),
+        )
+    return "analysis.staff"
+
+
+def test_signed_in_staff_see_the_team_and_patrols(
+    onemap: OneMap, server: str, staff: str, grid_point: tuple[str, float, float]
+) -> None:
+    page = onemap.page
+    code = grid_point[0]
+    status = page.evaluate(
+        """([login, password]) => fetch("api/v1/session", {
+            method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({login, password}),
+        }).then(r => r.status)""",
+        [staff, STAFF_PASSWORD],
+    )
+    assert status in (200, 201, 204)
+    # the panel as the API answers this staff member (the same session)
+    panel = page.evaluate(f"() => fetch('api/v1/places/{code}').then(r => r.json())")
+    assert panel["team"]["names_shown"] is True and panel["patrols"] is not None
+    _search_and_pick(page, code, code)
+    shown = _panel_figures(page)
+    assert shown["figures"]["people"] == "、".join(p["name"] for p in panel["team"]["people"])
+    assert "李芳" in shown["figures"]["people"]
+    patrols = panel["patrols"]
+    assert patrols["buildings_patrolled"] is not None
+    assert str(patrols["buildings_patrolled"]) in page.locator(".onemap-place").inner_text()
+    # the patrol indicators are the analysts' and now come with the panel and the choropleth
+    assert {"patrol_coverage", "patrol_standard"} <= set(shown["indicators"])
+    outcome = _choose(page, "grid", "patrol_coverage", "quantiles")
+    assert "error" not in outcome, outcome
+    classes = page.evaluate(
+        """() => [...document.querySelectorAll(".onemap-choropleth-class[data-lower]")]
+            .map(row => Number(row.dataset.upper))"""
+    )
+    served = page.evaluate(
+        "() => fetch('api/v1/indicators/areas?level=grid&indicator=patrol_coverage')"
+        ".then(r => r.json())"
+    )
+    assert classes == [c["upper"] for c in served["classes"]]
