@@ -378,6 +378,7 @@ INTERFACE_WORDS = _vocabulary(
     ("method_quantiles", "分位数", "quantiles"),
     ("method_natural_breaks", "自然断点", "natural breaks"),
     ("no_value", "无数据", "no value"),
+    ("no_value_count", "无数据（{count} 个）", "no value ({count})"),
     ("class_range", "{lower} – {upper}（{count} 个）", "{lower} – {upper} ({count})"),
     ("district_figure", "全区 {value}", "district {value}"),
     ("indicator_events_per_1000_households", "每千户事件数", "events per 1,000 households"),

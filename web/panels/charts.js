@@ -33,11 +33,16 @@ export function chartOption(group, answer) {
     label: group === "month" ? undefined : { show: true, position: "right" },
   }));
   const labels = keys.map((key) => keyLabel(group, key));
-  const categoryAxis = { type: "category", data: labels, axisLabel: { fontSize: 11 } };
-  const valueAxis = { type: "value", axisLabel: { fontSize: 11 } };
+  // every category and source named, cut short rather than skipped
+  const categoryAxis = {
+    type: "category",
+    data: labels,
+    axisLabel: group === "month" ? { fontSize: 11 } : { fontSize: 11, interval: 0, width: 110, overflow: "truncate" },
+  };
+  const valueAxis = { type: "value", splitNumber: 4, axisLabel: { fontSize: 11 } };
   return {
     animation: false,
-    grid: { left: group === "month" ? 40 : 90, right: 30, top: 28, bottom: 24 },
+    grid: { left: group === "month" ? 40 : 120, right: 40, top: 28, bottom: 24 },
     tooltip: { trigger: "axis" },
     legend: { top: 0, textStyle: { fontSize: 11 } },
     // months run left to right; categories and sources read best as horizontal bars

@@ -204,7 +204,7 @@ export function choroplethPanel(map, place) {
       row.dataset.colour = NO_VALUE_COLOUR;
       const key = element("span", "onemap-legend-swatch");
       key.style.background = NO_VALUE_COLOUR;
-      row.append(key, element("span", null, `${word("no_value")}（${missing}）`));
+      row.append(key, element("span", null, word("no_value_count", { count: missing })));
       box.append(row);
     }
     const district = element("div", "onemap-analysis-total", word("district_figure", { value: formatValue(total.value, indicator.unit) }));
