@@ -87,7 +87,7 @@ export function choroplethPanel(map, place) {
       });
       path.bindTooltip(() => {
         const value = formatValue(feature.properties.indicator_value, answer?.indicator.unit);
-        return element("span", null, `${feature.properties.name}：${value}`);
+        return element("span", null, `${feature.properties.name} · ${value}`);
       }, { sticky: true });
       path.on("click", () => place.open({ code: String(feature.id) }).catch(() => {}));
     },
