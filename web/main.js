@@ -9,6 +9,10 @@ import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { ViewLoader } from "./core/loader.js";
 import * as status from "./core/status.js";
 import { LAYERS } from "./layers/index.js";
+import { chartsPanel } from "./panels/charts.js";
+import { choroplethPanel } from "./panels/indicators.js";
+import { placePanel } from "./panels/place.js";
+import { searchBox } from "./panels/search.js";
 
 // A hundred-odd community names over the whole district are unreadable; from this zoom a
 // community is wide enough on screen to carry its name, and the subdistricts' give way.
@@ -70,6 +74,9 @@ function watchLoads({ definition, layer }) {
 }
 
 const legendControl = legend(map, entries);
+// The analysis: a place's panel (search, the choropleth and clicks open it), choropleths, charts.
+const place = placePanel(map, entries);
+const analysis = { place, choropleth: choroplethPanel(map, place), charts: chartsPanel() };
 
 // The first view: the grids' extent, as the OGC API states it for the collection.
 async function firstView() {
@@ -99,6 +106,9 @@ async function start() {
   }
   layerSwitcher(map, entries).addTo(map);
   legendControl.addTo(map);
+  analysis.search = searchBox(map, place);
+  document.querySelector(".onemap-header").append(analysis.search.element);
+  for (const control of [place, analysis.choropleth, analysis.charts]) control.addTo(map);
   await firstView();
   toggleLabels();
   for (const entry of entries) {
@@ -135,4 +145,5 @@ window.onemap = {
   registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
   ready,
   nextLoad,
+  analysis,
 };

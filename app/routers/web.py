@@ -67,4 +67,10 @@ def mount_static(app: FastAPI) -> None:
     # the events' clusters (web/layers/events.js): the plugin's dist folder only
     clusters = _web_dir() / "node_modules" / "leaflet.markercluster" / "dist"
     app.mount("/vendor/leaflet.markercluster", StaticFiles(directory=clusters), name="clusters")
+    # ECharts (the analysis panel's charts), from its dist folder likewise; the page loads
+    # it only when the charts are opened.
+    echarts = _web_dir() / "node_modules" / "echarts" / "dist"
+    if not (echarts / "echarts.esm.min.js").is_file():
+        raise RuntimeError(f"ECharts is not installed ({echarts} is missing): run `make setup`")
+    app.mount("/vendor/echarts", StaticFiles(directory=echarts), name="echarts")
     app.mount("/static", _PageAssets(directory=_web_dir()), name="static")
