@@ -40,6 +40,11 @@ def sign_in_page() -> FileResponse:
     return FileResponse(_web_dir() / "signin.html", media_type="text/html; charset=utf-8")
 
 
+# The other libraries the pages import, each published from its own distribution folder
+# in web/node_modules (installed by `make setup` from web/package.json) at /vendor/<name>.
+VENDORED = {"gcoord": "gcoord/dist"}
+
+
 class _PageAssets(StaticFiles):
     """web/ as written by us: npm's node_modules and manifests are not page assets
     (Leaflet is published once, at /vendor/leaflet, from its dist folder only)."""
@@ -64,4 +69,12 @@ def mount_static(app: FastAPI) -> None:
             "run `make setup` (which runs `npm ci --prefix web`) before starting the server"
         )
     app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    for library, folder in VENDORED.items():
+        published = _web_dir() / "node_modules" / folder
+        if not published.is_dir():
+            raise RuntimeError(
+                f"{library} is not installed ({published} is missing): run `make setup`"
+                " (which runs `npm ci --prefix web`) before starting the server"
+            )
+        app.mount(f"/vendor/{library}", StaticFiles(directory=published), name=library)
     app.mount("/static", _PageAssets(directory=_web_dir()), name="static")
