@@ -10,6 +10,10 @@ import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { ViewLoader } from "./core/loader.js";
 import * as status from "./core/status.js";
 import { LAYERS } from "./layers/index.js";
+import { chartsPanel } from "./panels/charts.js";
+import { choroplethPanel } from "./panels/indicators.js";
+import { placePanel } from "./panels/place.js";
+import { searchBox } from "./panels/search.js";
 
 // A hundred-odd community names over the whole district are unreadable; from this zoom a
 // community is wide enough on screen to carry its name, and the subdistricts' give way.
@@ -40,7 +44,8 @@ const entries = LAYERS.map((definition) => {
   const pane = map.createPane(definition.id);
   pane.style.zIndex = String(definition.zIndex);
   if (definition.paneOpacity) pane.style.opacity = String(definition.paneOpacity);
-  const layer = L.geoJSON(null, {
+  // a layer of its own kind (the events' clusters) when the module makes one
+  const layer = definition.makeLayer ? definition.makeLayer({ pane: definition.id, map }) : L.geoJSON(null, {
     pane: definition.id,
     className: definition.className,
     interactive: definition.interactive !== false,
@@ -70,6 +75,9 @@ function watchLoads({ definition, layer }) {
 }
 
 const legendControl = legend(map, entries);
+// The analysis: a place's panel (search, the choropleth and clicks open it), choropleths, charts.
+const place = placePanel(map, entries);
+const analysis = { place, choropleth: choroplethPanel(map, place), charts: chartsPanel() };
 
 // The basemap the deployment configures, if any (none by default: the page works
 // offline), and the datum its tiles are drawn in, which every overlay follows.
@@ -113,6 +121,9 @@ async function start() {
   }
   layerSwitcher(map, entries).addTo(map);
   legendControl.addTo(map);
+  analysis.search = searchBox(map, place);
+  document.querySelector(".onemap-header").append(analysis.search.element);
+  for (const control of [place, analysis.choropleth, analysis.charts]) control.addTo(map);
   await firstView();
   toggleLabels();
   for (const entry of entries) {
@@ -151,4 +162,5 @@ window.onemap = {
   registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
   ready,
   nextLoad,
+  analysis,
 };

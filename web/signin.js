@@ -54,6 +54,8 @@
         if (response.ok) {
           return response.json().then(function (person) {
             say("");
+            // the one map asks who is signed in only when this says someone may be
+            localStorage.setItem("onemap.signedIn", "1");
             showSignedIn(person);
             window.location.assign(nextPage());
           });
@@ -80,6 +82,7 @@
   document.getElementById("signout-button").addEventListener("click", function () {
     fetch("api/v1/session", { method: "DELETE", credentials: "same-origin" }).then(
       function () {
+        localStorage.removeItem("onemap.signedIn");
         document.getElementById("signed-in").hidden = true;
         form.hidden = false;
       }

@@ -42,7 +42,14 @@ def sign_in_page() -> FileResponse:
 
 # The other libraries the pages import, each published from its own distribution folder
 # in web/node_modules (installed by `make setup` from web/package.json) at /vendor/<name>.
-VENDORED = {"gcoord": "gcoord/dist"}
+VENDORED = {
+    # the events' clusters (web/layers/events.js)
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    # the analysis panel's charts, imported only when the charts are opened
+    "echarts": "echarts/dist",
+    # the GCJ-02 shift of the overlays on a Chinese web basemap (web/core/datum.js)
+    "gcoord": "gcoord/dist",
+}
 
 
 class _PageAssets(StaticFiles):

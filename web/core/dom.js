@@ -28,6 +28,9 @@ export function card(title, rows) {
 // A legend key: a filled square or an outline of the layer's own style.
 export function swatch(style) {
   const key = element("span", style.fill === false ? "onemap-legend-line" : "onemap-legend-swatch");
+  // a point layer's key is round, as its markers are, and may carry the marker's badge
+  if (style.shape === "dot") key.classList.add("onemap-legend-dot");
+  if (style.badge) key.textContent = style.badge;
   if (style.fill === false) {
     key.style.borderTopColor = style.color;
     key.style.borderTopWidth = `${Math.max(2, style.weight || 2)}px`;

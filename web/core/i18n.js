@@ -55,3 +55,8 @@ export function word(key, figures = {}) {
 }
 
 document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
+
+// The values of the named vocabulary, in its order (for a form's choices).
+export function vocabularyValues(vocabulary) {
+  return [...(vocabularies[vocabulary]?.keys() ?? [])];
+}

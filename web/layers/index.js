@@ -9,5 +9,6 @@ import compounds from "./compounds.js";
 import buildings from "./buildings.js";
 import serviceAreas from "./serviceAreas.js";
 import uncovered from "./uncovered.js";
+import events from "./events.js";
 
-export const LAYERS = [subdistricts, communities, grids, water, compounds, buildings, serviceAreas, uncovered];
+export const LAYERS = [subdistricts, communities, grids, water, compounds, buildings, serviceAreas, uncovered, events];

@@ -1,0 +1,300 @@
+"""Events on the one map in a real headless Chromium against a real uvicorn on the demo
+district: the layer draws exactly the events the events API serves for the view and the
+filters; a filter narrows both; an event reported through the API is on the map and in
+the queue within 2 s, without a reload; a member of the command centre dispatches an event
+from its panel and its history shows it; an anonymous visitor sees no action buttons and
+no personal data."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page
+
+from gis.people import directory
+from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened
+
+STAFF_LOGIN = "events.staff"
+STAFF_PASSWORD = "指挥中心 派遣 2026"
+OPEN_STAGES = ("reported", "filed", "dispatched", "in_progress", "handled")
+OPEN = ",".join(OPEN_STAGES)
+LIVE_WITHIN_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def staff(database_url: str, demo_district: dict[str, int]) -> str:
+    with psycopg.connect(database_url) as conn:
+        directory.add(conn, login=STAFF_LOGIN, name="韦指挥", role="staff", password=STAFF_PASSWORD)
+    return STAFF_LOGIN
+
+
+def _filed_event(database_url: str, newest: bool) -> dict[str, Any]:
+    """A filed event of a public category (the oldest or the newest), with the personal
+    data the database holds for it."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT e.event_id, e.tracking_number, e.reporter_name, e.reporter_phone, e.address"
+            " FROM events AS e JOIN event_categories AS c USING (category_code)"
+            " WHERE e.status = 'filed' AND c.public AND e.hidden_at IS NULL"
+            f" ORDER BY e.event_id {'DESC' if newest else 'ASC'} LIMIT 1"
+        ).fetchone()
+    assert row is not None, "the demo has no filed event"
+    keys = ("id", "tracking_number", "reporter_name", "reporter_phone", "address")
+    return dict(zip(keys, row, strict=True))
+
+
+def _served_ids(server: str, key: str, bbox: str) -> list[int]:
+    """What the events API serves for the loader's key (its query, then "|revision") and
+    bbox, every page of it."""
+    query = dict(parse_qsl(key.split("|")[0]))
+    ids: list[int] = []
+    url: str | None = f"{server}/api/v1/events"
+    params: dict[str, Any] | None = {**query, "bbox": bbox, "limit": 1000}
+    while url:
+        page = httpx.get(url, params=params, timeout=60)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        ids.extend(feature["id"] for feature in body["features"])
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+        params = None
+    return sorted(ids)
+
+
+def _drawn_ids(page: Page) -> list[int]:
+    return page.evaluate(
+        "() => window.onemap.layers.events.getLayers().map(m => m.feature.id).sort((a, b) => a - b)"
+    )
+
+
+def _query(loaded: dict[str, Any]) -> dict[str, str]:
+    """The events API's query parameters a load was made with (its key's first part)."""
+    return dict(parse_qsl(loaded["key"].split("|")[0]))
+
+
+def _choose(page: Page, name: str, value: str, expected: dict[str, str]) -> dict[str, Any]:
+    """Sets filter `name` in the filter panel; the events layer's load for it, which asks
+    the API for `expected`. (A reload the live feed began just before may end first: its
+    outcome is passed over.)"""
+    loaded = page.evaluate(
+        """([name, value]) => {
+            const loaded = window.onemap.nextLoad("events");
+            const field = document.getElementById(`onemap-event-${name}`);
+            field.value = value;
+            field.dispatchEvent(new Event("change", { bubbles: true }));
+            return loaded;
+        }""",
+        [name, value],
+    )
+    for _ in range(3):
+        if loaded["state"] != "loaded" or _query(loaded) == expected:
+            break
+        loaded = page.evaluate("() => window.onemap.nextLoad('events')")
+    assert loaded["state"] == "loaded", loaded
+    assert _query(loaded) == expected
+    return loaded
+
+
+def _wait_live(page: Page) -> None:
+    page.wait_for_selector("#onemap-queue .onemap-live.is-live", timeout=10_000)
+
+
+@pytest.fixture
+def onemap(browser: Browser, server: str) -> Iterator[OneMap]:
+    with _opened(browser, server) as loaded:
+        yield loaded
+
+
+def test_the_layer_draws_what_the_api_serves_and_a_filter_narrows_both(
+    onemap: OneMap, server: str
+) -> None:
+    page = onemap.page
+    # every stage (the page opens on the open ones): what the API serves for the view
+    everything = _choose(page, "stage", "", {})
+    served = _served_ids(server, everything["key"], everything["bbox"])
+    assert len(served) > 1000  # the whole district's year, over more than one page
+    assert _drawn_ids(page) == served
+    assert everything["drawn"] == len(served)
+    # zoomed out, they are clustered: far fewer marks than events, and every event in one
+    clusters = page.eval_on_selector_all(
+        ".onemap-event-cluster", "nodes => nodes.map(n => Number(n.textContent))"
+    )
+    singles = page.locator(".leaflet-marker-icon.onemap-event").count()
+    assert 0 < len(clusters) + singles < len(served) / 10
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "events-district-all.png"))
+
+    lifts = _choose(page, "category", "09", {"category": "09"})
+    narrowed = _served_ids(server, lifts["key"], lifts["bbox"])
+    assert 0 < len(narrowed) < len(served)
+    assert _drawn_ids(page) == narrowed
+    categories = page.evaluate(
+        "() => [...new Set(window.onemap.layers.events.getLayers()"
+        ".map(m => m.feature.properties.class_code))]"
+    )
+    assert categories == ["09"]
+
+    open_lifts = _choose(page, "stage", "open", {"category": "09", "status": OPEN})
+    assert _drawn_ids(page) == _served_ids(server, open_lifts["key"], open_lifts["bbox"])
+    statuses = page.evaluate(
+        "() => [...new Set(window.onemap.layers.events.getLayers()"
+        ".map(m => m.feature.properties.status))]"
+    )
+    assert set(statuses) <= set(OPEN_STAGES)
+
+    # a period: the API's reported_after/reported_before, the last day included
+    _choose(page, "category", "", {"status": OPEN})
+    _choose(page, "stage", "", {})
+    _choose(page, "from", "2026-10-01", {"reported_after": "2026-10-01"})
+    october = _choose(
+        page, "to", "2026-10-31", {"reported_after": "2026-10-01", "reported_before": "2026-11-01"}
+    )
+    in_october = _served_ids(server, october["key"], october["bbox"])
+    assert 0 < len(in_october) < len(served)
+    assert _drawn_ids(page) == in_october
+    # the filters went to the API as its query parameters: nothing was hidden on the page
+    asked = [
+        dict(parse_qsl(urlsplit(url).query))
+        for url in onemap.log.requests
+        if urlsplit(url).path == "/api/v1/events" and "bbox=" in url
+    ]
+    assert any(q.get("category") == "09" and "bbox" in q for q in asked)
+
+
+def test_an_event_reported_through_the_api_appears_live(
+    onemap: OneMap, server: str, database_url: str
+) -> None:
+    page = onemap.page
+    _wait_live(page)
+    with psycopg.connect(database_url) as conn:
+        lng, lat = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids"
+            " ORDER BY grid_code LIMIT 1 OFFSET 40) AS g"
+        ).fetchone()
+    before = page.locator("#onemap-queue .onemap-queue-counts").text_content()
+    report = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lng, lat]},
+        "properties": {
+            "category": "0101",
+            "description": "路口垃圾堆放，测试实时更新",
+            "source": "qr",
+            "reporter_name": "覃小姐",
+            "reporter_phone": "13907715678",
+        },
+    }
+    answer = httpx.post(f"{server}/api/v1/events", json=report, timeout=30)
+    posted = time.monotonic()
+    assert answer.status_code == 201, answer.text
+    event = answer.json()
+    assert event["properties"]["status"] in OPEN_STAGES
+    page.wait_for_function(
+        "id => window.onemap.layers.events.getLayers().some(m => m.feature.id === id)",
+        arg=event["id"],
+        timeout=LIVE_WITHIN_S * 1000,
+    )
+    page.wait_for_selector(
+        f'#onemap-queue li[data-event-id="{event["id"]}"]', timeout=LIVE_WITHIN_S * 1000
+    )
+    elapsed = time.monotonic() - posted
+    assert elapsed < LIVE_WITHIN_S, elapsed
+    assert page.locator("#onemap-queue .onemap-queue-counts").text_content() != before
+    # no reload: the page that was loaded before the report is the one that shows it
+    assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+    # it is drawn where the API puts it (the public, coarsened point)
+    drawn = page.evaluate(
+        """id => window.onemap.layers.events.getLayers()
+            .find(m => m.feature.id === id).getLatLng()""",
+        event["id"],
+    )
+    served_lng, served_lat = event["geometry"]["coordinates"]
+    assert drawn == pytest.approx({"lat": served_lat, "lng": served_lng})
+    page.screenshot(path=str(SCREENSHOTS / "events-live.png"))
+
+
+def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
+    onemap: OneMap, database_url: str
+) -> None:
+    page = onemap.page
+    event = _filed_event(database_url, newest=True)
+    page.locator(f'#onemap-queue li[data-event-id="{event["id"]}"]').click()
+    panel = page.wait_for_selector(f'#onemap-event[data-event-id="{event["id"]}"]')
+    # the map brings the event out of its cluster and rings it
+    page.wait_for_selector(
+        f'.onemap-event.is-selected[data-event-id="{event["id"]}"]', state="visible"
+    )
+    text = panel.text_content()
+    assert event["tracking_number"] in text
+    assert page.locator("#onemap-event .onemap-event-action").count() == 0
+    assert page.locator("#onemap-event-note").count() == 0
+    # only the way to sign in
+    assert page.get_attribute("#onemap-event a.onemap-signin-link", "href") == "signin?next=%2F"
+    for personal in (event["reporter_name"], event["reporter_phone"], event["address"]):
+        if personal:
+            assert personal not in page.content()
+    # nobody is asked who is signed in: an anonymous visit makes no refused request
+    assert not any(urlsplit(url).path == "/api/v1/session" for url in onemap.log.requests)
+    page.screenshot(path=str(SCREENSHOTS / "event-panel-anonymous.png"))
+
+
+def test_staff_dispatch_an_event_from_its_panel(
+    browser: Browser, server: str, staff: str, database_url: str
+) -> None:
+    event = _filed_event(database_url, newest=False)
+    with _opened(browser, server) as onemap:
+        page = onemap.page
+        page.goto(f"{server}/signin")
+        page.fill("#login", staff)
+        page.fill("#password", STAFF_PASSWORD)
+        with page.expect_navigation():
+            page.click("#signin-button")
+        page.evaluate("() => window.onemap.ready")
+        # the sign-in page asks first whether someone is signed in already: the one refused
+        # request (and the console's word for it) is that page's, not the map's
+        assert onemap.log.failures == [
+            f"HTTP 401: {server}/api/v1/session",
+            "console error: Failed to load resource: the server responded with a status of 401"
+            " (Unauthorized)",
+        ]
+        onemap.log.failures.clear()
+        _wait_live(page)
+        # from the queue, as an officer would
+        item = page.locator(f'#onemap-queue li[data-event-id="{event["id"]}"]')
+        item.click()
+        page.wait_for_selector(f'#onemap-event[data-event-id="{event["id"]}"]')
+        buttons = page.eval_on_selector_all(
+            "#onemap-event .onemap-event-action", "nodes => nodes.map(n => n.dataset.action)"
+        )
+        # a filed event: what staff may do to it (gis/events/stages.py), and nothing else
+        # (merging needs the event it duplicates: a form the panel does not have)
+        assert set(buttons) == {"dispatch", "reject", "not_responsible"}
+        page.fill("#onemap-event-note", "请今日处理")
+        page.click('#onemap-event .onemap-event-action[data-action="dispatch"]')
+        page.wait_for_selector('#onemap-event .onemap-event-history li[data-action="dispatch"]')
+        page.screenshot(path=str(SCREENSHOTS / "event-panel-dispatched.png"))
+
+        with psycopg.connect(database_url) as conn:
+            status, (action, role, note) = (
+                conn.execute(
+                    "SELECT status FROM events WHERE event_id = %s", (event["id"],)
+                ).fetchone()[0],
+                conn.execute(
+                    "SELECT action, actor_role, note FROM event_history WHERE event_id = %s"
+                    " ORDER BY history_id DESC LIMIT 1",
+                    (event["id"],),
+                ).fetchone(),
+            )
+        assert (status, action, role, note) == (
+            "dispatched",
+            "dispatch",
+            "staff",
+            "请今日处理",
+        )
+        # the panel says the new stage, and the queue (back on closing) has it moved on
+        stage = page.locator("#onemap-event dd").nth(2).text_content()
+        assert stage == "任务派遣"
