@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.routers import (
         access,
         audit,
+        basemap,
         codes,
         event_stream,
         events,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ogc,
         ogc_tiles,
         web,
+        basemap,
         codes,
         audit,
         imports,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import Field
@@ -91,6 +92,15 @@ class Settings(BaseSettings):
     # Public base URL used in OGC API links when the service sits behind a proxy;
     # empty means "derive from the request".
     public_url: str = ""
+    # A basemap under the one map: an XYZ tile URL template ({z}/{x}/{y}, optionally {s}),
+    # empty for none (the default: the page works offline). Its datum says where its
+    # tiles put the ground: "gcj02" for the Chinese web maps (AMap, Tencent, Tianditu's
+    # GCJ variants), whose tiles lie a few hundred metres off WGS84, so the page shifts
+    # every overlay onto them.
+    basemap_url: str = ""
+    basemap_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    basemap_attribution: str = ""
+    basemap_max_zoom: int = Field(default=18, ge=1, le=22)
     # The county (district) this deployment serves; used for titles and defaults.
     county_code: str = "450105"
     # Walking speed for service areas, km/h: minutes become metres on the walking network

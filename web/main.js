@@ -4,7 +4,8 @@
 // modules, no build step; Leaflet is served by the app itself (never a CDN).
 import * as L from "leaflet";
 import { layerSwitcher, languageToggle, legend } from "./core/controls.js";
-import { getJSON, OGC } from "./core/fetch.js";
+import { datum, latLngToMap, useDatum } from "./core/datum.js";
+import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { ViewLoader } from "./core/loader.js";
 import * as status from "./core/status.js";
@@ -78,12 +79,25 @@ const legendControl = legend(map, entries);
 const place = placePanel(map, entries);
 const analysis = { place, choropleth: choroplethPanel(map, place), charts: chartsPanel() };
 
+// The basemap the deployment configures, if any (none by default: the page works
+// offline), and the datum its tiles are drawn in, which every overlay follows.
+async function basemap() {
+  const { basemap: configured } = await getJSON(new URL("basemap", API));
+  if (!configured) return;
+  useDatum(configured.datum);
+  L.tileLayer(configured.url, {
+    attribution: configured.attribution,
+    maxZoom: configured.max_zoom,
+  }).addTo(map);
+}
+
 // The first view: the grids' extent, as the OGC API states it for the collection.
 async function firstView() {
   const grids = await getJSON(new URL("collections/grids", OGC));
   const bbox = grids.extent?.spatial?.bbox?.[0];
   if (bbox) {
-    map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { padding: [10, 10], animate: false });
+    const corners = [latLngToMap([bbox[1], bbox[0]]), latLngToMap([bbox[3], bbox[2]])];
+    map.fitBounds(corners, { padding: [10, 10], animate: false });
   } else {
     map.fitWorld();
   }
@@ -101,6 +115,7 @@ async function start() {
   renderChrome();
   onLanguageChange(renderChrome);
   languageToggle().addTo(map);
+  await basemap();
   for (const entry of entries) {
     for (const control of entry.definition.controls || []) control.addTo(map);
   }
@@ -138,9 +153,11 @@ ready.catch((error) => {
 // first-shown layer drew ({grids, gridsMatched, communities, …}) once the map is fitted to
 // the district and they are drawn; `nextLoad(id)` with the next load of layer `id`
 // ({state: "loaded", bbox, key, drawn, numberMatched, truncated}; {state: "zoomedOut",
-// minZoom} when the view is too far out for it; {state: "failed", error}).
+// minZoom} when the view is too far out for it; {state: "failed", error}); `datum()` the
+// datum the map is drawn in ("wgs84", or "gcj02" on a Chinese web basemap).
 window.onemap = {
   map,
+  datum,
   layers: Object.fromEntries(entries.map(({ definition, layer }) => [definition.id, layer])),
   registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
   ready,

@@ -40,6 +40,18 @@ def sign_in_page() -> FileResponse:
     return FileResponse(_web_dir() / "signin.html", media_type="text/html; charset=utf-8")
 
 
+# The other libraries the pages import, each published from its own distribution folder
+# in web/node_modules (installed by `make setup` from web/package.json) at /vendor/<name>.
+VENDORED = {
+    # the events' clusters (web/layers/events.js)
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    # the analysis panel's charts, imported only when the charts are opened
+    "echarts": "echarts/dist",
+    # the GCJ-02 shift of the overlays on a Chinese web basemap (web/core/datum.js)
+    "gcoord": "gcoord/dist",
+}
+
+
 class _PageAssets(StaticFiles):
     """web/ as written by us: npm's node_modules and manifests are not page assets
     (Leaflet is published once, at /vendor/leaflet, from its dist folder only)."""
@@ -64,13 +76,12 @@ def mount_static(app: FastAPI) -> None:
             "run `make setup` (which runs `npm ci --prefix web`) before starting the server"
         )
     app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
-    # the events' clusters (web/layers/events.js): the plugin's dist folder only
-    clusters = _web_dir() / "node_modules" / "leaflet.markercluster" / "dist"
-    app.mount("/vendor/leaflet.markercluster", StaticFiles(directory=clusters), name="clusters")
-    # ECharts (the analysis panel's charts), from its dist folder likewise; the page loads
-    # it only when the charts are opened.
-    echarts = _web_dir() / "node_modules" / "echarts" / "dist"
-    if not (echarts / "echarts.esm.min.js").is_file():
-        raise RuntimeError(f"ECharts is not installed ({echarts} is missing): run `make setup`")
-    app.mount("/vendor/echarts", StaticFiles(directory=echarts), name="echarts")
+    for library, folder in VENDORED.items():
+        published = _web_dir() / "node_modules" / folder
+        if not published.is_dir():
+            raise RuntimeError(
+                f"{library} is not installed ({published} is missing): run `make setup`"
+                " (which runs `npm ci --prefix web`) before starting the server"
+            )
+        app.mount(f"/vendor/{library}", StaticFiles(directory=published), name=library)
     app.mount("/static", _PageAssets(directory=_web_dir()), name="static")

@@ -115,13 +115,16 @@ def test_page_loads_everything_from_its_own_origin(onemap: OneMap, server: str) 
     assert modules | {"/static/main.js"} <= set(paths)
     assert any(p.startswith("/ogc/collections/grids/items") for p in paths)
     # Data comes only from the OGC API and the events API (the events layer, the queue and
-    # the live feed); everything else is the page and its assets.
+    # the live feed), with the basemap's configuration (none here); everything else is the
+    # page and its assets.
     allowed = (
         "/ogc/",
         "/api/v1/events",
+        "/api/v1/basemap",
         "/static/",
         "/vendor/leaflet/",
         "/vendor/leaflet.markercluster/",
+        "/vendor/gcoord/",
     )
     assert [p for p in paths if p != "/" and not p.startswith(allowed)] == []
     assert onemap.page.title() == "江南区 一张图"

@@ -3,6 +3,8 @@
 // line can show as it is. Requests carry an AbortSignal so a view the map has left stops
 // costing the server anything.
 
+import { boundsToWGS84 } from "./datum.js";
+
 export class ProblemError extends Error {
   constructor(url, status, problem) {
     const detail = problem?.detail || problem?.description || `HTTP ${status}`;
@@ -71,10 +73,10 @@ export function itemsURL(collection, parameters = {}) {
   return url;
 }
 
-// A view's bbox as the APIs take it: six decimals of a degree is about 0.1 m, enough, and
-// keeps the URLs short.
+// A view's bbox as the APIs take it, in WGS84 whatever datum the map is drawn in: six
+// decimals of a degree is about 0.1 m, enough, and keeps the URLs short.
 export function bboxOf(bounds) {
-  return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+  return boundsToWGS84(bounds)
     .map((value) => value.toFixed(6))
     .join(",");
 }

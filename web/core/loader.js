@@ -3,6 +3,7 @@
 // when the view leaves that (or its key, e.g. the minutes of a service area, changes);
 // moves are debounced, and a load the view has left is aborted, so neither the server nor
 // the page works for a view nobody looks at any more.
+import { toMap } from "./datum.js";
 import { bboxOf, isAbort } from "./fetch.js";
 
 const DEBOUNCE_MS = 120;
@@ -66,7 +67,7 @@ export class ViewLoader {
       if (controller.signal.aborted) return;
       this.controller = null;
       this.layer.clearLayers();
-      this.layer.addData(result.features);
+      this.layer.addData(result.features.map(toMap));
       this.held = { bounds, key };
       this.report({
         state: "loaded",
