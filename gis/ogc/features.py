@@ -90,12 +90,6 @@ def collection(collection_id: str) -> Collection:
     return found
 
 
-# The collections whose rows keep their properties as the features API writes them
-# (migration 0022): the column holding the JSON text. A page reads it instead of writing
-# the JSON again for every feature of every request.
-KEPT_PROPERTIES = {"buildings": "feature_properties"}
-
-
 def _properties(source: Collection) -> sql.Composable:
     pairs = [
         sql.SQL("{}, {}").format(sql.Literal(prop.name), sql.SQL(prop.sql))
@@ -129,20 +123,13 @@ def feature_text(source: Collection, crs: Crs) -> sql.Composable:
     Put together as text: ``ST_AsGeoJSON(...)::json`` inside ``json_build_object`` makes
     PostgreSQL parse every coordinate of the text PostGIS just wrote (the json type checks
     its input), a third of a 1,000-building page's time. The geometry and the properties
-    are JSON as written, so joining the texts gives the same Feature. The properties are
-    those the row keeps (KEPT_PROPERTIES) where it keeps them.
+    are JSON as written, so joining the texts gives the same Feature.
     """
-    kept = KEPT_PROPERTIES.get(source.id)
-    properties = (
-        sql.SQL("feature_row.{}").format(sql.Identifier(kept))
-        if kept
-        else sql.SQL("{}::text").format(_properties(source))
-    )
     return sql.SQL(
         """'{{"type": "Feature", "id": ' || to_json({})::text"""
         """ || ', "geometry": ' || coalesce({}, 'null')"""
-        """ || ', "properties": ' || {} || '}}'"""
-    ).format(_feature_id(source), _geometry_text(crs), properties)
+        """ || ', "properties": ' || {}::text || '}}'"""
+    ).format(_feature_id(source), _geometry_text(crs), _properties(source))
 
 
 @dataclass(frozen=True)
