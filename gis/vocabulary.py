@@ -406,6 +406,11 @@ INTERFACE_WORDS = _vocabulary(
     ("signed_in_as", "操作人：{name}（{role}）", "acting: {name} ({role})"),
     ("close", "关闭", "close"),
     ("sign_in_to_act", "指挥中心人员登录后处置", "command staff: sign in to act"),
+    ("dispatch_department", "派往", "send to"),
+    ("dispatch_by_rules", "按派单规则", "by the dispatch rules"),
+    ("dispatch_to_grid", "事件所在网格", "the event's grid"),
+    ("evaluation_rating", "评价（1–5 分）", "rating (1–5)"),
+    ("merge_into", "重复于（受理编号）", "duplicate of (tracking number)"),
     # the analysis panels: choropleths, charts, search and the place panel
     ("analysis", "专题分析", "Analysis"),
     ("choropleth_on", "分级着色", "Colour areas"),

@@ -11,6 +11,7 @@ import { ViewLoader } from "./core/loader.js";
 import * as status from "./core/status.js";
 import { LAYERS } from "./layers/index.js";
 import { chartsPanel } from "./panels/charts.js";
+import { openEvent } from "./panels/event.js";
 import { choroplethPanel } from "./panels/indicators.js";
 import { placePanel } from "./panels/place.js";
 import { searchBox } from "./panels/search.js";
@@ -154,7 +155,8 @@ ready.catch((error) => {
 // the district and they are drawn; `nextLoad(id)` with the next load of layer `id`
 // ({state: "loaded", bbox, key, drawn, numberMatched, truncated}; {state: "zoomedOut",
 // minZoom} when the view is too far out for it; {state: "failed", error}); `datum()` the
-// datum the map is drawn in ("wgs84", or "gcj02" on a Chinese web basemap).
+// datum the map is drawn in ("wgs84", or "gcj02" on a Chinese web basemap); `openEvent(id)`
+// opens an event's panel, as a click on its marker or queue item does.
 window.onemap = {
   map,
   datum,
@@ -163,4 +165,5 @@ window.onemap = {
   ready,
   nextLoad,
   analysis,
+  openEvent,
 };
