@@ -243,10 +243,9 @@ def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
     page.screenshot(path=str(SCREENSHOTS / "event-panel-anonymous.png"))
 
 
-def test_staff_dispatch_an_event_from_its_panel(
-    browser: Browser, server: str, staff: str, database_url: str
-) -> None:
-    event = _filed_event(database_url, newest=False)
+@contextmanager
+def _opened_signed_in(browser: Browser, server: str, staff: str) -> Iterator[OneMap]:
+    """The map, opened by the staff member after signing in."""
     with _opened(browser, server) as onemap:
         page = onemap.page
         page.goto(f"{server}/signin")
@@ -263,6 +262,15 @@ def test_staff_dispatch_an_event_from_its_panel(
             " (Unauthorized)",
         ]
         onemap.log.failures.clear()
+        yield onemap
+
+
+def test_staff_dispatch_an_event_from_its_panel(
+    browser: Browser, server: str, staff: str, database_url: str
+) -> None:
+    event = _filed_event(database_url, newest=False)
+    with _opened_signed_in(browser, server, staff) as onemap:
+        page = onemap.page
         _wait_live(page)
         # from the queue, as an officer would
         item = page.locator(f'#onemap-queue li[data-event-id="{event["id"]}"]')
@@ -310,22 +318,6 @@ def test_staff_dispatch_an_event_from_its_panel(
         # the panel says the new stage, and the queue (back on closing) has it moved on
         stage = page.locator("#onemap-event dd").nth(2).text_content()
         assert stage == "任务派遣"
-
-
-@contextmanager
-def _opened_signed_in(browser: Browser, server: str, staff: str) -> Iterator[OneMap]:
-    """The map, opened by the staff member after signing in (the sign-in page's own
-    refused request cleared from the log)."""
-    with _opened(browser, server) as onemap:
-        page = onemap.page
-        page.goto(f"{server}/signin")
-        page.fill("#login", staff)
-        page.fill("#password", STAFF_PASSWORD)
-        with page.expect_navigation():
-            page.click("#signin-button")
-        page.evaluate("() => window.onemap.ready")
-        onemap.log.failures.clear()
-        yield onemap
 
 
 def _open_panel(page: Page, event_id: int) -> list[str]:
