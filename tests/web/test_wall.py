@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page
 
+from gis.people import directory
 from tests.web.test_dashboard import SCREENSHOTS, VIEWPORT, OneMap, PageLog
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -163,6 +164,8 @@ def test_the_wall_shows_the_apis_figures_and_the_live_feed(
         _choose_month(page, "onemap-wall-period", month)
         shown = _wait_figures(page, server, _month_range(month))
         assert month in page.locator(".onemap-wall-period").text_content()
+        # every label is a word of the vocabulary, none a bare key
+        assert not re.search(r"\b(period|wall|indicator)_[a-z_]+", page.inner_text("#onemap-wall"))
         # the closure rates speak of that month's events: they are the API's for it, shown
         # as percentages
         rate = page.locator('.onemap-wall-tile[data-figure="closure_rate"] .onemap-wall-figure')
@@ -387,3 +390,45 @@ def test_english_leaves_no_chinese_on_the_wall(
         )
         assert [text for text in texts if CJK.search(text)] == []
         page.click("#onemap-language")
+
+
+ANALYST_PASSWORD = "大屏 指挥 2026"
+
+
+def test_a_signed_in_analyst_sees_the_apis_patrol_coverage_on_the_wall(
+    browser: Browser, server: str, database_url: str
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        directory.add(
+            conn, login="wall.staff", name="蒙大屏", role="staff", password=ANALYST_PASSWORD
+        )
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    log = PageLog()
+    page.on("response", log.on_response)
+    page.on("console", log.on_console)
+    page.on("pageerror", log.on_page_error)
+    try:
+        # the wall's browser signs in once and comes back to the wall
+        page.goto(f"{server}/signin?next=%2F%23wall")
+        page.fill("#login", "wall.staff")
+        page.fill("#password", ANALYST_PASSWORD)
+        with page.expect_navigation():
+            page.click("#signin-button")
+        page.evaluate("() => window.onemap.ready")
+        assert page.evaluate("() => window.onemap.analysis.wall.on")
+        # (the sign-in page's own question whether someone is signed in was refused)
+        log.failures = [f for f in log.failures if "/api/v1/session" not in f and "401" not in f]
+        loaded = page.evaluate("() => window.onemap.analysis.wall.loaded")
+        assert loaded and "error" not in loaded, loaded
+        # the patrol coverage as the API answers this analyst (the same session)
+        served = page.evaluate(
+            "() => fetch('api/v1/indicators/areas?level=subdistrict&indicator=patrol_coverage')"
+            ".then(r => r.json())"
+        )
+        assert _tiles(page)["patrol_coverage"] == str(served["total"]["value"])
+        assert not re.search(r"\b(period|wall|indicator)_[a-z_]+", page.inner_text("#onemap-wall"))
+        assert served["total"]["value"] is not None
+        page.screenshot(path=str(SCREENSHOTS / "wall-signed-in.png"))
+        assert log.failures == []
+    finally:
+        page.close()

@@ -3,6 +3,8 @@
 // the server). The map and the legend take their colours from the one ramp below, so a
 // class looks the same in both; the indicator's definition and unit (the API's, zh/en)
 // stand beside the legend. The outlines come from the OGC API's collection of the level.
+// The period (web/panels/period.js) and the number of classes (3–7) go to the API as its
+// `from`, `to` and `classes`: the legend is the API's classes for them, never re-cut here.
 import * as L from "leaflet";
 import { element } from "../core/dom.js";
 import { API, getFeatures, getJSON, isAbort, itemsURL } from "../core/fetch.js";

@@ -78,7 +78,7 @@ export function wallScreen(map) {
   bar.id = "onemap-wall";
   const feedBox = element("aside", "onemap-wall-feed");
   feedBox.id = "onemap-wall-feed";
-  const period = periodPicker("onemap-wall-period");
+  let period = null; // the picker, made on entering (the vocabulary is loaded by then)
   const toggle = element("button", "onemap-wall-toggle");
   toggle.type = "button";
   toggle.id = "onemap-wall-toggle";
@@ -213,6 +213,7 @@ export function wallScreen(map) {
 
   function enter() {
     on = true;
+    period ??= periodPicker("onemap-wall-period");
     document.body.classList.add("onemap-wall");
     document.body.prepend(bar);
     document.body.append(feedBox);
