@@ -486,6 +486,27 @@ INTERFACE_WORDS = _vocabulary(
     ("deadline", "期限 {deadline}", "due {deadline}"),
     ("indicators", "指标（本地 / 全区）", "indicators (here / district)"),
     ("grid_of", "所在网格", "in grid"),
+    # the period of the choropleth, the charts and the wall screen (web/panels/period.js)
+    ("period_label", "统计周期", "period"),
+    ("period_all", "全部时段", "all time"),
+    ("period_month", "按月统计", "month"),
+    ("period_quarter", "按季度统计", "quarter"),
+    ("period_year", "按年度统计", "year"),
+    ("period_range", "自定义统计时段", "from – to"),
+    ("period_quarter_number", "第 {quarter} 季度", "Q{quarter}"),
+    ("period_from", "统计起始日", "from"),
+    ("period_to", "统计截止日（含）", "to (inclusive)"),
+    ("period_classes", "分级数", "classes"),
+    # the command centre's wall screen (大屏, web/panels/wall.js) and the side drawer
+    ("wall_mode", "大屏模式", "Wall screen"),
+    ("wall_exit", "退出大屏", "Leave the wall screen"),
+    ("wall_open_events", "在办事件（当前）", "open events (now)"),
+    ("wall_overdue_events", "超期在办（当前）", "overdue, open (now)"),
+    ("wall_patrol_coverage", "巡查覆盖率（统计周期）", "patrol coverage (period)"),
+    ("wall_live_feed", "实时事件动态", "Live events"),
+    ("wall_feed_waiting", "等待新的事件动态…", "waiting for events…"),
+    ("wall_updated", "大屏数据更新于 {time}", "figures as of {time}"),
+    ("wall_drawer_close", "收起侧栏", "close the side panel"),
 )
 
 VOCABULARIES: dict[str, Vocabulary] = {
