@@ -161,7 +161,9 @@ def test_clicking_a_tiled_grid_opens_its_panel(tiled: OneMap, database_url: str)
     page.mouse.click(x, y)
     page.locator(f'.onemap-place[data-code="{code}"]').wait_for()
     # its popup, and the grid outlined while it is open
-    assert name in page.locator(".leaflet-popup-content").inner_text()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    # what the tile carries, its community's code read from its own, no blanks
+    assert name in popup and code[:12] in popup and "{" not in popup
     strokes = page.eval_on_selector_all(
         f'path.onemap-grid[data-code="{code}"]', "paths => paths.map(p => p.getAttribute('stroke'))"
     )

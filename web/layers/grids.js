@@ -40,12 +40,16 @@ function typeLabel(p) {
   return type;
 }
 
+// A grid's tile leaves out its community's code (the first 12 digits of its own) and,
+// below z14, its team (docs/tiles.md): the code is read from the grid's, the team is
+// left to the grid's panel rather than shown as blanks.
 function details(p) {
+  const team = p.leaders === undefined ? [] : [[word("team"), word("team_counts", p)]];
   return [
     [word("grid_code"), p.grid_code],
     [word("type"), typeLabel(p)],
-    [word("community_code"), p.community_code],
-    [word("team"), word("team_counts", p)],
+    [word("community_code"), p.community_code ?? p.grid_code?.slice(0, 12)],
+    ...team,
     [word("households"), p.households],
     [word("population"), p.population],
   ];
