@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.web.test_basemap import on_gcj02, tile_server  # noqa: F401 (fixtures)
 from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened
 
 TILE = "{server}/ogc/collections/{collection}/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -169,3 +170,42 @@ def test_clicking_a_tiled_grid_opens_its_panel(tiled: OneMap, database_url: str)
     )
     assert strokes and set(strokes) == {"#b71c1c"}
     page.screenshot(path=str(SCREENSHOTS / "tiles-grid-panel.png"))
+
+
+# the codes of the grids under a lattice of points of the map, as a page draws them
+GRIDS_UNDER = """() => {
+    const codes = [];
+    for (let x = 300; x < 1000; x += 35) for (let y = 100; y < 700; y += 30) {
+        const e = document.elementFromPoint(x, y);
+        const grid = e && e.matches("path.onemap-grid");
+        codes.push(grid ? e.getAttribute("data-code") || e.getAttribute("data-grid-code") : null);
+    }
+    return codes;
+}"""
+
+
+def test_on_a_gcj02_basemap_the_tiles_are_shifted_as_the_geojson_is(
+    browser: Browser,
+    on_gcj02: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    under = {}
+    for path in ("/", "/?draw=geojson"):
+        with _opened(browser, on_gcj02, path) as onemap:
+            page = onemap.page
+            assert page.evaluate("() => window.onemap.datum()") == "gcj02"
+            # every layer has the view's data (GeoJSON grids held whole do not reload)
+            page.evaluate(
+                """async () => {
+                    const loader = new URL("static/core/loader.js", document.baseURI).href;
+                    const { settled } = await import(loader);
+                    window.onemap.map.setView([22.78, 108.33], 15, { animate: false });
+                    await settled();
+                }"""
+            )
+            page.evaluate("() => new Promise((resolve) => requestAnimationFrame(resolve))")
+            under[path] = page.evaluate(GRIDS_UNDER)
+    both = [(t, g) for t, g in zip(under["/"], under["/?draw=geojson"], strict=True) if t and g]
+    assert len(both) > 50
+    # the same grid under nearly every point (a tile's vertices are snapped to its 4096
+    # units: a point on a border may fall either side); unshifted, one in ten
+    assert sum(t == g for t, g in both) >= 0.95 * len(both)

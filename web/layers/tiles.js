@@ -17,7 +17,7 @@
 import * as L from "leaflet";
 import "./markercluster.js"; // the global L the plugin extends
 import "leaflet.vectorgrid";
-import { latLngToMap } from "../core/datum.js";
+import { datum, latLngToMap } from "../core/datum.js";
 import { OGC } from "../core/fetch.js";
 
 const TILE_MATRIX_SET = "WebMercatorQuad";
@@ -63,7 +63,7 @@ const TiledCollection = window.L.VectorGrid.Protobuf.extend({
   },
 
   shift(layer, coords) {
-    if (latLngToMap([0, 100])[1] === 100) return; // WGS84: nothing moves
+    if (datum() !== "gcj02") return; // WGS84: nothing moves
     const size = this.getTileSize();
     const scale = size.x / layer.extent;
     for (const feat of layer.features) {
