@@ -128,6 +128,7 @@ def test_page_loads_everything_from_its_own_origin(onemap: OneMap, server: str) 
         "/vendor/leaflet/",
         "/vendor/leaflet.markercluster/",
         "/vendor/gcoord/",
+        "/vendor/leaflet.vectorgrid/",
     )
     assert [p for p in paths if p != "/" and not p.startswith(allowed)] == []
     assert onemap.page.title() == "江南区 一张图"
