@@ -7,6 +7,7 @@ import * as L from "leaflet";
 import { element } from "../core/dom.js";
 import { API, getFeatures, getJSON, isAbort, itemsURL } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, word } from "../core/i18n.js";
+import { ANALYST_ROLES, mayRead, signedIn } from "../core/session.js";
 import { formatValue, LEVEL_WORDS } from "./place.js";
 
 export const LEVELS = ["grid", "community", "subdistrict"];
@@ -22,6 +23,9 @@ export const INDICATORS = [
   "patrol_coverage",
   "patrol_standard",
 ];
+// The patrol indicators say where people walked and when: the API answers them to a
+// signed-in analyst only (app/routers/indicators.py), so only an analyst is offered them
+// and an anonymous visit never asks for one (and is never refused).
 export const METHODS = ["quantiles", "natural_breaks"];
 const NO_VALUE_COLOUR = "#d1d5db";
 // Light (low) to dark (high): pale sand, amber, brick red, deep maroon.
@@ -95,6 +99,13 @@ export function choroplethPanel(map, place) {
 
   const control = L.control({ position: "topleft" });
   let loaded = Promise.resolve(null);
+  let person = null;
+  signedIn.then((signedInPerson) => {
+    person = signedInPerson;
+    control.render();
+  });
+  const offered = () =>
+    INDICATORS.filter((name) => !name.startsWith("patrol_") || mayRead(person, ANALYST_ROLES));
 
   async function outlinesOf(level, signal) {
     if (!outlines.has(level)) {
@@ -241,7 +252,7 @@ export function choroplethPanel(map, place) {
     box.replaceChildren(element("h2", null, word("analysis")), toggle);
     if (!state.on) return;
     const level = select("onemap-choropleth-level", LEVELS.map((value) => [value, word(LEVEL_WORDS[value])]), state.level, word("level"));
-    const indicator = select("onemap-choropleth-indicator", INDICATORS.map((value) => [value, word(`indicator_${value}`)]), state.indicator, word("indicator"));
+    const indicator = select("onemap-choropleth-indicator", offered().map((value) => [value, word(`indicator_${value}`)]), state.indicator, word("indicator"));
     const method = select("onemap-choropleth-method", METHODS.map((value) => [value, word(`method_${value}`)]), state.method, word("classes_method"));
     for (const [key, { menu }] of [["level", level], ["indicator", indicator], ["method", method]]) {
       menu.addEventListener("change", () => {
