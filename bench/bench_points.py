@@ -37,9 +37,11 @@ import geopandas as gpd
 import numpy as np
 import psycopg
 import shapely
+import sqlalchemy
 
 from bench import scales
 from bench.harness import admin_url
+from gis.db import sqlalchemy_url
 from gis.sql import query
 
 POINTS = 1_000_000
@@ -114,10 +116,14 @@ def postgis(url: str, lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, d
 
 def read_grids(url: str) -> tuple[gpd.GeoDataFrame, float]:
     started = time.perf_counter()
-    with psycopg.connect(url) as conn:
+    # through SQLAlchemy, the connection pandas reads from
+    engine = sqlalchemy.create_engine(sqlalchemy_url(url))
+    try:
         grids = gpd.read_postgis(
-            "SELECT rtrim(grid_code) AS grid_code, geom FROM grids", conn, geom_col="geom"
+            "SELECT rtrim(grid_code) AS grid_code, geom FROM grids", engine, geom_col="geom"
         )
+    finally:
+        engine.dispose()
     return grids, time.perf_counter() - started
 
 

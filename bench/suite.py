@@ -9,7 +9,8 @@ the data.
         [--runs 1] [--workers 2] [--keep] [--reuse]
 
 Figures (``--only``): features (bench/bench_features.py: onemap vs tipg vs bare SQL),
-tiles (bench/bench_tiles.py), points (bench/bench_points.py), demo_load, ingest, audit,
+tiles (bench/bench_tiles.py), map (bench/bench_map.py: the page from tiles vs GeoJSON),
+points (bench/bench_points.py), demo_load, ingest, audit,
 service_areas (the earlier benches' own functions, with short settings). Scales
 (``--scales``): district, city, city2 (the city doubled; bench/scales.py). Each scale's
 database is built once and shared by every figure; ``--keep`` leaves them for a later
@@ -32,12 +33,13 @@ from collections.abc import Callable
 import psycopg
 
 from app.commands.launch import served
-from bench import bench_features, bench_points, bench_tiles, scales
+from bench import bench_features, bench_map, bench_points, bench_tiles, scales
 from bench.harness import NO_REPORT_LIMIT, admin_url, scattered_points
 
 FIGURES = (
     "features",
     "tiles",
+    "map",
     "points",
     "demo_load",
     "ingest",
@@ -48,6 +50,7 @@ FIGURES = (
 GROWTH_UNIT = {
     "features": "ms/request",
     "tiles": "ms p95",
+    "map": "ms p95 a move",
     "points": "s",
     "audit": "s",
     "ingest": "ms/report",
@@ -226,6 +229,11 @@ def tiles(url: str, scale: str, args: argparse.Namespace) -> tuple[list[dict], f
     return bench_tiles.rows(result), grids.p95 if grids.served else None
 
 
+def map_page(url: str, scale: str, args: argparse.Namespace) -> tuple[list[dict], float | None]:
+    result = bench_map.run(url, scale, workers=args.workers)
+    return bench_map.rows(result), result.modes["tiles"].move_p95_ms
+
+
 def points(url: str, scale: str, args: argparse.Namespace) -> tuple[list[dict], float | None]:
     result = bench_points.run(url, scale, runs=args.runs)
     return bench_points.rows(result), result.postgis_s
@@ -234,6 +242,7 @@ def points(url: str, scale: str, args: argparse.Namespace) -> tuple[list[dict], 
 RUNNERS: dict[str, Callable[[str, str, argparse.Namespace], tuple[list[dict], float | None]]] = {
     "features": features,
     "tiles": tiles,
+    "map": map_page,
     "points": points,
     "demo_load": demo_load,
     "ingest": ingest,

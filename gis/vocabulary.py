@@ -406,6 +406,11 @@ INTERFACE_WORDS = _vocabulary(
     ("signed_in_as", "操作人：{name}（{role}）", "acting: {name} ({role})"),
     ("close", "关闭", "close"),
     ("sign_in_to_act", "指挥中心人员登录后处置", "command staff: sign in to act"),
+    ("dispatch_department", "派往", "send to"),
+    ("dispatch_by_rules", "按派单规则", "by the dispatch rules"),
+    ("dispatch_to_grid", "事件所在网格", "the event's grid"),
+    ("evaluation_rating", "评价（1–5 分）", "rating (1–5)"),
+    ("merge_into", "重复于（受理编号）", "duplicate of (tracking number)"),
     # the analysis panels: choropleths, charts, search and the place panel
     ("analysis", "专题分析", "Analysis"),
     ("choropleth_on", "分级着色", "Colour areas"),
@@ -523,6 +528,27 @@ INTERFACE_WORDS = _vocabulary(
     ("patrol_nearest", "最近的巡逻", "nearest patrol"),
     ("patrol_nearest_at", "{metres} 米，{at}", "{metres} m, {at}"),
     ("patrol_nearest_none", "此前 30 天 500 米内无巡逻", "none within 500 m in the 30 days before"),
+    # the period of the choropleth, the charts and the wall screen (web/panels/period.js)
+    ("period_label", "统计周期", "period"),
+    ("period_all", "全部时段", "all time"),
+    ("period_month", "按月统计", "month"),
+    ("period_quarter", "按季度统计", "quarter"),
+    ("period_year", "按年度统计", "year"),
+    ("period_range", "自定义统计时段", "from – to"),
+    ("period_quarter_number", "第 {quarter} 季度", "Q{quarter}"),
+    ("period_from", "统计起始日", "from"),
+    ("period_to", "统计截止日（含）", "to (inclusive)"),
+    ("period_classes", "分级数", "classes"),
+    # the command centre's wall screen (大屏, web/panels/wall.js) and the side drawer
+    ("wall_mode", "大屏模式", "Wall screen"),
+    ("wall_exit", "退出大屏", "Leave the wall screen"),
+    ("wall_open_events", "在办事件（当前）", "open events (now)"),
+    ("wall_overdue_events", "超期在办（当前）", "overdue, open (now)"),
+    ("wall_patrol_coverage", "巡查覆盖率（统计周期）", "patrol coverage (period)"),
+    ("wall_live_feed", "实时事件动态", "Live events"),
+    ("wall_feed_waiting", "等待新的事件动态…", "waiting for events…"),
+    ("wall_updated", "大屏数据更新于 {time}", "figures as of {time}"),
+    ("wall_drawer_close", "收起侧栏", "close the side panel"),
 )
 
 VOCABULARIES: dict[str, Vocabulary] = {

@@ -7,14 +7,18 @@ import { layerSwitcher, languageToggle, legend } from "./core/controls.js";
 import { datum, latLngToMap, useDatum } from "./core/datum.js";
 import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
+import { element } from "./core/dom.js";
 import { ViewLoader } from "./core/loader.js";
 import { mayRead, signedIn } from "./core/session.js";
 import * as status from "./core/status.js";
 import { LAYERS } from "./layers/index.js";
 import { chartsPanel } from "./panels/charts.js";
+import { eventPanel, openEvent } from "./panels/event.js";
 import { choroplethPanel } from "./panels/indicators.js";
+import { currentPeriod, setPeriod } from "./panels/period.js";
 import { placePanel } from "./panels/place.js";
 import { searchBox } from "./panels/search.js";
+import { wallScreen } from "./panels/wall.js";
 
 // A hundred-odd community names over the whole district are unreadable; from this zoom a
 // community is wide enough on screen to carry its name, and the subdistricts' give way.
@@ -82,6 +86,51 @@ const legendControl = legend(map, entries);
 // The analysis: a place's panel (search, the choropleth and clicks open it), choropleths, charts.
 const place = placePanel(map, entries);
 const analysis = { place, choropleth: choroplethPanel(map, place), charts: chartsPanel() };
+analysis.period = { current: currentPeriod, set: setPeriod };
+analysis.wall = wallScreen(map);
+
+// The side drawer along the map's right edge: the left column holds the filters, the
+// analysis and the queue, so a place's panel, an event's and the charts share one drawer
+// over the map's right side instead. It opens when one of them comes to show something
+// and shuts when none has anything left; its button closes them all (each as its own
+// close would), and the map has the screen back.
+function sideDrawer(panels) {
+  const drawer = element("aside", "onemap-drawer");
+  drawer.id = "onemap-drawer";
+  drawer.hidden = true;
+  const close = element("button", "onemap-drawer-close");
+  close.type = "button";
+  close.id = "onemap-drawer-close";
+  const showing = () => panels.filter(({ box }) => !box.hidden && box.childElementCount > 0);
+  const set = (open) => {
+    drawer.hidden = !open;
+    map.getContainer().classList.toggle("has-drawer", open);
+  };
+  close.addEventListener("click", () => {
+    for (const panel of showing()) panel.close();
+    set(false);
+  });
+  const label = () => {
+    close.textContent = `${word("wall_drawer_close")} ›`;
+  };
+  label();
+  onLanguageChange(label);
+  let before = new Set();
+  const watch = new MutationObserver(() => {
+    const now = new Set(showing().map(({ box }) => box));
+    if ([...now].some((box) => !before.has(box))) set(true);
+    else if (now.size === 0) set(false);
+    before = now;
+  });
+  for (const { box } of panels) {
+    watch.observe(box, { attributes: true, attributeFilter: ["hidden"], childList: true });
+  }
+  drawer.append(close, ...panels.map(({ box }) => box));
+  L.DomEvent.disableClickPropagation(drawer);
+  L.DomEvent.disableScrollPropagation(drawer);
+  map.getContainer().append(drawer);
+  return drawer;
+}
 
 // The basemap the deployment configures, if any (none by default: the page works
 // offline), and the datum its tiles are drawn in, which every overlay follows.
@@ -112,6 +161,7 @@ function renderChrome() {
   document.getElementById("onemap-title").textContent = word("page_title");
   map.getContainer().setAttribute("aria-label", word("map_label"));
   status.render();
+  analysis.wall.render();
 }
 
 async function start() {
@@ -129,8 +179,20 @@ async function start() {
   layerSwitcher(map, offered).addTo(map);
   legendControl.addTo(map);
   analysis.search = searchBox(map, place);
-  document.querySelector(".onemap-header").append(analysis.search.element);
   for (const control of [place, analysis.choropleth, analysis.charts]) control.addTo(map);
+  // the charts' title and show/hide in the header, where no panel covers them; the charts
+  // themselves open in the drawer
+  document.querySelector(".onemap-header").append(analysis.search.element, analysis.charts.getContainer(), analysis.wall.toggle);
+  // the events' layer added its panel with its controls above
+  // (the place's and the event's own close buttons, the charts' hide)
+  const closer = (box, selector) => () => box.querySelector(selector)?.click();
+  const eventBox = eventPanel.getContainer();
+  analysis.drawer = sideDrawer([
+    { box: place.box, close: closer(place.box, ".onemap-place-top .onemap-close") },
+    { box: eventBox, close: closer(eventBox, ".onemap-event-close") },
+    { box: analysis.charts.body, close: () => analysis.charts.show(false) },
+  ]);
+  if (analysis.wall.asked) analysis.wall.enter();
   await firstView();
   toggleLabels();
   for (const entry of offered) {
@@ -161,7 +223,8 @@ ready.catch((error) => {
 // the district and they are drawn; `nextLoad(id)` with the next load of layer `id`
 // ({state: "loaded", bbox, key, drawn, numberMatched, truncated}; {state: "zoomedOut",
 // minZoom} when the view is too far out for it; {state: "failed", error}); `datum()` the
-// datum the map is drawn in ("wgs84", or "gcj02" on a Chinese web basemap).
+// datum the map is drawn in ("wgs84", or "gcj02" on a Chinese web basemap); `openEvent(id)`
+// opens an event's panel, as a click on its marker or queue item does.
 window.onemap = {
   map,
   datum,
@@ -173,4 +236,5 @@ window.onemap = {
   ready,
   nextLoad,
   analysis,
+  openEvent,
 };

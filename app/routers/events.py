@@ -48,7 +48,7 @@ from app.params import (
 from app.problems import problem_responses
 from app.responses import GeoJSONResponse
 from gis.codes import Level
-from gis.events import intake, loop, moderation, photos, queries, stages
+from gis.events import dispatch, intake, loop, moderation, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
 from gis.ogc.collections import DEPARTMENT_CODE
@@ -130,6 +130,23 @@ async def _private_view(
 async def event_categories(conn: Connection) -> dict[str, Any]:
     """The two-level categories (class 2 digits, subclass 4 digits) a report may name."""
     return {"categories": await intake.category_list(conn)}
+
+
+@router.get(
+    "/departments",
+    openapi_extra={
+        "parameters": [
+            documented("county", {"type": "string", "pattern": "^[0-9]{6}$"}, "6-digit county code")
+        ]
+    },
+)
+async def departments(request: Request, conn: Connection) -> dict[str, Any]:
+    """The departments an event may be dispatched to (of ``county`` when given): code,
+    name, English name, county. Besides them an event may be dispatched to its grid
+    (``department: "grid"``) or by the dispatch rules (no department)."""
+    params = check_known(request.query_params, ("county",))
+    county = parse_matching("county", params.get("county"), "[0-9]{6}", "a 6-digit county code")
+    return {"departments": await dispatch.department_list(conn, county)}
 
 
 @router.get("/event-transitions")

@@ -49,6 +49,8 @@ VENDORED = {
     "echarts": "echarts/dist",
     # the GCJ-02 shift of the overlays on a Chinese web basemap (web/core/datum.js)
     "gcoord": "gcoord/dist",
+    # the grids and buildings drawn from the vector tiles (web/layers/tiles.js)
+    "leaflet.vectorgrid": "leaflet.vectorgrid/dist",
 }
 
 

@@ -146,6 +146,23 @@ def _with_deadline(rule: Assignment, hours: int | None) -> Assignment:
     )
 
 
+async def department_list(
+    conn: AsyncConnection, county_code: str | None = None
+) -> list[dict[str, str]]:
+    """The departments events are dispatched to, of one county when ``county_code`` is
+    given: each ``{code, name, name_en, county_code}``, by county then code. The grid
+    (``"grid"``) is not a department but a dispatch target too: see :func:`department_codes`.
+    """
+    cursor = await conn.execute(
+        "SELECT json_build_object('code', department_code, 'name', name, 'name_en', name_en,"
+        " 'county_code', county_code) FROM departments"
+        " WHERE %(county)s::text IS NULL OR county_code = %(county)s"
+        " ORDER BY county_code, department_code",
+        {"county": county_code},
+    )
+    return [row[0] for row in await cursor.fetchall()]
+
+
 async def department_codes(conn: AsyncConnection, event_id: int) -> list[str]:
     """Department codes of the event's county, and "grid"."""
     cursor = await conn.execute(

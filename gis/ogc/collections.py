@@ -59,6 +59,10 @@ class Collection:
     # tables its property functions look up. Their change counters version what it serves
     # (gis/ogc/versions.py). Empty: its table alone.
     reads: tuple[str, ...] = ()
+    # A column in which each row keeps its properties as JSON text, exactly as
+    # ``properties`` build them (kept by a trigger; a test holds the two equal): pages of
+    # features read it instead of building the object for every row. None: built.
+    properties_column: str | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -222,6 +226,8 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("households", "integer", "resident households"),
                 Property("population", "integer", "residents"),
             ),
+            # gis/ogc/sql/functions/building_feature_properties.sql (migration 0022)
+            properties_column="feature_properties",
         ),
         Collection(
             id="service_centers",

@@ -98,6 +98,13 @@ def _properties(source: Collection) -> sql.Composable:
     return sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
 
 
+def _properties_text(source: Collection) -> sql.Composable:
+    """The row's properties as JSON text: read from the row when it keeps them."""
+    if source.properties_column:
+        return sql.Identifier("feature_row", source.properties_column)
+    return sql.SQL("{}::text").format(_properties(source))
+
+
 def _feature_id(source: Collection) -> sql.Composable:
     prop = source.property(source.id_column)
     return sql.SQL(prop.sql) if prop else sql.Identifier(source.id_column)
@@ -123,13 +130,14 @@ def feature_text(source: Collection, crs: Crs) -> sql.Composable:
     Put together as text: ``ST_AsGeoJSON(...)::json`` inside ``json_build_object`` makes
     PostgreSQL parse every coordinate of the text PostGIS just wrote (the json type checks
     its input), a third of a 1,000-building page's time. The geometry and the properties
-    are JSON as written, so joining the texts gives the same Feature.
+    are JSON as written, so joining the texts gives the same Feature. A collection whose
+    rows keep their properties' text (``properties_column``) has it read, not built.
     """
     return sql.SQL(
         """'{{"type": "Feature", "id": ' || to_json({})::text"""
         """ || ', "geometry": ' || coalesce({}, 'null')"""
-        """ || ', "properties": ' || {}::text || '}}'"""
-    ).format(_feature_id(source), _geometry_text(crs), _properties(source))
+        """ || ', "properties": ' || {} || '}}'"""
+    ).format(_feature_id(source), _geometry_text(crs), _properties_text(source))
 
 
 @dataclass(frozen=True)

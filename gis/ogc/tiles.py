@@ -57,6 +57,8 @@ MIN_ZOOM_BY_COLLECTION = {
     "street_patrols": 14,
 }
 AREAS = ("subdistricts", "communities", "grids")
+# What the one map colours an area by at every zoom (web/layers/grids.js): a grid's type.
+AREA_STYLED_BY = ("grid_type",)
 # The codes of the places a place lies in, which its own code begins with (the tables'
 # CHECK constraints, e.g. left(building_code, 12) = community_code): a tile leaves them
 # out of the places whose code it carries (a client reads them as the code's first 6, 9
@@ -155,7 +157,8 @@ def attributes(source: Collection, z: int) -> tuple[Property, ...]:
     return tuple(
         p
         for p in carried
-        if p.name in (source.id_column, "name") or "_statistics_of(" in (p.expression or "")
+        if p.name in (source.id_column, "name", *AREA_STYLED_BY)
+        or "_statistics_of(" in (p.expression or "")
     )
 
 

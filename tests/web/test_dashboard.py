@@ -59,9 +59,12 @@ class OneMap:
 
 
 @contextmanager
-def _opened(browser: Browser, base: str) -> Iterator[OneMap]:
+def _opened(browser: Browser, base: str, path: str = "/?draw=geojson") -> Iterator[OneMap]:
     """The page, loaded and fitted to the grids. On leaving, fails on any console error or
-    failed request, including ones that happened after the caller's own assertions."""
+    failed request, including ones that happened after the caller's own assertions.
+
+    The page draws the grids and buildings from vector tiles unless asked for GeoJSON;
+    these tests read the GeoJSON layers' paths (the tiled ones: test_tiles_layers.py)."""
     page = browser.new_page(viewport=VIEWPORT)
     log = PageLog()
     page.on("request", log.on_request)
@@ -70,7 +73,7 @@ def _opened(browser: Browser, base: str) -> Iterator[OneMap]:
     page.on("console", log.on_console)
     page.on("pageerror", log.on_page_error)
     try:
-        page.goto(base + "/")
+        page.goto(base + path)
         counts = page.evaluate("() => window.onemap.ready")
         yield OneMap(page, log, counts)
         assert log.failures == []

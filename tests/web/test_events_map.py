@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -242,10 +243,9 @@ def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
     page.screenshot(path=str(SCREENSHOTS / "event-panel-anonymous.png"))
 
 
-def test_staff_dispatch_an_event_from_its_panel(
-    browser: Browser, server: str, staff: str, database_url: str
-) -> None:
-    event = _filed_event(database_url, newest=False)
+@contextmanager
+def _opened_signed_in(browser: Browser, server: str, staff: str) -> Iterator[OneMap]:
+    """The map, opened by the staff member after signing in."""
     with _opened(browser, server) as onemap:
         page = onemap.page
         page.goto(f"{server}/signin")
@@ -262,6 +262,15 @@ def test_staff_dispatch_an_event_from_its_panel(
             " (Unauthorized)",
         ]
         onemap.log.failures.clear()
+        yield onemap
+
+
+def test_staff_dispatch_an_event_from_its_panel(
+    browser: Browser, server: str, staff: str, database_url: str
+) -> None:
+    event = _filed_event(database_url, newest=False)
+    with _opened_signed_in(browser, server, staff) as onemap:
+        page = onemap.page
         _wait_live(page)
         # from the queue, as an officer would
         item = page.locator(f'#onemap-queue li[data-event-id="{event["id"]}"]')
@@ -271,14 +280,25 @@ def test_staff_dispatch_an_event_from_its_panel(
             "#onemap-event .onemap-event-action", "nodes => nodes.map(n => n.dataset.action)"
         )
         # a filed event: what staff may do to it (gis/events/stages.py), and nothing else
-        # (merging needs the event it duplicates: a form the panel does not have)
-        assert set(buttons) == {"dispatch", "reject", "not_responsible"}
+        assert set(buttons) == {"dispatch", "merge", "reject", "not_responsible"}
+        # sent to a department of the event's county, picked by name
+        department = page.locator("#onemap-event-department")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#onemap-event-department option').length > 2"
+        )
+        department.select_option(label="城管局")
         page.fill("#onemap-event-note", "请今日处理")
         page.click('#onemap-event .onemap-event-action[data-action="dispatch"]')
         page.wait_for_selector('#onemap-event .onemap-event-history li[data-action="dispatch"]')
         page.screenshot(path=str(SCREENSHOTS / "event-panel-dispatched.png"))
 
         with psycopg.connect(database_url) as conn:
+            (sent_to,) = conn.execute(
+                "SELECT d.department_code FROM events AS e JOIN departments AS d"
+                " ON d.department_id = e.department_id WHERE e.event_id = %s",
+                (event["id"],),
+            ).fetchone()
+            assert sent_to == "chengguan"
             status, (action, role, note) = (
                 conn.execute(
                     "SELECT status FROM events WHERE event_id = %s", (event["id"],)
@@ -298,3 +318,59 @@ def test_staff_dispatch_an_event_from_its_panel(
         # the panel says the new stage, and the queue (back on closing) has it moved on
         stage = page.locator("#onemap-event dd").nth(2).text_content()
         assert stage == "任务派遣"
+
+
+def _open_panel(page: Page, event_id: int) -> list[str]:
+    """Opens the event's panel; the actions it offers."""
+    page.evaluate("(id) => window.onemap.openEvent(id)", event_id)
+    page.wait_for_selector(f'#onemap-event[data-event-id="{event_id}"]')
+    return page.eval_on_selector_all(
+        "#onemap-event .onemap-event-action", "nodes => nodes.map(n => n.dataset.action)"
+    )
+
+
+def test_staff_merge_a_duplicate_and_record_a_rating_from_the_panel(
+    browser: Browser, server: str, staff: str, database_url: str
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        # two events in handling (the other tests take filed ones)
+        (repeat, repeat_status), (original, original_number) = (
+            conn.execute(
+                "SELECT e.event_id, e.status::text FROM events AS e"
+                " JOIN event_categories AS c USING (category_code)"
+                " WHERE e.status = 'in_progress' AND c.public AND e.hidden_at IS NULL"
+                " ORDER BY e.event_id LIMIT 1"
+            ).fetchone(),
+            conn.execute(
+                "SELECT e.event_id, e.tracking_number FROM events AS e"
+                " JOIN event_categories AS c USING (category_code)"
+                " WHERE e.status = 'in_progress' AND c.public AND e.hidden_at IS NULL"
+                " ORDER BY e.event_id OFFSET 1 LIMIT 1"
+            ).fetchone(),
+        )
+        (closed,) = conn.execute(
+            "SELECT e.event_id FROM events AS e JOIN event_categories AS c USING (category_code)"
+            " WHERE e.status = 'closed' AND c.public AND e.hidden_at IS NULL"
+            " ORDER BY e.event_id LIMIT 1"
+        ).fetchone()
+    assert repeat_status == "in_progress"
+    with _opened_signed_in(browser, server, staff) as onemap:
+        page = onemap.page
+        assert "merge" in _open_panel(page, repeat)
+        page.fill("#onemap-event-duplicate-of", original_number)
+        page.click('#onemap-event .onemap-event-action[data-action="merge"]')
+        page.wait_for_selector('#onemap-event .onemap-event-history li[data-action="merge"]')
+
+        assert _open_panel(page, closed) == ["rework", "evaluate"]
+        page.locator("#onemap-event-rating").select_option("4")
+        page.fill("#onemap-event-note", "电话回访：满意")
+        page.click('#onemap-event .onemap-event-action[data-action="evaluate"]')
+        page.wait_for_selector('#onemap-event .onemap-event-history li[data-action="evaluate"]')
+        page.screenshot(path=str(SCREENSHOTS / "event-panel-evaluated.png"))
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(
+            "SELECT status::text, duplicate_of FROM events WHERE event_id = %s", (repeat,)
+        ).fetchone() == ("duplicate", original)
+        assert conn.execute(
+            "SELECT status::text, rating FROM events WHERE event_id = %s", (closed,)
+        ).fetchone() == ("evaluated", 4)

@@ -8,6 +8,23 @@ import { bboxOf, isAbort } from "./fetch.js";
 
 const DEBOUNCE_MS = 120;
 
+// The loaders with a load waiting out its debounce or in flight. `settled()` resolves once
+// there is none: after a move, when every shown layer has the view's data (the map's
+// benchmark, bench/bench_map.py, times a move by it).
+const busy = new Set();
+let waiters = [];
+
+function idle(loader) {
+  busy.delete(loader);
+  if (busy.size) return;
+  for (const resolve of waiters) resolve();
+  waiters = [];
+}
+
+export function settled() {
+  return busy.size ? new Promise((resolve) => waiters.push(resolve)) : Promise.resolve();
+}
+
 export class ViewLoader {
   // `source`: {load(view, signal) → {features, numberMatched, truncated}, minZoom, pad,
   // key()}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
@@ -35,6 +52,7 @@ export class ViewLoader {
     this.timer = null;
     if (this.controller) this.controller.abort();
     this.controller = null;
+    idle(this);
   }
 
   refresh({ force = false } = {}) {
@@ -52,11 +70,15 @@ export class ViewLoader {
     const held = this.held;
     if (!force && held && held.key === key && held.bounds.contains(map.getBounds())) return;
     clearTimeout(this.timer);
+    busy.add(this);
     this.timer = setTimeout(() => this.load(key), DEBOUNCE_MS);
   }
 
   async load(key) {
-    this.cancel();
+    // what cancel() does, but the loader stays busy
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.controller) this.controller.abort();
     const controller = new AbortController();
     this.controller = controller;
     const bounds = this.map.getBounds().pad(this.source.pad ?? 0.2);
@@ -77,11 +99,13 @@ export class ViewLoader {
         numberMatched: result.numberMatched,
         truncated: result.truncated,
       });
+      idle(this);
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted) return;
       this.controller = null;
       this.held = null; // let the next move retry
       this.report({ state: "failed", error });
+      idle(this);
     }
   }
 }

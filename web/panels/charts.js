@@ -1,11 +1,14 @@
 // Event statistics as charts (ECharts from npm, served by the app at /vendor/echarts and
 // loaded only when the charts are opened): events reported, closed and overdue by month,
 // and events reported by category and by source — each from
-// GET /api/v1/indicators/events?group_by=…, the closed loop's own indicators.
+// GET /api/v1/indicators/events?group_by=…, the closed loop's own indicators, for the
+// page's period (web/panels/period.js). The control is the title and show/hide (main.js
+// puts it in the page's header); the charts themselves (`body`) go into the side drawer.
 import * as L from "leaflet";
 import { element } from "../core/dom.js";
 import { API, getJSON } from "../core/fetch.js";
 import { onLanguageChange, term, word } from "../core/i18n.js";
+import { onPeriodChange, periodKey, withPeriod } from "./period.js";
 
 export const CHARTS = [
   { group: "month", title: "chart_by_month" },
@@ -53,7 +56,8 @@ export function chartOption(group, answer) {
 }
 
 export function chartsPanel() {
-  const control = L.control({ position: "bottomleft" });
+  const control = L.control({ position: "bottomright" });
+  control.body = element("div", "onemap-panel onemap-charts-body");
   const answers = new Map();
   let open = false;
   let group = "month";
@@ -62,26 +66,30 @@ export function chartsPanel() {
   let drawn = Promise.resolve(null);
 
   async function draw() {
+    // a turn first, for the side drawer to open on the charts it was given (main.js): a
+    // chart made in a hidden box has no size
+    await Promise.resolve();
     if (!echarts) echarts = await import("echarts");
-    if (!answers.has(group)) {
-      const url = new URL("indicators/events", API);
+    const key = `${group}|${periodKey()}`;
+    if (!answers.has(key)) {
+      const url = withPeriod(new URL("indicators/events", API));
       url.searchParams.set("group_by", group);
-      answers.set(group, await getJSON(url));
+      answers.set(key, await getJSON(url));
     }
     if (!open) return null;
-    const host = control.box.querySelector(".onemap-chart");
+    const host = control.body.querySelector(".onemap-chart");
     if (!chart || chart.getDom() !== host) {
       chart?.dispose();
       chart = echarts.init(host, null, { renderer: "svg" });
     }
-    const option = chartOption(group, answers.get(group));
+    const option = chartOption(group, answers.get(key));
     chart.setOption(option, true);
     return { group, option };
   }
 
   function redraw() {
     drawn = draw().catch((error) => {
-      control.box.querySelector(".onemap-chart")?.replaceChildren(element("div", "onemap-bad", error.message));
+      control.body.querySelector(".onemap-chart")?.replaceChildren(element("div", "onemap-bad", error.message));
       return { group, error: error.message };
     });
     return drawn;
@@ -96,6 +104,11 @@ export function chartsPanel() {
       this.render();
       if (open) redraw();
     });
+    onPeriodChange(() => {
+      if (open) redraw();
+    });
+    L.DomEvent.disableClickPropagation(control.body);
+    L.DomEvent.disableScrollPropagation(control.body);
     return this.box;
   };
   control.render = function () {
@@ -108,6 +121,7 @@ export function chartsPanel() {
     chart?.dispose();
     chart = null;
     this.box.replaceChildren(header);
+    control.body.replaceChildren();
     if (!open) return;
     const tabs = element("div", "onemap-chart-tabs");
     for (const { group: each, title } of CHARTS) {
@@ -117,7 +131,7 @@ export function chartsPanel() {
       tab.addEventListener("click", () => control.choose(each));
       tabs.append(tab);
     }
-    this.box.append(tabs, element("div", "onemap-chart"));
+    control.body.append(element("h2", null, word("charts")), tabs, element("div", "onemap-chart"));
   };
   // `show(open)` opens or closes the charts; `choose(group)` draws month, category or
   // source; both resolve with what was drawn ({group, option}).

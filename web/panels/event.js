@@ -6,13 +6,17 @@
 import * as L from "leaflet";
 import { API, getJSON } from "../core/fetch.js";
 import { definitionList, element } from "../core/dom.js";
-import { onLanguageChange, term, word } from "../core/i18n.js";
+import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
 import { signedIn as session } from "../core/session.js";
 import { onTransition } from "../core/stream.js";
 
-// The actions a panel offers: those that need nothing but a note. Evaluating (a rating)
-// and merging (the event it duplicates) need forms of their own.
-const NOTE_ONLY = new Set(["file", "dispatch", "accept", "return", "handle", "close", "rework", "reject", "not_responsible"]);
+// The actions a panel offers (settling on the spot is the grid member's, on the field
+// page). Three take more than a note: dispatch the department (or the grid; by the rules
+// when none is chosen), evaluate a rating taken by phone, merge the event it repeats.
+const OFFERED = new Set([
+  "file", "dispatch", "accept", "return", "handle", "close", "rework", "evaluate", "merge", "reject", "not_responsible",
+]);
+const RATINGS = [5, 4, 3, 2, 1];
 
 let box = null;
 let shown = null; // the event's feature as the API answered it
@@ -20,6 +24,7 @@ let problem = null;
 let person = null; // GET /api/v1/session, when signed in
 let transitions = []; // GET /api/v1/event-transitions
 let controller = null;
+const departmentsOf = new Map(); // county code → Promise of GET /api/v1/departments?county=
 
 // who is signed in (web/core/session.js: nobody is asked for on an anonymous visit) and,
 // for them, the transition table
@@ -35,7 +40,7 @@ function actionsFor(p) {
   if (!person) return [];
   const allowed = new Set(p.allowed_actions || []);
   return transitions
-    .filter((t) => allowed.has(t.action) && t.roles.includes(person.role) && NOTE_ONLY.has(t.action))
+    .filter((t) => allowed.has(t.action) && t.roles.includes(person.role) && OFFERED.has(t.action))
     .map((t) => t.action);
 }
 
@@ -104,6 +109,67 @@ function history(steps) {
   return list;
 }
 
+function departments(county) {
+  if (!departmentsOf.has(county)) {
+    const url = new URL("departments", API);
+    url.searchParams.set("county", county);
+    departmentsOf.set(county, getJSON(url).then((body) => body.departments));
+  }
+  return departmentsOf.get(county);
+}
+
+function labelled(labelKey, control) {
+  const label = element("label", "onemap-event-field", word(labelKey));
+  label.append(control);
+  return label;
+}
+
+// The department picker: by the rules (the default), the event's grid, or a department of
+// its county (their names in the page's language).
+function departmentPicker(p) {
+  const select = element("select");
+  select.id = "onemap-event-department";
+  select.append(new Option(word("dispatch_by_rules"), ""), new Option(word("dispatch_to_grid"), "grid"));
+  departments(p.grid_code.slice(0, 6))
+    .then((list) => {
+      const english = currentLanguage() === "en";
+      for (const d of list) select.append(new Option(english ? d.name_en : d.name, d.code));
+    })
+    .catch((error) => console.error("departments", error));
+  return labelled("dispatch_department", select);
+}
+
+function ratingPicker() {
+  const select = element("select");
+  select.id = "onemap-event-rating";
+  for (const rating of RATINGS) select.append(new Option(String(rating), String(rating)));
+  return labelled("evaluation_rating", select);
+}
+
+// The event it repeats: the likely one found on intake, unless staff name another.
+function duplicatePicker(p) {
+  const input = element("input");
+  input.type = "text";
+  input.id = "onemap-event-duplicate-of";
+  input.maxLength = 40;
+  input.value = p.duplicate_of?.tracking_number || "";
+  return labelled("merge_into", input);
+}
+
+// What an action sends besides its note, read from the form's fields.
+function details(action, form) {
+  if (action === "dispatch") {
+    const department = form.querySelector("#onemap-event-department").value;
+    return department ? { department } : {};
+  }
+  if (action === "evaluate") return { rating: Number(form.querySelector("#onemap-event-rating").value) };
+  if (action === "merge") {
+    const duplicateOf = form.querySelector("#onemap-event-duplicate-of").value.trim();
+    return duplicateOf ? { duplicate_of: duplicateOf } : {};
+  }
+  return {};
+}
+
 function actions(p) {
   const available = actionsFor(p);
   if (available.length === 0) return null;
@@ -119,19 +185,26 @@ function actions(p) {
     const button = element("button", "onemap-event-action", term("event_actions", action));
     button.type = "button";
     button.dataset.action = action;
-    button.addEventListener("click", () => act(shown.id, action, note.value, p.status, said, buttons));
+    button.addEventListener("click", () =>
+      act(shown.id, { action, note: note.value, ...details(action, form) }, p.status, said, buttons),
+    );
     buttons.append(button);
   }
+  const fields = [];
+  if (available.includes("dispatch")) fields.push(departmentPicker(p));
+  if (available.includes("evaluate")) fields.push(ratingPicker());
+  if (available.includes("merge")) fields.push(duplicatePicker(p));
   form.append(
     element("h3", null, `${word("event_actions")} · ${word("signed_in_as", { name: person.name, role: term("person_roles", person.role) })}`),
     note,
+    ...fields,
     buttons,
     said,
   );
   return form;
 }
 
-async function act(id, action, note, status, said, buttons) {
+async function act(id, request, status, said, buttons) {
   for (const button of buttons.querySelectorAll("button")) button.disabled = true;
   said.textContent = "";
   try {
@@ -140,7 +213,7 @@ async function act(id, action, note, status, said, buttons) {
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       // expected_status: refused (409) if someone else moved the event on meanwhile
-      body: JSON.stringify({ action, note, expected_status: status }),
+      body: JSON.stringify({ ...request, expected_status: status }),
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) {

@@ -3,11 +3,14 @@
 // the server). The map and the legend take their colours from the one ramp below, so a
 // class looks the same in both; the indicator's definition and unit (the API's, zh/en)
 // stand beside the legend. The outlines come from the OGC API's collection of the level.
+// The period (web/panels/period.js) and the number of classes (3–7) go to the API as its
+// `from`, `to` and `classes`: the legend is the API's classes for them, never re-cut here.
 import * as L from "leaflet";
 import { element } from "../core/dom.js";
 import { API, getFeatures, getJSON, isAbort, itemsURL } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, word } from "../core/i18n.js";
 import { ANALYST_ROLES, mayRead, signedIn } from "../core/session.js";
+import { onPeriodChange, periodPicker, withPeriod } from "./period.js";
 import { formatValue, LEVEL_WORDS } from "./place.js";
 
 export const LEVELS = ["grid", "community", "subdistrict"];
@@ -27,6 +30,9 @@ export const INDICATORS = [
 // signed-in analyst only (app/routers/indicators.py), so only an analyst is offered them
 // and an anonymous visit never asks for one (and is never refused).
 export const METHODS = ["quantiles", "natural_breaks"];
+// how many classes the map may be cut into: fewer than three says little, more than seven
+// no eye tells apart on a ramp (the API takes 2–9)
+export const CLASS_COUNTS = [3, 4, 5, 6, 7];
 const NO_VALUE_COLOUR = "#d1d5db";
 // Light (low) to dark (high): pale sand, amber, brick red, deep maroon.
 const RAMP = [
@@ -69,7 +75,7 @@ export function choroplethPanel(map, place) {
   const pane = map.createPane("choropleth");
   // above the grids' own fills, under the community and subdistrict outlines
   pane.style.zIndex = "415";
-  const state = { on: false, level: "community", indicator: "events_per_1000_households", method: "quantiles" };
+  const state = { on: false, level: "community", indicator: "events_per_1000_households", method: "quantiles", classes: 5 };
   const outlines = new Map();
   let answer = null;
   let failure = null;
@@ -123,6 +129,8 @@ export function choroplethPanel(map, place) {
     url.searchParams.set("level", state.level);
     url.searchParams.set("indicator", state.indicator);
     url.searchParams.set("method", state.method);
+    url.searchParams.set("classes", String(state.classes));
+    withPeriod(url);
     try {
       const [areas, features] = await Promise.all([
         getJSON(url, { signal: mine.signal }),
@@ -230,6 +238,11 @@ export function choroplethPanel(map, place) {
 
   control.onAdd = function () {
     this.box = element("div", "onemap-panel onemap-analysis");
+    // one picker, kept across renders: the period is the page's, shared with the charts
+    this.period = periodPicker("onemap-period");
+    onPeriodChange(() => {
+      if (state.on) refresh();
+    });
     L.DomEvent.disableClickPropagation(this.box);
     L.DomEvent.disableScrollPropagation(this.box);
     this.render();
@@ -249,20 +262,25 @@ export function choroplethPanel(map, place) {
     });
     const toggle = element("label", "onemap-analysis-row");
     toggle.append(tick, element("span", null, word("choropleth_on")));
-    box.replaceChildren(element("h2", null, word("analysis")), toggle);
+    box.replaceChildren(element("h2", null, word("analysis")), this.period, toggle);
     if (!state.on) return;
     const level = select("onemap-choropleth-level", LEVELS.map((value) => [value, word(LEVEL_WORDS[value])]), state.level, word("level"));
     const indicator = select("onemap-choropleth-indicator", offered().map((value) => [value, word(`indicator_${value}`)]), state.indicator, word("indicator"));
     const method = select("onemap-choropleth-method", METHODS.map((value) => [value, word(`method_${value}`)]), state.method, word("classes_method"));
+    const counts = select("onemap-choropleth-classes", CLASS_COUNTS.map((n) => [String(n), String(n)]), String(state.classes), word("period_classes"));
     for (const [key, { menu }] of [["level", level], ["indicator", indicator], ["method", method]]) {
       menu.addEventListener("change", () => {
         state[key] = menu.value;
         refresh();
       });
     }
-    box.append(level.box, indicator.box, method.box, legend());
+    counts.menu.addEventListener("change", () => {
+      state.classes = Number(counts.menu.value);
+      refresh();
+    });
+    box.append(level.box, indicator.box, method.box, counts.box, legend());
   };
-  // `show({level, indicator, method})` switches the choropleth on with those choices and
+  // `show({level, indicator, method, classes})` switches the choropleth on with those choices and
   // resolves with the load's outcome; `loaded` is the latest load's.
   control.show = (choices = {}) => {
     Object.assign(state, choices, { on: true });

@@ -29,7 +29,9 @@ FROM (
 
 -- The few points in no grid: their district, and their community or subdistrict when
 -- they lie in a gap between grids; outside every district the county stays NULL and
--- the import is refused.
+-- the import is refused. Looked for only when some point is unplaced: the search for
+-- them (an anti-join over every point) cost 1.5 s for a million points all in grids, the
+-- counts 0.2 s, and a condition on no row is tested once, before the join runs.
 INSERT INTO hotline_placed (row_no, grid_code, county_code, community_code, subdistrict_code)
 SELECT s.row_no, NULL, district.county_code, community.community_code,
        coalesce(left(community.community_code, 9), subdistrict.subdistrict_code)
@@ -49,4 +51,5 @@ LEFT JOIN LATERAL (
     WHERE community.community_code IS NULL AND ST_Intersects(subdistricts.geom, s.geom)
     ORDER BY subdistricts.subdistrict_code LIMIT 1
 ) AS subdistrict ON true
-WHERE NOT EXISTS (SELECT FROM hotline_placed AS p WHERE p.row_no = s.row_no);
+WHERE (SELECT count(*) FROM hotline_placed) < (SELECT count(*) FROM hotline_staging)
+  AND NOT EXISTS (SELECT FROM hotline_placed AS p WHERE p.row_no = s.row_no);

@@ -397,6 +397,30 @@ def test_what_forms_need(api):
     assert table["statuses"]["closed"].startswith("核查结案")
 
 
+def test_the_departments_a_dispatch_may_name(api):
+    client, _secrets, url = api
+    with psycopg.connect(url) as conn:
+        expected = conn.execute(
+            "SELECT county_code, department_code, name, name_en FROM departments"
+            " ORDER BY county_code, department_code"
+        ).fetchall()
+    assert expected
+    listed = client.get("/api/v1/departments").json()["departments"]
+    assert [(d["county_code"], d["code"], d["name"], d["name_en"]) for d in listed] == expected
+    county = expected[0][0]
+    of_county = client.get("/api/v1/departments", params={"county": county}).json()
+    assert [d["code"] for d in of_county["departments"]] == [
+        code for c, code, _n, _e in expected if c == county
+    ]
+    assert client.get("/api/v1/departments", params={"county": "999999"}).json() == {
+        "departments": []
+    }
+    for params in ({"county": "4501"}, {"county": "45010x"}, {"colour": "red"}):
+        answer = client.get("/api/v1/departments", params=params)
+        assert answer.status_code == 400, params
+        assert next(iter(params)) in answer.json()["detail"]
+
+
 def test_with_a_server_secret_nothing_in_the_database_yields_a_reporter_key(api):
     _client, _secrets, url = api
     settings = Settings(

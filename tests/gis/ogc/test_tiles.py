@@ -197,7 +197,9 @@ def test_areas_carry_the_choropleth_figures_at_every_zoom(database_url, demo_dis
         tile = busiest_tile(db, "grids", z)
         grids = mapbox_vector_tile.decode(tile_bytes(database_url, "grids", tile))["grids"]
         grid = grids["features"][0]["properties"]
-        assert {"grid_code", "name", "households", "population", "buildings"} <= set(grid)
+        assert {"grid_code", "name", "grid_type", "households", "population", "buildings"} <= set(
+            grid
+        )
         assert ("members" in grid) is detailed
         households = db.execute(
             "SELECT households FROM grid_statistics WHERE grid_code = %s", (grid["grid_code"],)
