@@ -9,6 +9,7 @@ import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { element } from "./core/dom.js";
 import { ViewLoader } from "./core/loader.js";
+import { mayRead, signedIn } from "./core/session.js";
 import * as status from "./core/status.js";
 import { LAYERS } from "./layers/index.js";
 import { chartsPanel } from "./panels/charts.js";
@@ -61,6 +62,9 @@ const entries = LAYERS.map((definition) => {
   });
   return { definition, layer };
 });
+// The layers this visitor is offered: a layer with `readers` (roles: the patrols') only to
+// someone signed in with one of them, so nobody else is shown it or asks for its features.
+const offered = [];
 
 function watchLoads({ definition, layer }) {
   return new ViewLoader(map, layer, definition.source, (report) => {
@@ -166,10 +170,13 @@ async function start() {
   onLanguageChange(renderChrome);
   languageToggle().addTo(map);
   await basemap();
-  for (const entry of entries) {
-    for (const control of entry.definition.controls || []) control.addTo(map);
+  const person = await signedIn;
+  offered.push(...entries.filter(({ definition }) => mayRead(person, definition.readers)));
+  // a control several layers share (the patrols' month) is added once
+  for (const control of new Set(offered.flatMap(({ definition }) => definition.controls || []))) {
+    control.addTo(map);
   }
-  layerSwitcher(map, entries).addTo(map);
+  layerSwitcher(map, offered).addTo(map);
   legendControl.addTo(map);
   analysis.search = searchBox(map, place);
   for (const control of [place, analysis.choropleth, analysis.charts]) control.addTo(map);
@@ -188,11 +195,11 @@ async function start() {
   if (analysis.wall.asked) analysis.wall.enter();
   await firstView();
   toggleLabels();
-  for (const entry of entries) {
+  for (const entry of offered) {
     status.register(entry.definition.id);
     watchLoads(entry);
   }
-  const first = entries.filter(({ definition }) => definition.visible);
+  const first = offered.filter(({ definition }) => definition.visible);
   const loads = first.map(({ definition }) => nextLoad(definition.id));
   for (const { layer } of first) layer.addTo(map);
   const outcomes = await Promise.all(loads);
@@ -222,7 +229,10 @@ window.onemap = {
   map,
   datum,
   layers: Object.fromEntries(entries.map(({ definition, layer }) => [definition.id, layer])),
-  registry: LAYERS.map(({ id, className, source }) => ({ id, className, minZoom: source.minZoom ?? 0 })),
+  // the layers offered to this visitor, once `ready`
+  get registry() {
+    return offered.map(({ definition: { id, className, source } }) => ({ id, className, minZoom: source.minZoom ?? 0 }));
+  },
   ready,
   nextLoad,
   analysis,

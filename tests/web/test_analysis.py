@@ -422,6 +422,11 @@ def test_signed_in_staff_see_the_team_and_patrols(
         [staff, STAFF_PASSWORD],
     )
     assert status in (200, 201, 204)
+    # as the sign-in page does (web/signin.js): the mark that has the map ask who is signed
+    # in, and the map again, which now offers the patrol indicators (web/core/session.js)
+    page.evaluate("() => localStorage.setItem('onemap.signedIn', '1')")
+    page.reload()
+    page.evaluate("() => window.onemap.ready")
     # the panel as the API answers this staff member (the same session)
     panel = page.evaluate(f"() => fetch('api/v1/places/{code}').then(r => r.json())")
     assert panel["team"]["names_shown"] is True and panel["patrols"] is not None

@@ -28,6 +28,9 @@ OGC_COLLECTIONS = {
 ACCESS_PATHS = {"serviceAreas": "areas", "uncovered": "uncovered"}
 # clustered markers from the events API with the page's filters: tests/web/test_events_map.py
 EVENTS = "events"
+# The patrol layers are offered only to someone signed in with a role that may read them
+# (web/core/session.js): an anonymous visitor, as here, has none of them in the registry
+# or the switcher; tests/web/test_patrol_layers.py draws them signed in.
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 

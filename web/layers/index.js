@@ -10,5 +10,8 @@ import buildings from "./buildings.js";
 import serviceAreas from "./serviceAreas.js";
 import uncovered from "./uncovered.js";
 import events from "./events.js";
+import patrolTracks from "./patrolTracks.js";
+import streetPatrols from "./streetPatrols.js";
+import blindSpots from "./blindSpots.js";
 
-export const LAYERS = [subdistricts, communities, grids, water, compounds, buildings, serviceAreas, uncovered, events];
+export const LAYERS = [subdistricts, communities, grids, water, compounds, buildings, serviceAreas, uncovered, events, patrolTracks, streetPatrols, blindSpots];

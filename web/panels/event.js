@@ -7,11 +7,9 @@ import * as L from "leaflet";
 import { API, getJSON } from "../core/fetch.js";
 import { definitionList, element } from "../core/dom.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
+import { signedIn as session } from "../core/session.js";
 import { onTransition } from "../core/stream.js";
 
-// Set by signin.js on signing in (the session cookie is HttpOnly: the page cannot see it);
-// without it nobody is asked for, so an anonymous visit makes no refused request.
-const SIGNED_IN_KEY = "onemap.signedIn";
 // The actions a panel offers (settling on the spot is the grid member's, on the field
 // page). Three take more than a note: dispatch the department (or the grid; by the rules
 // when none is chosen), evaluate a rating taken by phone, merge the event it repeats.
@@ -28,15 +26,11 @@ let transitions = []; // GET /api/v1/event-transitions
 let controller = null;
 const departmentsOf = new Map(); // county code → Promise of GET /api/v1/departments?county=
 
+// who is signed in (web/core/session.js: nobody is asked for on an anonymous visit) and,
+// for them, the transition table
 async function whoIsSignedIn() {
-  if (!localStorage.getItem(SIGNED_IN_KEY)) return;
-  const response = await fetch(new URL("session", API), { credentials: "same-origin" });
-  if (response.ok) {
-    person = await response.json();
-    transitions = (await getJSON(new URL("event-transitions", API))).transitions;
-  } else {
-    localStorage.removeItem(SIGNED_IN_KEY); // the session ended
-  }
+  person = await session;
+  if (person) transitions = (await getJSON(new URL("event-transitions", API))).transitions;
 }
 const signedIn = whoIsSignedIn().catch((error) => console.error("who is signed in", error));
 

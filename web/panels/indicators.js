@@ -9,6 +9,7 @@ import * as L from "leaflet";
 import { element } from "../core/dom.js";
 import { API, getFeatures, getJSON, isAbort, itemsURL } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, word } from "../core/i18n.js";
+import { ANALYST_ROLES, mayRead, signedIn } from "../core/session.js";
 import { onPeriodChange, periodPicker, withPeriod } from "./period.js";
 import { formatValue, LEVEL_WORDS } from "./place.js";
 
@@ -25,6 +26,9 @@ export const INDICATORS = [
   "patrol_coverage",
   "patrol_standard",
 ];
+// The patrol indicators say where people walked and when: the API answers them to a
+// signed-in analyst only (app/routers/indicators.py), so only an analyst is offered them
+// and an anonymous visit never asks for one (and is never refused).
 export const METHODS = ["quantiles", "natural_breaks"];
 // how many classes the map may be cut into: fewer than three says little, more than seven
 // no eye tells apart on a ramp (the API takes 2–9)
@@ -101,6 +105,13 @@ export function choroplethPanel(map, place) {
 
   const control = L.control({ position: "topleft" });
   let loaded = Promise.resolve(null);
+  let person = null;
+  signedIn.then((signedInPerson) => {
+    person = signedInPerson;
+    control.render();
+  });
+  const offered = () =>
+    INDICATORS.filter((name) => !name.startsWith("patrol_") || mayRead(person, ANALYST_ROLES));
 
   async function outlinesOf(level, signal) {
     if (!outlines.has(level)) {
@@ -254,7 +265,7 @@ export function choroplethPanel(map, place) {
     box.replaceChildren(element("h2", null, word("analysis")), this.period, toggle);
     if (!state.on) return;
     const level = select("onemap-choropleth-level", LEVELS.map((value) => [value, word(LEVEL_WORDS[value])]), state.level, word("level"));
-    const indicator = select("onemap-choropleth-indicator", INDICATORS.map((value) => [value, word(`indicator_${value}`)]), state.indicator, word("indicator"));
+    const indicator = select("onemap-choropleth-indicator", offered().map((value) => [value, word(`indicator_${value}`)]), state.indicator, word("indicator"));
     const method = select("onemap-choropleth-method", METHODS.map((value) => [value, word(`method_${value}`)]), state.method, word("classes_method"));
     const counts = select("onemap-choropleth-classes", CLASS_COUNTS.map((n) => [String(n), String(n)]), String(state.classes), word("period_classes"));
     for (const [key, { menu }] of [["level", level], ["indicator", indicator], ["method", method]]) {

@@ -15,12 +15,10 @@ import { API, getJSON, isAbort } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
 import { onStreamState, onTransition } from "../core/stream.js";
 import { OPEN_STAGES } from "./eventFilters.js";
+import { ANALYST_ROLES, mayRead, signedIn } from "../core/session.js";
 import { onPeriodChange, periodPicker, periodRange, periodText, withPeriod } from "./period.js";
 import { formatValue } from "./place.js";
 
-// set by signin.js on signing in (web/panels/event.js): only then is the patrol figure,
-// the analysts' own, asked for, so an anonymous wall makes no refused request
-const SIGNED_IN_KEY = "onemap.signedIn";
 // as many as can be read across the room; the newest on top
 const FEED_SHOWN = 12;
 const LIVE_DEBOUNCE_MS = 250;
@@ -99,7 +97,10 @@ export function wallScreen(map) {
     const { signal } = controller;
     const loop = withPeriod(new URL("indicators/events", API));
     loop.searchParams.set("group_by", "month");
-    const patrols = localStorage.getItem(SIGNED_IN_KEY)
+    // the patrol figure is the analysts' own: asked for only when one is signed in, so an
+    // anonymous wall makes no refused request
+    const person = await signedIn;
+    const patrols = mayRead(person, ANALYST_ROLES)
       ? getJSON(areaTotal("patrol_coverage", true), { signal }).catch((error) => {
         if (isAbort(error)) throw error;
         return null; // not an analyst, or the session ended: no patrol figure
