@@ -134,6 +134,7 @@ async def event_categories(conn: Connection) -> dict[str, Any]:
 
 @router.get(
     "/departments",
+    responses=problem_responses(400),
     openapi_extra={
         "parameters": [
             documented("county", {"type": "string", "pattern": "^[0-9]{6}$"}, "6-digit county code")
