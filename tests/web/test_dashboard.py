@@ -59,13 +59,15 @@ class OneMap:
 
 
 @contextmanager
-def _opened(browser: Browser, base: str, path: str = "/?draw=geojson") -> Iterator[OneMap]:
+def _opened(
+    browser: Browser, base: str, path: str = "/?draw=geojson", viewport: dict[str, int] = VIEWPORT
+) -> Iterator[OneMap]:
     """The page, loaded and fitted to the grids. On leaving, fails on any console error or
     failed request, including ones that happened after the caller's own assertions.
 
     The page draws the grids and buildings from vector tiles unless asked for GeoJSON;
     these tests read the GeoJSON layers' paths (the tiled ones: test_tiles_layers.py)."""
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page(viewport=viewport)
     log = PageLog()
     page.on("request", log.on_request)
     page.on("requestfailed", log.on_request_failed)
@@ -79,6 +81,28 @@ def _opened(browser: Browser, base: str, path: str = "/?draw=geojson") -> Iterat
         assert log.failures == []
     finally:
         page.close()
+
+
+@contextmanager
+def _opened_signed_in(browser: Browser, base: str, login: str, password: str) -> Iterator[OneMap]:
+    """The map, opened by someone after signing in through the sign-in page."""
+    with _opened(browser, base) as onemap:
+        page = onemap.page
+        page.goto(f"{base}/signin")
+        page.fill("#login", login)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.click("#signin-button")
+        page.evaluate("() => window.onemap.ready")
+        # the sign-in page asks first whether someone is signed in already: the one refused
+        # request (and the console's word for it) is that page's, not the map's
+        assert onemap.log.failures == [
+            f"HTTP 401: {base}/api/v1/session",
+            "console error: Failed to load resource: the server responded with a status of 401"
+            " (Unauthorized)",
+        ]
+        onemap.log.failures.clear()
+        yield onemap
 
 
 @pytest.fixture

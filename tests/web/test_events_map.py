@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from gis.people import directory
-from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened
+from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened, _opened_signed_in
 
 STAFF_LOGIN = "events.staff"
 STAFF_PASSWORD = "指挥中心 派遣 2026"
@@ -243,33 +242,11 @@ def test_an_anonymous_visitor_sees_no_actions_and_no_personal_data(
     page.screenshot(path=str(SCREENSHOTS / "event-panel-anonymous.png"))
 
 
-@contextmanager
-def _opened_signed_in(browser: Browser, server: str, staff: str) -> Iterator[OneMap]:
-    """The map, opened by the staff member after signing in."""
-    with _opened(browser, server) as onemap:
-        page = onemap.page
-        page.goto(f"{server}/signin")
-        page.fill("#login", staff)
-        page.fill("#password", STAFF_PASSWORD)
-        with page.expect_navigation():
-            page.click("#signin-button")
-        page.evaluate("() => window.onemap.ready")
-        # the sign-in page asks first whether someone is signed in already: the one refused
-        # request (and the console's word for it) is that page's, not the map's
-        assert onemap.log.failures == [
-            f"HTTP 401: {server}/api/v1/session",
-            "console error: Failed to load resource: the server responded with a status of 401"
-            " (Unauthorized)",
-        ]
-        onemap.log.failures.clear()
-        yield onemap
-
-
 def test_staff_dispatch_an_event_from_its_panel(
     browser: Browser, server: str, staff: str, database_url: str
 ) -> None:
     event = _filed_event(database_url, newest=False)
-    with _opened_signed_in(browser, server, staff) as onemap:
+    with _opened_signed_in(browser, server, staff, STAFF_PASSWORD) as onemap:
         page = onemap.page
         _wait_live(page)
         # from the queue, as an officer would
@@ -354,7 +331,7 @@ def test_staff_merge_a_duplicate_and_record_a_rating_from_the_panel(
             " ORDER BY e.event_id LIMIT 1"
         ).fetchone()
     assert repeat_status == "in_progress"
-    with _opened_signed_in(browser, server, staff) as onemap:
+    with _opened_signed_in(browser, server, staff, STAFF_PASSWORD) as onemap:
         page = onemap.page
         assert "merge" in _open_panel(page, repeat)
         page.fill("#onemap-event-duplicate-of", original_number)

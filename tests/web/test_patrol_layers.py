@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from gis.people import directory
-from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened
+from tests.web.test_dashboard import SCREENSHOTS, OneMap, _opened, _opened_signed_in
 from tests.web.test_layers import CJK, _toggle
 
 STAFF_LOGIN = "patrols.staff"
@@ -39,22 +39,7 @@ def staff(database_url: str, demo_district: dict[str, int]) -> str:
 @pytest.fixture
 def signed_in(browser: Browser, server: str, staff: str) -> Iterator[OneMap]:
     """The one map, signed in through the sign-in page as a member of staff would."""
-    with _opened(browser, server) as onemap:
-        page = onemap.page
-        page.goto(f"{server}/signin")
-        page.fill("#login", staff)
-        page.fill("#password", STAFF_PASSWORD)
-        with page.expect_navigation():
-            page.click("#signin-button")
-        page.evaluate("() => window.onemap.ready")
-        # the sign-in page's own question whether someone is signed in already is the one
-        # refused request (tests/web/test_events_map.py); the map's are checked on leaving
-        assert onemap.log.failures == [
-            f"HTTP 401: {server}/api/v1/session",
-            "console error: Failed to load resource: the server responded with a status of 401"
-            " (Unauthorized)",
-        ]
-        onemap.log.failures.clear()
+    with _opened_signed_in(browser, server, staff, STAFF_PASSWORD) as onemap:
         yield onemap
 
 

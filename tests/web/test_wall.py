@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -20,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from gis.people import directory
-from tests.web.test_dashboard import SCREENSHOTS, VIEWPORT, OneMap, PageLog
+from tests.web.test_dashboard import SCREENSHOTS, VIEWPORT, PageLog, _opened
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 OPEN = "reported,filed,dispatched,in_progress,handled"
@@ -28,24 +26,6 @@ LIVE_WITHIN_S = 2.0
 # the type of the wall's figures, as a share of the screen's height: about 5 %, which a
 # command officer reads from across the room (a 2-metre-high wall: 10 cm digits)
 FIGURE_SHARE = 0.045
-
-
-@contextmanager
-def _wall(browser: Browser, base: str, address: str, viewport: dict[str, int]) -> Iterator[OneMap]:
-    page = browser.new_page(viewport=viewport)
-    log = PageLog()
-    page.on("request", log.on_request)
-    page.on("requestfailed", log.on_request_failed)
-    page.on("response", log.on_response)
-    page.on("console", log.on_console)
-    page.on("pageerror", log.on_page_error)
-    try:
-        page.goto(base + address)
-        counts = page.evaluate("() => window.onemap.ready")
-        yield OneMap(page, log, counts)
-        assert log.failures == []
-    finally:
-        page.close()
 
 
 def _api(server: str, path: str, **params: Any) -> dict[str, Any]:
@@ -151,7 +131,7 @@ def test_the_wall_shows_the_apis_figures_and_the_live_feed(
     address: str,
 ) -> None:
     width, height = size
-    with _wall(browser, server, address, {"width": width, "height": height}) as onemap:
+    with _opened(browser, server, address, {"width": width, "height": height}) as onemap:
         page = onemap.page
         # the address opened the wall: no header, the bar and the feed on show
         assert page.evaluate("() => window.onemap.analysis.wall.on")
@@ -225,7 +205,7 @@ def test_the_wall_shows_the_apis_figures_and_the_live_feed(
 def test_the_drawer_opens_on_a_panel_and_closes(
     browser: Browser, server: str, viewport: dict[str, int]
 ) -> None:
-    with _wall(browser, server, "/", viewport) as onemap:
+    with _opened(browser, server, "/", viewport) as onemap:
         page = onemap.page
         drawer = page.locator("#onemap-drawer")
         assert drawer.is_hidden()
@@ -286,7 +266,7 @@ def test_the_period_and_the_classes_give_the_legend_the_apis_classes(
     browser: Browser, server: str, months: list[str]
 ) -> None:
     indicator = "events_per_1000_households"
-    with _wall(browser, server, "/", VIEWPORT) as onemap:
+    with _opened(browser, server, "/", VIEWPORT) as onemap:
         page = onemap.page
         page.click("#onemap-choropleth-on")
         page.select_option("#onemap-choropleth-indicator", indicator)
@@ -361,7 +341,7 @@ def test_the_period_and_the_classes_give_the_legend_the_apis_classes(
 def test_english_leaves_no_chinese_on_the_wall(
     browser: Browser, server: str, database_url: str
 ) -> None:
-    with _wall(browser, server, "/#wall", {"width": 1920, "height": 1080}) as onemap:
+    with _opened(browser, server, "/#wall", {"width": 1920, "height": 1080}) as onemap:
         page = onemap.page
         page.wait_for_selector("#onemap-wall-feed .onemap-live.is-live", timeout=10_000)
         event = _report(server, database_url)
