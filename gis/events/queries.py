@@ -102,7 +102,9 @@ def _feature_parameters(private: bool, with_history: bool) -> dict[str, Any]:
     return {"private": private, "with_history": with_history, "centres": list(CENTRES)}
 
 
-def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
+def where_clause(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
+    """The WHERE (on ``e``, the events) and its parameters for ``selection``: the public
+    view, as a listing and the cells filter. InvalidParameter for a bad member."""
     for status in selection.status:
         if status not in STATUSES:
             raise InvalidParameter("status", f"unknown {status!r}; one of {', '.join(STATUSES)}")
@@ -186,7 +188,7 @@ async def listing(
         raise InvalidParameter("limit", f"must be 1–{MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidParameter("offset", f"must be 0 or more, not {offset}")
-    where, params = _where(selection or EventSelection())
+    where, params = where_clause(selection or EventSelection())
     count = await conn.execute(
         sql.SQL("SELECT count(*) FROM events AS e") + where,
         params,

@@ -26,7 +26,7 @@ export function settled() {
 }
 
 export class ViewLoader {
-  // `source`: {load(view, signal) → {features, numberMatched, truncated}, minZoom, pad,
+  // `source`: {load(view, signal) → {features, numberMatched, truncated[, drawn]}, minZoom, pad,
   // key()}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
   // {loading | loaded | zoomedOut | failed | off, ...}.
   constructor(map, layer, source, report) {
@@ -95,7 +95,8 @@ export class ViewLoader {
         state: "loaded",
         bbox: view.bbox,
         key,
-        drawn: result.features.length,
+        // what the layer shows: its features, or what they stand for (a cell's events)
+        drawn: result.drawn ?? result.features.length,
         numberMatched: result.numberMatched,
         truncated: result.truncated,
       });
