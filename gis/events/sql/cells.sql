@@ -5,49 +5,48 @@
 -- events are, not the cell's centre), with the box those points span and its counts:
 -- events, overdue, escalated and per stage. Only public points are read, as the listing
 -- reads them. Callers put the listing's WHERE (on e) in {where}.
-WITH placed AS (
-    SELECT floor((ST_X(mercator) + 20037508.342789244) / %(cell_size)s)::bigint AS column_index,
-           floor((ST_Y(mercator) + 20037508.342789244) / %(cell_size)s)::bigint AS row_index,
-           shown, status, overdue, escalation_level
+--
+-- One pass: counted per cell and stage, then the stages of a cell folded into it. The
+-- point's Web Mercator coordinates are EPSG:3857's own formulas on the sphere of radius
+-- 6378137 m (x = Rλ, y = R ln tan(π/4 + φ/2)), which is what ST_Transform computes, without
+-- a transformation a point. Both steps are MATERIALIZED: inlined, the public point's long
+-- expression would be worked out again for every column and key that reads it.
+WITH shown AS MATERIALIZED (
+    SELECT ST_X(point) AS lng, ST_Y(point) AS lat, status, overdue, escalation_level
     FROM (
-        SELECT event_public_point(e.geom) AS shown,
-               ST_Transform(event_public_point(e.geom), 3857) AS mercator,
-               e.status, e.overdue, e.escalation_level
+        SELECT event_public_point(e.geom) AS point, e.status, e.overdue, e.escalation_level
         FROM events AS e
         {where}
     ) AS event_point
 ),
-stages AS (
-    SELECT column_index, row_index, json_object_agg(status, events ORDER BY status) AS stages
-    FROM (
-        SELECT column_index, row_index, status, count(*) AS events
-        FROM placed
-        GROUP BY column_index, row_index, status
-    ) AS per_stage
-    GROUP BY column_index, row_index
-)
-SELECT json_build_object(
-           'type', 'Feature',
-           'id', concat_ws('/', %(zoom)s, cell.column_index, cell.row_index),
-           'bbox', json_build_array(round(ST_XMin(cell.extent)::numeric, 6),
-                                    round(ST_YMin(cell.extent)::numeric, 6),
-                                    round(ST_XMax(cell.extent)::numeric, 6),
-                                    round(ST_YMax(cell.extent)::numeric, 6)),
-           'geometry', ST_AsGeoJSON(cell.middle, 6)::json,
-           'properties', json_build_object(
-               'events', cell.events,
-               'overdue', cell.overdue,
-               'escalated', cell.escalated,
-               'stages', stages.stages))
-FROM (
-    SELECT column_index, row_index,
+per_stage AS MATERIALIZED (
+    SELECT floor((6378137 * radians(lng) + 20037508.342789244) / %(cell_size)s)::bigint
+               AS column_index,
+           floor((6378137 * ln(tan(pi() / 4 + radians(lat) / 2)) + 20037508.342789244)
+                 / %(cell_size)s)::bigint AS row_index,
+           status,
            count(*) AS events,
            count(*) FILTER (WHERE overdue) AS overdue,
            count(*) FILTER (WHERE escalation_level > 0) AS escalated,
-           ST_Centroid(ST_Collect(shown)) AS middle,
-           ST_Extent(shown)::geometry AS extent
-    FROM placed
-    GROUP BY column_index, row_index
-) AS cell
-JOIN stages USING (column_index, row_index)
-ORDER BY cell.events DESC, cell.column_index, cell.row_index
+           sum(lng) AS lng_sum, sum(lat) AS lat_sum,
+           min(lng) AS west, min(lat) AS south, max(lng) AS east, max(lat) AS north
+    FROM shown
+    GROUP BY 1, 2, status
+)
+SELECT json_build_object(
+           'type', 'Feature',
+           'id', concat_ws('/', %(zoom)s, column_index, row_index),
+           'bbox', json_build_array(round(min(west)::numeric, 6), round(min(south)::numeric, 6),
+                                    round(max(east)::numeric, 6), round(max(north)::numeric, 6)),
+           'geometry', json_build_object(
+               'type', 'Point',
+               'coordinates', json_build_array(round((sum(lng_sum) / sum(events))::numeric, 6),
+                                               round((sum(lat_sum) / sum(events))::numeric, 6))),
+           'properties', json_build_object(
+               'events', sum(events),
+               'overdue', sum(overdue),
+               'escalated', sum(escalated),
+               'stages', json_object_agg(status, events ORDER BY status)))
+FROM per_stage
+GROUP BY column_index, row_index
+ORDER BY sum(events) DESC, column_index, row_index
