@@ -87,13 +87,17 @@ class Result:
 # grids and the events are drawn (their first loads, then the frame that paints them),
 # and each shown layer's first load, as ms since navigation started.
 MEANINGFUL = ("grids", "events")
+# (Every layer the page has, not its `registry`: that lists the layers offered to the
+# visitor only once they are known, after the page has asked who is signed in.)
 FIRST_PAINT = """async (meaningful) => {
-    const { registry, nextLoad } = window.onemap;
+    const { layers: all, nextLoad } = window.onemap;
     const layers = {};
     const loads = {};
-    for (const { id } of registry) {
+    for (const id of Object.keys(all)) {
         loads[id] = nextLoad(id).then(() => { layers[id] = performance.now(); });
     }
+    const missing = meaningful.filter((id) => !(id in loads));
+    if (missing.length) throw new Error(`the page has no layer ${missing.join(", ")}`);
     await Promise.all(meaningful.map((id) => loads[id]));
     await new Promise((resolve) => requestAnimationFrame(() => resolve()));
     return { drawn: performance.now(), layers };

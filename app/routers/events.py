@@ -48,7 +48,8 @@ from app.params import (
 from app.problems import problem_responses
 from app.responses import GeoJSONResponse
 from gis.codes import Level
-from gis.events import dispatch, intake, loop, moderation, photos, queries, stages
+from gis.errors import InvalidParameter
+from gis.events import cells, dispatch, intake, loop, moderation, photos, queries, stages
 from gis.events.errors import InvalidEvent, PhotoTooLarge, UnsupportedPhoto
 from gis.events.stages import PUBLIC, REPORTER, Actor
 from gis.ogc.collections import DEPARTMENT_CODE
@@ -62,7 +63,8 @@ GEOJSON = "application/geo+json"
 # Three photos of 5 MiB and the feature; a larger body is refused before it is read.
 MAX_BODY = photos.MAX_PHOTOS * photos.MAX_PHOTO_BYTES + 1024 * 1024
 MAX_FEATURE = 256 * 1024
-LIST_PARAMETERS = (
+# What a listing and the cells are filtered by.
+FILTER_PARAMETERS = (
     "status",
     "category",
     "source",
@@ -76,14 +78,14 @@ LIST_PARAMETERS = (
     "reported_after",
     "reported_before",
     "bbox",
-    "limit",
-    "offset",
 )
+LIST_PARAMETERS = (*FILTER_PARAMETERS, "limit", "offset")
+CELLS_PARAMETERS = (*FILTER_PARAMETERS, "zoom")
 PHOTO_ROLES = ("admin", "staff", "auditor", "grid_member", "department")
 _TEXT = {"type": "string"}
 _COUNT = {"type": "integer", "minimum": 0}
-# LIST_PARAMETERS as the OpenAPI document states them
-LIST_DOCUMENTED = [
+# FILTER_PARAMETERS as the OpenAPI document states them
+FILTER_DOCUMENTED = [
     documented("status", _TEXT, "statuses, comma-separated"),
     documented("category", _TEXT, "category codes or names, comma-separated"),
     documented("source", _TEXT, "sources, comma-separated"),
@@ -97,7 +99,16 @@ LIST_DOCUMENTED = [
     documented("reported_after", _TEXT, "RFC 3339 date-time or date; China time without offset"),
     documented("reported_before", _TEXT, "RFC 3339 date-time or date; China time without offset"),
     BBOX_DOCUMENTED,
-    *paging_documented(max_limit=queries.MAX_LIMIT),
+]
+LIST_DOCUMENTED = [*FILTER_DOCUMENTED, *paging_documented(max_limit=queries.MAX_LIMIT)]
+CELLS_DOCUMENTED = [
+    *FILTER_DOCUMENTED,
+    documented(
+        "zoom",
+        {"type": "integer", "minimum": 0, "maximum": cells.MAX_ZOOM},
+        f"the map's zoom: cells are {cells.CELL_PIXELS} pixels across at it",
+        required=True,
+    ),
 ]
 
 
@@ -264,7 +275,43 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
     params = check_known(request.query_params, LIST_PARAMETERS)
     paging = parse_paging(params, default_limit=queries.DEFAULT_LIMIT, max_limit=queries.MAX_LIMIT)
     limit, offset = paging.limit, paging.offset
-    selection = queries.EventSelection(
+    selection = _selection(params)
+    page = await queries.listing(conn, selection, limit=limit, offset=offset)
+    links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
+    if offset + page["numberReturned"] < page["numberMatched"]:
+        following = request.url.include_query_params(offset=offset + limit, limit=limit)
+        links.append({"rel": "next", "href": str(following), "type": GEOJSON})
+    if offset > 0:
+        previous = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+        links.append({"rel": "prev", "href": str(previous), "type": GEOJSON})
+    return JSONResponse({**page, "links": links}, media_type=GEOJSON)
+
+
+@router.get(
+    "/events/cells",
+    response_class=GeoJSONResponse,
+    responses=problem_responses(400),
+    openapi_extra={"parameters": CELLS_DOCUMENTED},
+)
+async def event_cells(request: Request, conn: Connection) -> JSONResponse:
+    """The events a listing with the same filters would give, counted per square cell of
+    the Web Mercator plane, ``zoom`` (0–22, required) setting the cells' size (64 pixels
+    across at that zoom): one Point per non-empty cell at the mean of its events' public
+    points, with the ``bbox`` they span and ``events``, ``overdue``, ``escalated`` and
+    ``stages`` (status → count); the most events first. For maps zoomed out too far to
+    show each event. No personal data."""
+    params = check_known(request.query_params, CELLS_PARAMETERS)
+    zoom = parse_integer("zoom", params.get("zoom"), minimum=0, maximum=cells.MAX_ZOOM)
+    if zoom is None:
+        raise InvalidParameter("zoom", f"is required: the map's zoom, 0–{cells.MAX_ZOOM}")
+    counted = await cells.cells(conn, _selection(params), zoom)
+    links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
+    return JSONResponse({**counted, "links": links}, media_type=GEOJSON)
+
+
+def _selection(params: dict[str, str]) -> queries.EventSelection:
+    # The listing's filters, as the listing and the cells take them.
+    return queries.EventSelection(
         status=_names(params, "status"),
         category=_names(params, "category"),
         source=_names(params, "source"),
@@ -285,15 +332,6 @@ async def list_events(request: Request, conn: Connection) -> JSONResponse:
         reported_before=_reported("reported_before", params),
         bbox=parse_bbox("bbox", params.get("bbox")),
     )
-    page = await queries.listing(conn, selection, limit=limit, offset=offset)
-    links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
-    if offset + page["numberReturned"] < page["numberMatched"]:
-        following = request.url.include_query_params(offset=offset + limit, limit=limit)
-        links.append({"rel": "next", "href": str(following), "type": GEOJSON})
-    if offset > 0:
-        previous = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
-        links.append({"rel": "prev", "href": str(previous), "type": GEOJSON})
-    return JSONResponse({**page, "links": links}, media_type=GEOJSON)
 
 
 def _names(params: dict[str, str], name: str) -> tuple[str, ...]:

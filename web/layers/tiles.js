@@ -165,6 +165,8 @@ export function tiledCollection(collection, { idProperty, minZoom = 0, className
       minZoom,
       // the view itself: a move onto other tiles is a new load
       pad: 0,
+      // its load waits for the layer's own tile requests: nothing to debounce
+      fetches: false,
       key: () => layer?.viewKey() ?? "",
       load: (view, signal) => layer.whenDrawn(signal),
     },
