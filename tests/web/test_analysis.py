@@ -239,6 +239,8 @@ def test_a_compound_found_by_part_of_its_name_opens_its_panel_and_the_map_shows_
     listed = result.inner_text()
     assert name in listed and words["layer_compounds"]["zh"] in listed
     assert hit["path"] in listed and hit["path"].count(" › ") == 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search-compound.png"))
     result.click()
     box = page.locator(f'.onemap-place[data-level="compound"][data-code="{compound}"]')
     box.wait_for()
@@ -254,7 +256,6 @@ def test_a_compound_found_by_part_of_its_name_opens_its_panel_and_the_map_shows_
     assert bounds[0] <= west and bounds[1] <= south and bounds[2] >= east and bounds[3] >= north
     # and not merely somewhere: the compound fills a good part of the view
     assert (east - west) / (bounds[2] - bounds[0]) > 0.1
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "compound-panel.png"))
 
 
