@@ -2,7 +2,8 @@
 
 ``GET /api/v1/codes/{code}`` answers the place any code names (county to unit) as a
 GeoJSON Feature with its parents; ``GET /api/v1/search`` finds places by code prefix or
-by name. The work is in gis/places/lookup.py; this module parses the query string.
+by name, and compounds (小区, which have no code) by name or id. The work is in
+gis/places/lookup.py; this module parses the query string.
 """
 
 from __future__ import annotations
@@ -38,17 +39,23 @@ async def place_by_code(code: str, request: Request, conn: Connection) -> JSONRe
             documented(
                 "q",
                 {"type": "string", "minLength": 1, "maxLength": places.MAX_QUERY_LENGTH},
-                "a code prefix or part of a name",
+                "a code prefix, a compound's id or part of a name",
                 required=True,
             ),
-            documented("level", {"type": "string"}, "levels, comma-separated"),
+            documented(
+                "level",
+                {"type": "string"},
+                "levels, comma-separated: " + ", ".join(places.SEARCH_LEVELS),
+            ),
             documented("limit", {"type": "integer", "minimum": 1, "maximum": places.MAX_LIMIT}),
         ]
     },
 )
 async def search(request: Request, conn: Connection) -> JSONResponse:
-    """Places by code prefix or name: ``q`` (1–50 characters), ``level`` (comma-separated
-    levels, county … unit), ``limit`` (1–100, default 20)."""
+    """Places by code prefix or name, compounds by name or id: ``q`` (1–50 characters),
+    ``level`` (comma-separated: county, township, community, grid, compound, building,
+    unit), ``limit`` (1–100, default 20). A compound's ``code`` in the results is its id,
+    for ``/places/compounds/{id}``."""
     params = check_known(request.query_params, SEARCH_PARAMETERS)
     query = params.get("q")
     if query is None:

@@ -6,19 +6,36 @@ the public JSON summary (no personal data, no notes). A client that reconnects w
 nothing lost or repeated in between. A comment line every 15 s keeps proxies from closing
 a quiet stream. Filters: ``grid``, ``community``, ``subdistrict`` (codes). The feed itself
 (one LISTEN connection per process) is gis/events/feed.py, started in the app lifespan.
+
+``GET /api/v1/events/stream/latest`` answers the latest transitions as JSON, newest first,
+with the same summaries and filters: what a screen shows of the feed on opening, before
+the next message arrives (it drops the live messages it already has by history id).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
 
-from app.params import check_known, parse_integer
+from app.deps import Connection
+from app.params import check_known, documented, parse_integer
+from app.problems import problem_responses
 from gis import codes
-from gis.events.feed import MAX_REPLAY, REPLAY_PAGE, EventFeed, FeedFilter, Transition, replay
+from gis.events.feed import (
+    DEFAULT_LATEST,
+    MAX_LATEST,
+    MAX_REPLAY,
+    REPLAY_PAGE,
+    EventFeed,
+    FeedFilter,
+    Transition,
+    latest,
+    replay,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -30,6 +47,7 @@ FILTERS = {
     "community": codes.Level.COMMUNITY,
     "subdistrict": codes.Level.TOWNSHIP,
 }
+LATEST_PARAMETERS = ("limit", *FILTERS)
 
 
 def message(transition: Transition) -> str:
@@ -115,4 +133,36 @@ async def event_stream(request: Request) -> StreamingResponse:
         transitions(feed, request.app.state.pool, selection, last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/events/stream/latest",
+    response_class=JSONResponse,
+    responses=problem_responses(400, 503),
+    openapi_extra={
+        "parameters": [
+            documented("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LATEST}),
+            *(
+                documented(name, {"type": "string"}, f"{level} code")
+                for name, level in FILTERS.items()
+            ),
+        ]
+    },
+)
+async def latest_transitions(request: Request, conn: Connection) -> JSONResponse:
+    """The latest transitions, newest first, as the stream sends them (``history_id``,
+    ``event_id``, ``action``, ``to_status``, ``at`` …): ``limit`` (1–100, default 20);
+    ``grid``, ``community``, ``subdistrict`` filter by place as the stream's do."""
+    params = check_known(request.query_params, LATEST_PARAMETERS)
+    selection = _selection(params)
+    limit = parse_integer(
+        "limit", params.get("limit"), default=DEFAULT_LATEST, minimum=1, maximum=MAX_LATEST
+    )
+    found = await latest(conn, selection, limit=limit)
+    return JSONResponse(
+        {
+            "transitions": [json.loads(transition.data) for transition in found],
+            "numberReturned": len(found),
+        }
     )

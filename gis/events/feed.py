@@ -7,7 +7,9 @@ so a client of any process sees every change. Each client gets a bounded queue: 
 that does not keep up is dropped (its stream ends) rather than allowed to hold up the
 others or grow without bound; it reconnects with ``Last-Event-ID`` and :func:`replay`
 sends what it missed. A lost LISTEN connection drops every client the same way, because
-notifications sent while it was down are gone.
+notifications sent while it was down are gone. A screen that shows the feed starts with
+:func:`latest`, the newest transitions, and drops the live ones it already has by their
+history id.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
+from gis.errors import InvalidParameter
 from gis.events.history import CHANNEL
 from gis.sql import query
 
@@ -32,6 +35,9 @@ QUEUE_SIZE = 1000
 # Rows one replay sends at most; a client further behind catches up over reconnects.
 MAX_REPLAY = 10_000
 REPLAY_PAGE = 1000
+# The latest transitions one request may ask for, and what it gets unless it asks.
+MAX_LATEST = 100
+DEFAULT_LATEST = 20
 
 
 @dataclass(frozen=True)
@@ -203,14 +209,36 @@ async def replay(
     selection : the client's place filter (matched on the event's current place).
     limit : rows at most; page with the last history id returned.
     """
+    return await _transitions(conn, "events/feed_replay", selection, after=after, limit=limit)
+
+
+async def latest(
+    conn: AsyncConnection, selection: FeedFilter, *, limit: int = DEFAULT_LATEST
+) -> list[Transition]:
+    """The latest ``limit`` transitions that ``selection`` wants, newest first, with the
+    public summary the notifications carry: what the feed said last, for a screen that
+    opens between two transitions.
+
+    Raises
+    ------
+    InvalidParameter
+        ``limit`` outside 1–:data:`MAX_LATEST`.
+    """
+    if not 1 <= limit <= MAX_LATEST:
+        raise InvalidParameter("limit", f"must be 1–{MAX_LATEST}, got {limit}")
+    return await _transitions(conn, "events/feed_latest", selection, limit=limit)
+
+
+async def _transitions(
+    conn: AsyncConnection, name: str, selection: FeedFilter, **params: Any
+) -> list[Transition]:
     cursor = await conn.execute(
-        query("events/feed_replay"),
+        query(name),
         {
-            "after": after,
+            **params,
             "grid_code": selection.grid_code,
             "community_code": selection.community_code,
             "subdistrict_code": selection.subdistrict_code,
-            "limit": limit,
         },
     )
     return [

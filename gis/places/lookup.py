@@ -9,7 +9,9 @@ Every place from the county down to a building's unit (单元) is named by one c
         hits = await places.search(conn, "福建园", levels=["community"])
 
 Units are not stored: a unit code names a stairwell of a stored building, valid while its
-number is within the building's ``units``. PostGIS builds the GeoJSON and the boxes.
+number is within the building's ``units``. Compounds (小区) have no code in the scheme: the
+search finds them by name or by their id (the one ``/places/compounds/{id}`` takes), ranked
+between grids and buildings. PostGIS builds the GeoJSON and the boxes.
 """
 
 from __future__ import annotations
@@ -29,8 +31,22 @@ from gis.sql import query
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_QUERY_LENGTH = 50
-# Levels in the order results are ranked, county first.
-LEVEL_RANK = {level: rank for rank, level in enumerate(Level)}
+# Compounds are searched beside the coded levels; a result's "code" is then the compound's id.
+COMPOUND = "compound"
+# What the search finds, in the order results are ranked, county first. A compound sits in
+# a community beside its grids and holds buildings.
+SEARCH_LEVELS: tuple[str, ...] = (
+    Level.COUNTY,
+    Level.TOWNSHIP,
+    Level.COMMUNITY,
+    Level.GRID,
+    COMPOUND,
+    Level.BUILDING,
+    Level.UNIT,
+)
+LEVEL_RANK = {level: rank for rank, level in enumerate(SEARCH_LEVELS)}
+# The largest compound id a query is compared with (bigint).
+_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -174,16 +190,15 @@ def _parents_json(code: sql.Composable) -> sql.Composable:
     ).format(_ancestors(code))
 
 
-def _levels(levels: Iterable[str | Level] | None) -> list[Level]:
+def _levels(levels: Iterable[str | Level] | None) -> list[str]:
     if levels is None:
-        return list(Level)
-    chosen: list[Level] = []
+        return list(SEARCH_LEVELS)
+    chosen: list[str] = []
     for name in levels:
-        try:
-            level = Level(name)
-        except ValueError:
-            known = ", ".join(level.value for level in Level)
-            raise InvalidParameter("level", f"unknown level {name!r}; use {known}") from None
+        level = next((known for known in SEARCH_LEVELS if known == name), None)
+        if level is None:
+            known = ", ".join(SEARCH_LEVELS)
+            raise InvalidParameter("level", f"unknown level {name!r}; use {known}")
         if level not in chosen:
             chosen.append(level)
     if not chosen:
@@ -203,7 +218,8 @@ async def search(
     levels: Iterable[str | Level] | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> list[dict[str, Any]]:
-    """Places whose code starts with ``q`` or whose name contains it, best first.
+    """Places whose code starts with ``q`` or whose name contains it, best first; compounds
+    whose id is ``q`` or whose name contains it.
 
     Parameters
     ----------
@@ -212,17 +228,19 @@ async def search(
         15-digit grid) and as part of a name; anything else only as part of a name
         (case-insensitive, ``%`` and ``_`` taken literally). 1–50 characters.
     levels
-        Levels to search (``county`` … ``unit``); all when None. Units are found only by
-        their full 19-digit code, as they have no rows of their own.
+        Levels to search (``county``, ``township``, ``community``, ``grid``, ``compound``,
+        ``building``, ``unit``); all when None. Units are found only by their full 19-digit
+        code, as they have no rows of their own.
     limit
         At most this many results, 1–100.
 
     Returns
     -------
-    Results ordered exact code or name first, then prefix, then substring matches; then
-    by level (county → unit) and code. Each is ``{code, level, name, path, bbox}``:
-    ``path`` is the ancestors' names from the county down joined by " › ", ``bbox``
-    ``[min_lon, min_lat, max_lon, max_lat]`` in degrees (CRS84).
+    Results ordered exact code, id or name first, then prefix, then substring matches;
+    then by level (county → grid, compound, building → unit) and code. Each is ``{code,
+    level, name, path, bbox}``: a compound's ``code`` is its id; ``path`` is the ancestors'
+    names from the county down joined by " › " (a compound's end with its community),
+    ``bbox`` ``[min_lon, min_lat, max_lon, max_lat]`` in degrees (CRS84).
 
     Raises
     ------
@@ -266,6 +284,8 @@ def _search_query(
         "code_low": q,
         "code_high": q + "9" * (codes.LENGTHS[Level.UNIT] - len(q)),
         "limit": limit,
+        # a compound's id, when the query can be one
+        "compound_id": int(q) if is_code and 1 <= int(q) <= _MAX_ID else None,
     }
     matches = [
         select
@@ -276,22 +296,28 @@ def _search_query(
         return None
     statement = sql.SQL(query("places/search")).format(
         matches=sql.SQL(" UNION ALL ").join(matches),
-        ancestors=_ancestors(sql.SQL("top.code")),
+        ancestors=_ancestors(sql.SQL("top.parent")),
     )
     return statement, params
 
 
 def _matches(
-    level: Level, *, is_code: bool, exact_code: str, q: str, params: dict[str, Any]
+    level: str, *, is_code: bool, exact_code: str, q: str, params: dict[str, Any]
 ) -> list[sql.Composable]:
-    """The selects of ``level``'s places matching the query: by code range, by name."""
-    source = SOURCES[level]
+    """The selects of ``level``'s places matching the query: by code range (or a compound's
+    id), by name."""
+    if level == COMPOUND:
+        return [_compound_match(params)]
+    source = SOURCES[Level(level)]
     column = sql.Identifier(source.code_column)
 
     def select(condition: sql.Composable, order: sql.Composable, table: str) -> sql.Composable:
         return sql.SQL(query("places/match")).format(
-            code=column,
-            level=sql.Literal(level.value),
+            code=sql.SQL("{}::text").format(column),
+            parent=sql.SQL("{}::text").format(column),
+            code_exact=sql.SQL("{}::text = %(exact_code)s").format(column),
+            code_prefix=sql.SQL("starts_with({}::text, %(q)s)").format(column),
+            level=sql.Literal(level),
             level_rank=sql.Literal(LEVEL_RANK[level]),
             table=sql.Identifier(table),
             condition=condition,
@@ -308,14 +334,13 @@ def _matches(
         params["unit_building"] = parsed.value[: codes.LENGTHS[Level.BUILDING]]
         unit_select = sql.SQL(
             "(SELECT %(q)s::text AS code, {level}::text AS level, {rank} AS level_rank, "
-            "%(unit)s::int || '单元' AS name, geom, 0 AS match_rank FROM buildings "
+            "%(unit)s::int || '单元' AS name, geom, 0 AS match_rank, %(q)s::text AS parent "
+            "FROM buildings "
             "WHERE building_code = %(unit_building)s::bpchar AND %(unit)s::int <= units)"
         )
-        return [
-            unit_select.format(level=sql.Literal(level.value), rank=sql.Literal(LEVEL_RANK[level]))
-        ]
+        return [unit_select.format(level=sql.Literal(level), rank=sql.Literal(LEVEL_RANK[level]))]
     by_name: sql.Composable = sql.SQL("name ILIKE %(name_pattern)s")
-    if is_code and exact_code != q and len(exact_code) == codes.LENGTHS[level]:
+    if is_code and exact_code != q and len(exact_code) == codes.LENGTHS[Level(level)]:
         # the 15-digit form of a legacy 14-digit grid code
         by_name = sql.SQL("{} OR {} = %(exact_code)s::bpchar").format(by_name, column)
     selects = [select(by_name, sql.SQL("match_rank, {}").format(column), source.table)]
@@ -323,3 +348,23 @@ def _matches(
         by_code = sql.SQL("{} BETWEEN %(code_low)s::bpchar AND %(code_high)s::bpchar")
         selects.append(select(by_code.format(column), column, source.table))
     return selects
+
+
+def _compound_match(params: dict[str, Any]) -> sql.Composable:
+    """The select of compounds named like the query or whose id it is. Their path is their
+    community's (``parent``), which search.sql completes with the community itself."""
+    condition: sql.Composable = sql.SQL("name ILIKE %(name_pattern)s")
+    if params["compound_id"] is not None:
+        condition = sql.SQL("{} OR compound_id = %(compound_id)s::bigint").format(condition)
+    return sql.SQL(query("places/match")).format(
+        code=sql.SQL("compound_id::text"),
+        parent=sql.SQL("community_code::text"),
+        code_exact=sql.SQL("compound_id = %(compound_id)s::bigint"),
+        # ids are not codes: no prefix of one names anything
+        code_prefix=sql.SQL("false"),
+        level=sql.Literal(COMPOUND),
+        level_rank=sql.Literal(LEVEL_RANK[COMPOUND]),
+        table=sql.Identifier("compounds"),
+        condition=condition,
+        order=sql.SQL("match_rank, compound_id"),
+    )

@@ -11,7 +11,7 @@ import pytest
 
 from app.main import create_app
 from app.problems import PROBLEM_SCHEMA
-from app.routers import codes, events, open311
+from app.routers import codes, event_stream, events, open311
 from app.settings import Settings
 
 
@@ -62,6 +62,7 @@ def test_geojson_answers_are_documented_as_geojson():
 PARSED_QUERIES = [
     ("/api/v1/events", events.LIST_PARAMETERS),
     ("/api/v1/search", codes.SEARCH_PARAMETERS),
+    ("/api/v1/events/stream/latest", event_stream.LATEST_PARAMETERS),
     ("/open311/v2/requests", (*open311.REQUEST_PARAMETERS, "jurisdiction_id")),
     ("/open311/v2/requests.{extension}", (*open311.REQUEST_PARAMETERS, "jurisdiction_id")),
 ]

@@ -213,6 +213,52 @@ def test_a_building_found_and_a_compound_clicked_open_their_panels(
     page.locator(f'.onemap-place[data-code="{panel["grid"]}"]').wait_for()
 
 
+def test_a_compound_found_by_part_of_its_name_opens_its_panel_and_the_map_shows_it(
+    onemap: OneMap, server: str, database_url: str, words: dict[str, dict[str, str]]
+) -> None:
+    page = onemap.page
+    # a compound whose name no other compound's contains, found by all but its first character
+    with psycopg.connect(database_url) as conn:
+        compound, name = conn.execute(
+            "SELECT c.compound_id, c.name FROM compounds AS c"
+            " WHERE char_length(c.name) >= 4 AND NOT EXISTS (SELECT 1 FROM compounds AS o"
+            "   WHERE o.name LIKE '%' || substr(c.name, 2) || '%'"
+            "   AND o.compound_id <> c.compound_id)"
+            " ORDER BY c.compound_id LIMIT 1"
+        ).fetchone()
+    part = name[1:]
+    hit = next(
+        r
+        for r in _api(server, "search", q=part, level="compound", limit=10)["results"]
+        if r["code"] == str(compound)
+    )
+    page.fill("#onemap-search", part)
+    result = page.locator(f'.onemap-search-result[data-level="compound"][data-code="{compound}"]')
+    result.wait_for()
+    # listed with its kind (小区) and its parents down to the community
+    listed = result.inner_text()
+    assert name in listed and words["layer_compounds"]["zh"] in listed
+    assert hit["path"] in listed and hit["path"].count(" › ") == 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search-compound.png"))
+    result.click()
+    box = page.locator(f'.onemap-place[data-level="compound"][data-code="{compound}"]')
+    box.wait_for()
+    panel = _api(server, f"places/compounds/{compound}")
+    _assert_panel_is_the_apis(_panel_figures(page), panel)
+    # the map went to it and outlines it
+    assert page.locator("path.onemap-place-outline").count() == 1
+    bounds = page.evaluate(
+        "() => { const b = window.onemap.map.getBounds();"
+        " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"
+    )
+    west, south, east, north = panel["bbox"]
+    assert bounds[0] <= west and bounds[1] <= south and bounds[2] >= east and bounds[3] >= north
+    # and not merely somewhere: the compound fills a good part of the view
+    assert (east - west) / (bounds[2] - bounds[0]) > 0.1
+    page.screenshot(path=str(SCREENSHOTS / "compound-panel.png"))
+
+
 def _choose(page: Page, level: str, indicator: str, method: str) -> dict[str, Any]:
     """Picks the choropleth's level, indicator and method in the panel; the load's outcome."""
     if not page.is_checked("#onemap-choropleth-on"):

@@ -199,6 +199,76 @@ def test_the_wall_shows_the_apis_figures_and_the_live_feed(
         assert "wall" not in page.url
 
 
+# The latest transition of each event, for the events changed last: what the wall's feed
+# holds (public events only, as the stream sends them).
+LATEST_PER_EVENT = """
+    SELECT latest.history_id, latest.event_id, latest.tracking_number
+    FROM (SELECT DISTINCT ON (h.event_id) h.history_id, h.event_id, e.tracking_number
+          FROM event_history AS h JOIN events AS e USING (event_id)
+          WHERE event_public(e.category_code, e.hidden_at)
+          ORDER BY h.event_id, h.history_id DESC) AS latest
+    ORDER BY latest.history_id DESC
+    LIMIT %s
+"""
+FEED_SHOWN = 10  # web/panels/wall.js
+
+
+def _feed(page: Page) -> list[tuple[int, int, str]]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll(".onemap-wall-feed-item")].map(row =>
+            [Number(row.dataset.historyId), Number(row.dataset.eventId), row.textContent])"""
+    )
+
+
+def _latest_per_event(database_url: str) -> list[tuple[int, int, str]]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(LATEST_PER_EVENT, (FEED_SHOWN,)).fetchall()
+
+
+def test_the_wall_starts_with_the_latest_transitions_and_adds_a_new_one_once(
+    browser: Browser, server: str, database_url: str
+) -> None:
+    with _opened(browser, server, "/?wall=1", {"width": 1920, "height": 1080}) as onemap:
+        page = onemap.page
+        # before any transition arrives, the feed holds the latest ones, newest first
+        filled = page.evaluate("() => window.onemap.analysis.wall.filled")
+        expected = _latest_per_event(database_url)
+        assert len(expected) == FEED_SHOWN
+        assert filled == [history_id for history_id, _event, _number in expected]
+        shown = _feed(page)
+        assert [(h, e) for h, e, _text in shown] == [(h, e) for h, e, _n in expected]
+        assert all(
+            number in text for (_h, _e, text), (_, _, number) in zip(shown, expected, strict=True)
+        )
+        assert page.locator("#onemap-wall-feed .onemap-hint").count() == 0  # not "waiting"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "wall-feed-on-entering.png"))
+
+        # a new event goes on top, once, and the feed is again the database's latest
+        page.wait_for_selector("#onemap-wall-feed .onemap-live.is-live", timeout=10_000)
+        event = _report(server, database_url)
+        row = f'.onemap-wall-feed-item[data-event-id="{event["id"]}"]'
+        page.wait_for_selector(row, timeout=LIVE_WITHIN_S * 1000)
+        expected = _latest_per_event(database_url)
+        assert expected[0][1] == event["id"]
+        deadline = time.monotonic() + 5
+        while [(h, e) for h, e, _t in _feed(page)] != [(h, e) for h, e, _n in expected]:
+            assert time.monotonic() < deadline, (_feed(page), expected)
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(1000)  # nothing arrives twice, nor late
+        assert page.locator(row).count() == 1
+        assert page.locator(".onemap-wall-feed-item").first.get_attribute("data-event-id") == str(
+            event["id"]
+        )
+        assert len(_feed(page)) == FEED_SHOWN
+        # leaving and entering again fetches the latest again, without doubles
+        page.click("#onemap-wall-exit")
+        page.click("#onemap-wall-toggle")
+        again = page.evaluate("() => window.onemap.analysis.wall.filled")
+        assert again == [history_id for history_id, _event, _number in expected]
+        assert page.locator(row).count() == 1
+
+
 @pytest.mark.parametrize(
     "viewport", [VIEWPORT, {"width": 1920, "height": 1080}], ids=["laptop", "1080p"]
 )

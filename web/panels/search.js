@@ -1,11 +1,12 @@
 // Search by code or name (GET /api/v1/search) in the header: picking a result fits the
-// map to the place and opens its panel. Only the levels that have a panel are searched.
+// map to the place and opens its panel. Only the levels that have a panel are searched;
+// compounds (小区) have no code, so their results carry the compound's id as their code.
 import { element } from "../core/dom.js";
 import { API, getJSON, isAbort } from "../core/fetch.js";
 import { onLanguageChange, word } from "../core/i18n.js";
 import { fitPlace, LEVEL_WORDS } from "./place.js";
 
-const LEVELS = "township,community,grid,building";
+const LEVELS = "township,community,grid,compound,building";
 const LIMIT = 10;
 const DEBOUNCE_MS = 250;
 
@@ -33,7 +34,7 @@ export function searchBox(map, place) {
   function pick(result) {
     list.hidden = true;
     input.value = result.name;
-    const opened = place.open({ code: result.code });
+    const opened = place.open(result.level === "compound" ? { compound: result.code } : { code: result.code });
     // the panel is open (loading) by now, so the place goes beside it
     fitPlace(map, result.bbox);
     return opened;

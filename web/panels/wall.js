@@ -10,6 +10,11 @@
 // the 15-minute coverage and, for a signed-in analyst, the patrol coverage are the
 // district figures (`total`) of GET /api/v1/indicators/areas, as the choropleth shows them.
 // Each change in the live feed asks for them again.
+//
+// The feed shows the latest transition of each event, newest (by history id) first. On
+// entering it starts with GET /api/v1/events/stream/latest, what the stream said last, so
+// the wall is never blank between two transitions; a live one it already holds (the
+// stream and that answer can cross) is recognised by its history id and shown once.
 import { element } from "../core/dom.js";
 import { API, getJSON, isAbort } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
@@ -19,8 +24,11 @@ import { ANALYST_ROLES, mayRead, signedIn } from "../core/session.js";
 import { onPeriodChange, periodPicker, periodRange, periodText, withPeriod } from "./period.js";
 import { formatValue } from "./place.js";
 
-// as many as can be read across the room; the newest on top
-const FEED_SHOWN = 12;
+// as many as can be read across the room and fit the wall's height; the newest on top
+const FEED_SHOWN = 10;
+// transitions asked for on entering: an intake writes several at once (report, file,
+// dispatch), so a few per event shown leave the feed full after one row per event
+const FEED_BACKLOG = FEED_SHOWN * 4;
 const LIVE_DEBOUNCE_MS = 250;
 // the rates drift as deadlines pass without any transition: asked again now and then
 const REFRESH_MS = 60_000;
@@ -52,6 +60,22 @@ function percent(value) {
 function clock(instant) {
   return new Date(instant).toLocaleTimeString(currentLanguage() === "zh" ? "zh-CN" : "en-GB", {
     timeZone: "Asia/Shanghai",
+    hour12: false,
+  });
+}
+
+// a feed row's time: the clock for today's, the date too for older ones (the backlog)
+function feedTime(instant) {
+  const locale = currentLanguage() === "zh" ? "zh-CN" : "en-GB";
+  const day = (when) => when.toLocaleDateString(locale, { timeZone: "Asia/Shanghai" });
+  const at = new Date(instant);
+  if (day(at) === day(new Date())) return clock(instant);
+  return at.toLocaleString(locale, {
+    timeZone: "Asia/Shanghai",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
     hour12: false,
   });
 }
@@ -89,7 +113,50 @@ export function wallScreen(map) {
   let streamState = "connecting";
   let pending = null;
   let timer = null;
-  const feed = []; // the latest transition of each event, newest first
+  let feed = []; // the latest transition of each event, newest first
+  let feedFailure = null; // why the latest transitions could not be had
+  let backlogController = null;
+  let filled = Promise.resolve(null);
+
+  // Takes transitions into the feed: one row per event, its latest transition; a
+  // transition the feed already has (or an older one of the event) changes nothing.
+  // Whether the feed changed.
+  function take(transitions) {
+    const byEvent = new Map(feed.map((t) => [t.event_id, t]));
+    let changed = false;
+    for (const transition of transitions) {
+      const held = byEvent.get(transition.event_id);
+      if (held && held.history_id >= transition.history_id) continue;
+      byEvent.set(transition.event_id, transition);
+      changed = true;
+    }
+    if (!changed) return false;
+    feed = [...byEvent.values()]
+      .sort((a, b) => b.history_id - a.history_id)
+      .slice(0, FEED_SHOWN);
+    return true;
+  }
+
+  // the latest transitions, for a wall that opens between two of them
+  async function fill() {
+    backlogController?.abort();
+    backlogController = new AbortController();
+    const { signal } = backlogController;
+    const url = new URL("events/stream/latest", API);
+    url.searchParams.set("limit", String(FEED_BACKLOG));
+    try {
+      const answer = await getJSON(url, { signal });
+      if (signal.aborted) return null;
+      if (take(answer.transitions) && on) renderFeed();
+      return feed.map((t) => t.history_id);
+    } catch (error) {
+      if (isAbort(error) || signal.aborted) return null;
+      // the live feed goes on without the backlog; the wall says what went wrong
+      feedFailure = error;
+      if (on) renderFeed();
+      return { error: error.message };
+    }
+  }
 
   async function load() {
     controller?.abort();
@@ -180,10 +247,11 @@ export function wallScreen(map) {
   function feedItem(transition) {
     const row = element("li", "onemap-wall-feed-item");
     row.dataset.eventId = String(transition.event_id);
+    row.dataset.historyId = String(transition.history_id);
     row.dataset.trackingNumber = transition.tracking_number;
     const head = element("div", "onemap-wall-feed-head");
     head.append(
-      element("span", "onemap-wall-feed-time", clock(transition.at)),
+      element("span", "onemap-wall-feed-time", feedTime(transition.at)),
       element("span", "onemap-wall-feed-stage", term("event_statuses", transition.to_status)),
     );
     row.append(
@@ -201,6 +269,7 @@ export function wallScreen(map) {
     const list = element("ol", "onemap-wall-feed-list");
     list.append(...feed.map(feedItem));
     feedBox.replaceChildren(heading);
+    if (feedFailure) feedBox.append(element("p", "onemap-bad", feedFailure.message));
     feedBox.append(feed.length ? list : element("p", "onemap-hint", word("wall_feed_waiting")));
     if (shown) feedBox.append(element("p", "onemap-wall-updated", word("wall_updated", { time: clock(shown.at) })));
   }
@@ -223,12 +292,15 @@ export function wallScreen(map) {
     scaleMap(map);
     clearInterval(timer);
     timer = setInterval(refresh, REFRESH_MS);
+    feedFailure = null;
+    filled = fill();
     return refresh();
   }
 
   function leave() {
     on = false;
     controller?.abort();
+    backlogController?.abort();
     clearInterval(timer);
     document.body.classList.remove("onemap-wall");
     bar.remove();
@@ -242,12 +314,11 @@ export function wallScreen(map) {
   }
 
   onTransition((transition) => {
-    const at = feed.findIndex((t) => t.event_id === transition.event_id);
-    if (at >= 0) feed.splice(at, 1);
-    feed.unshift(transition);
-    feed.length = Math.min(feed.length, FEED_SHOWN);
+    const changed = take([transition]);
     if (!on) return;
-    renderFeed();
+    // the figures are asked again even for a row the feed had: the answer that brought it
+    // may have crossed the change
+    if (changed) renderFeed();
     clearTimeout(pending);
     pending = setTimeout(refresh, LIVE_DEBOUNCE_MS);
   });
@@ -265,7 +336,8 @@ export function wallScreen(map) {
   render();
 
   // `render()` redraws it in the current language; `enter()` resolves with the figures shown ({open_events, …, period}); `loaded` is the
-  // latest load's; `asked` whether the address asks for the wall.
+  // latest load's; `filled` the history ids in the feed once the latest transitions are
+  // in it; `asked` whether the address asks for the wall.
   return {
     toggle,
     render,
@@ -276,6 +348,9 @@ export function wallScreen(map) {
     },
     get loaded() {
       return loaded;
+    },
+    get filled() {
+      return filled;
     },
     asked: window.location.hash === "#wall" || new URLSearchParams(window.location.search).get("wall") === "1",
   };

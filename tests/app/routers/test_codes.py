@@ -73,6 +73,35 @@ def test_search(client):
     assert client.get("/api/v1/search", params={"q": "%"}).json()["numberReturned"] == 0
 
 
+def test_search_finds_compounds_with_their_community(client, database_url):
+    # a compound name shared by no other place, so its exact match decides the order
+    with psycopg.connect(database_url) as conn:
+        compound_id, name, community = conn.execute(
+            "SELECT c.compound_id, c.name, m.name FROM compounds AS c "
+            "JOIN communities AS m USING (community_code) "
+            "WHERE NOT EXISTS (SELECT 1 FROM compounds AS o "
+            "WHERE o.name LIKE '%' || c.name || '%' AND o.compound_id <> c.compound_id) "
+            "ORDER BY c.compound_id LIMIT 1"
+        ).fetchone()
+    body = client.get("/api/v1/search", params={"q": name}).json()
+    first = body["results"][0]
+    assert (first["level"], first["code"], first["name"]) == ("compound", str(compound_id), name)
+    assert first["path"].endswith(f" › {community}") and len(first["bbox"]) == 4
+    # the code a result carries opens the compound's panel
+    panel = client.get(f"/api/v1/places/compounds/{first['code']}").json()
+    assert (panel["level"], panel["name"]) == ("compound", name)
+    assert panel["bbox"] == pytest.approx(first["bbox"], abs=1e-7)
+    # by id, and only compounds when asked
+    by_id = client.get("/api/v1/search", params={"q": str(compound_id), "level": "compound"})
+    assert [(r["level"], r["code"]) for r in by_id.json()["results"]] == [
+        ("compound", str(compound_id))
+    ]
+    params = {"q": name[:2], "level": "compound,grid", "limit": "100"}
+    pieces = client.get("/api/v1/search", params=params).json()["results"]
+    assert {r["level"] for r in pieces} <= {"compound", "grid"}
+    assert ("compound", str(compound_id)) in [(r["level"], r["code"]) for r in pieces]
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [

@@ -177,6 +177,48 @@ def test_a_grid_filter_passes_only_that_grid(servers):
         stream.close()
 
 
+def test_the_latest_transitions_are_what_the_stream_sent_newest_first(servers):
+    server_a, server_b, url = servers
+    stream = Stream(server_b + STREAM)
+    try:
+        west = report(server_a, IN_WEST_SOUTH)
+        east = report(server_a, IN_EAST)
+        sent = stream.take(len(history(url, west)) + len(history(url, east)))
+    finally:
+        stream.close()
+    answer = httpx.get(server_b + STREAM + "/latest", params={"limit": "3"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    with psycopg.connect(url) as conn:
+        newest = [
+            history_id
+            for (history_id,) in conn.execute(
+                "SELECT history_id FROM event_history ORDER BY history_id DESC LIMIT 3"
+            ).fetchall()
+        ]
+    assert [t["history_id"] for t in body["transitions"]] == newest
+    assert body["numberReturned"] == 3
+    # the very summaries the stream sent, newest first
+    assert body["transitions"] == [data for _i, _a, data in reversed(sent)][:3]
+    # by place, as the stream filters
+    by_grid = httpx.get(server_b + STREAM + "/latest", params={"grid": EAST_GRID}, timeout=10)
+    east_only = by_grid.json()["transitions"]
+    assert east_only and {t["grid_code"] for t in east_only} == {EAST_GRID}
+    assert east_only[0]["event_id"] == east and len(east_only) <= 20
+    ids = [t["history_id"] for t in east_only]
+    assert ids == sorted(ids, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [("?limit=0", "limit"), ("?limit=101", "limit"), ("?grid=123", "123"), ("?q=1", "q")],
+)
+def test_bad_latest_parameters_are_refused_with_400(servers, query, named):
+    answer = httpx.get(servers[0] + STREAM + "/latest" + query, timeout=10)
+    assert answer.status_code == 400
+    assert named in answer.text
+
+
 @pytest.mark.parametrize(
     ("query", "headers", "named"),
     [

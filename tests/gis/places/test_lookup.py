@@ -160,7 +160,7 @@ def test_search_by_code_prefix(database_url, demo):
     assert results[0]["code"] == community and results[0]["level"] == "community"
     assert all(r["code"].startswith(community) for r in results)
     levels = [r["level"] for r in results[1:]]
-    assert levels == sorted(levels, key=lambda level: lookup.LEVEL_RANK[codes.Level(level)])
+    assert levels == sorted(levels, key=lambda level: lookup.LEVEL_RANK[level])
     assert {"grid", "building"} <= set(levels)
     legacy = demo["base"][:12] + demo["base"][13:]
     assert _search(database_url, legacy)[0]["code"] == demo["base"]
@@ -187,6 +187,43 @@ def test_limits_and_bad_queries(database_url, demo):
             _search(database_url, q, **options)
         assert raised.value.parameter == parameter
     assert _search(database_url, "%") == [] and _search(database_url, "_") == []
+
+
+def test_search_finds_compounds_by_name_and_id(database_url, demo):
+    with psycopg.connect(database_url) as conn:
+        compound_id, name, community, community_name, township, township_name = conn.execute(
+            "SELECT c.compound_id, c.name, c.community_code::text, m.name, "
+            "left(c.community_code, 9), s.name FROM compounds AS c "
+            "JOIN communities AS m USING (community_code) "
+            "JOIN subdistricts AS s ON s.subdistrict_code = m.subdistrict_code "
+            "WHERE c.compound_id = (SELECT compound_id FROM buildings "
+            "WHERE building_code = %s)",
+            (demo["building"],),
+        ).fetchone()
+        same_name = conn.execute(
+            "SELECT compound_id::text FROM compounds WHERE name ILIKE %s ORDER BY compound_id",
+            (f"%{name}%",),
+        ).fetchall()
+    path = f"{demo['names'][community[:6]]} › {township_name} › {community_name}"
+    found = _search(database_url, name, levels=["compound"], limit=100)
+    assert sorted(r["code"] for r in found) == sorted(code for (code,) in same_name)
+    assert found[0]["name"] == name  # the exact name first
+    ours = next(r for r in found if r["code"] == str(compound_id))
+    assert ours == {**ours, "level": "compound", "name": name, "path": path}
+    assert len(ours["bbox"]) == 4 and township == community[:9]
+    # the exact name ranks first among every level; a piece of it finds it too
+    assert _search(database_url, name)[0]["level"] == "compound"
+    assert str(compound_id) in [
+        r["code"] for r in _search(database_url, name[1:], levels=["compound"], limit=100)
+    ]
+    # the id is an exact match: first, ahead of the codes it starts
+    by_id = _search(database_url, str(compound_id))
+    assert (by_id[0]["level"], by_id[0]["code"], by_id[0]["name"]) == (
+        "compound",
+        str(compound_id),
+        name,
+    )
+    assert not [r for r in _search(database_url, "999999", levels=["compound"])]
 
 
 def _plant(url: str) -> None:
@@ -220,6 +257,12 @@ def _plant(url: str) -> None:
             "INSERT INTO grids (grid_code, community_code, county_code, name, grid_type, geom) "
             f"VALUES ('450105001002001', '450105001002', '450105', '南湖', 'base', {square})"
         )
+        # a compound whose id reads like its township's code
+        conn.execute(
+            "INSERT INTO compounds (compound_id, community_code, county_code, name, "
+            f"compound_type, geom) VALUES (450105001, '450105001002', '450105', '南湖花园', "
+            f"'commercial', {square})"
+        )
 
 
 def test_ranking_exact_then_prefix_then_substring(scratch_database):
@@ -229,10 +272,17 @@ def test_ranking_exact_then_prefix_then_substring(scratch_database):
         ("township", "南湖街道"),  # prefixes, by level then code
         ("community", "南湖东社区"),
         ("community", "南湖社区"),
+        ("compound", "南湖花园"),  # between grids and buildings
         ("township", "老南湖街道"),  # substring
     ]
     by_code = [r["code"] for r in _search(scratch_database, "450105001002")]
     assert by_code == ["450105001002", "450105001002001"]
+    # a compound's id is not a code: both places are found, the code's first
+    by_id = [(r["level"], r["code"], r["path"]) for r in _search(scratch_database, "450105001")]
+    assert by_id[:2] == [
+        ("township", "450105001", "江南区"),
+        ("compound", "450105001", "江南区 › 南湖街道 › 南湖社区"),
+    ]
 
 
 def test_like_wildcards_match_literally(scratch_database):
@@ -266,4 +316,8 @@ def test_search_uses_the_trigram_indexes_and_primary_keys(database_url, demo):
                 for pattern in wanted:
                     used = pattern.format(table=source.table, column=source.code_column)
                     assert used in plan, (q, used, plan)
+            # compounds by name, and by id when the query is a number
+            assert "compounds_name_trgm_idx" in plan, (q, plan)
+            if q.isdigit():
+                assert "compounds_pkey" in plan, (q, plan)
         conn.rollback()
