@@ -305,8 +305,12 @@ INTERFACE_WORDS = _vocabulary(
     "界面用语",
     "words of the one map page",
     (),
-    ("page_title", "江南区 一张图", "Jiangnan District one map"),
-    ("map_label", "江南区网格地图", "map of Jiangnan District's grids"),
+    # {place}: what the map covers (GET /api/v1/area), as the division codes name it; they
+    # have no English names, so the English page names the place in Chinese too
+    ("page_title", "{place} 一张图", "{place} one map"),
+    ("page_title_empty", "一张图（暂无区县）", "One map (no county yet)"),
+    ("area_counties", "{count} 个区县", "{count} counties"),
+    ("map_label", "{place}网格地图", "map of {place}'s grids"),
     ("loading", "正在加载…", "loading…"),
     ("switch_language", "English 英文", "中文 Chinese"),
     ("layers", "图层", "Layers"),

@@ -3,6 +3,7 @@
 // feature comes from this service's APIs, every label from its vocabulary. Native ES
 // modules, no build step; Leaflet is served by the app itself (never a CDN).
 import * as L from "leaflet";
+import { loadArea, mapLabel, pageTitle } from "./core/area.js";
 import { layerSwitcher, languageToggle, legend } from "./core/controls.js";
 import { datum, latLngToMap, useDatum } from "./core/datum.js";
 import { API, getJSON, OGC } from "./core/fetch.js";
@@ -157,15 +158,15 @@ async function firstView() {
 }
 
 function renderChrome() {
-  document.title = word("page_title");
-  document.getElementById("onemap-title").textContent = word("page_title");
-  map.getContainer().setAttribute("aria-label", word("map_label"));
+  document.title = pageTitle();
+  document.getElementById("onemap-title").textContent = pageTitle();
+  map.getContainer().setAttribute("aria-label", mapLabel());
   status.render();
   analysis.wall.render();
 }
 
 async function start() {
-  await loadVocabulary();
+  await Promise.all([loadVocabulary(), loadArea()]);
   renderChrome();
   onLanguageChange(renderChrome);
   languageToggle().addTo(map);

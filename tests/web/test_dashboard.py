@@ -148,6 +148,7 @@ def test_page_loads_everything_from_its_own_origin(onemap: OneMap, server: str) 
         "/ogc/",
         "/api/v1/events",
         "/api/v1/basemap",
+        "/api/v1/area",
         "/static/",
         "/vendor/leaflet/",
         "/vendor/leaflet.markercluster/",

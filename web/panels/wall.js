@@ -10,6 +10,7 @@
 // the 15-minute coverage and, for a signed-in analyst, the patrol coverage are the
 // district figures (`total`) of GET /api/v1/indicators/areas, as the choropleth shows them.
 // Each change in the live feed asks for them again.
+import { pageTitle } from "../core/area.js";
 import { element } from "../core/dom.js";
 import { API, getJSON, isAbort } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
@@ -162,7 +163,7 @@ export function wallScreen(map) {
     exit.id = "onemap-wall-exit";
     exit.addEventListener("click", leave);
     const when = element("span", "onemap-wall-period", `${word("period_label")} ${periodText()}`);
-    head.append(element("h1", null, word("page_title")), when, period, exit);
+    head.append(element("h1", null, pageTitle()), when, period, exit);
     bar.replaceChildren(head);
     if (failure) {
       bar.append(element("p", "onemap-bad", failure.message));
