@@ -9,9 +9,11 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
-from tests.web.test_dashboard import _opened
+from gis.people import directory
+from tests.web.test_dashboard import SCREENSHOTS, _opened, _opened_signed_in
+from tests.web.test_layers import _toggle
 
 
 def _words(server: str) -> dict[str, dict[str, str]]:
@@ -49,3 +51,73 @@ def test_the_title_names_the_county_the_database_holds(
         assert page.title() == en
         assert page.locator("#onemap-title").text_content() == en
         page.click("#onemap-language")
+
+
+ANALYST_LOGIN = "chrome.analyst"
+ANALYST_PASSWORD = "指挥中心 图例 2026"
+
+
+@pytest.fixture(scope="module")
+def analyst_login(database_url: str, demo_district: dict[str, int]) -> str:
+    with psycopg.connect(database_url) as conn:
+        directory.add(
+            conn, login=ANALYST_LOGIN, name="韦分析", role="auditor", password=ANALYST_PASSWORD
+        )
+    return ANALYST_LOGIN
+
+
+def _overlaps(page: Page, selector: str) -> list[tuple[str, str]]:
+    """Pairs of the shown elements matching `selector` whose boxes overlap, by a class."""
+    return page.evaluate(
+        """(selector) => {
+            const boxes = [...document.querySelectorAll(selector)]
+                .map((element) => [element.className.match(/onemap-[a-z-]+/)?.[0]
+                                       ?? element.className,
+                                   element.getBoundingClientRect()])
+                .filter(([, r]) => r.width > 0 && r.height > 0);
+            const pairs = [];
+            boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, s]) => {
+                if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) {
+                    pairs.push([a, b]);
+                }
+            }));
+            return pairs;
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 800}, {"width": 1920, "height": 1080}]
+)
+def test_the_legend_and_the_layer_switcher_never_overlap(
+    browser: Browser, server: str, analyst_login: str, viewport: dict[str, int]
+) -> None:
+    with _opened_signed_in(browser, server, analyst_login, ANALYST_PASSWORD, viewport) as onemap:
+        page = onemap.page
+        # the patrols' layers are offered to an analyst: the switcher is at its longest
+        assert page.locator('.onemap-layers input[data-layer="blindSpots"]').count() == 1
+        # and every layer on, so the legend is too
+        for layer in page.eval_on_selector_all(
+            ".onemap-layers input:not(:checked)", "boxes => boxes.map(box => box.dataset.layer)"
+        ):
+            assert _toggle(page, layer)["state"] in ("loaded", "zoomedOut")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        size = f"{viewport['width']}x{viewport['height']}"
+        page.screenshot(path=str(SCREENSHOTS / f"district-analyst-{size}.png"))
+        controls = ".leaflet-right .leaflet-control, .leaflet-left .leaflet-control"
+        assert _overlaps(page, controls) == []
+        # each within the map, the legend's last key reachable by scrolling within it
+        inside = page.evaluate(
+            """(selector) => {
+                const map = document.getElementById("map").getBoundingClientRect();
+                return [...document.querySelectorAll(selector)]
+                    .map((element) => element.getBoundingClientRect())
+                    .every((r) => r.top >= map.top && r.bottom <= map.bottom + 1);
+            }""",
+            controls,
+        )
+        assert inside
+        last = page.locator(".onemap-legend-row").last
+        last.scroll_into_view_if_needed()
+        assert last.is_visible()
