@@ -9,6 +9,7 @@ import { datum, latLngToMap, useDatum } from "./core/datum.js";
 import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { element } from "./core/dom.js";
+import { labelPlacer } from "./core/labels.js";
 import { ViewLoader } from "./core/loader.js";
 import { mayRead, signedIn } from "./core/session.js";
 import * as status from "./core/status.js";
@@ -28,10 +29,14 @@ const COMMUNITY_LABEL_MIN_ZOOM = 15;
 const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 
+// Names that would overlap one of higher rank are hidden after every zoom and load.
+const placeLabels = labelPlacer(map.getContainer(), [".onemap-subdistrict-label", ".onemap-community-label"]);
+
 function toggleLabels() {
   const near = map.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM;
   map.getContainer().classList.toggle("onemap-hide-labels", !near);
   map.getContainer().classList.toggle("onemap-hide-far-labels", near);
+  placeLabels();
 }
 map.on("zoomend", toggleLabels);
 
@@ -79,6 +84,7 @@ function watchLoads({ definition, layer }) {
       waiting.delete(definition.id);
       // a legend key may say what was loaded (the service areas' minutes)
       legendControl.render?.();
+      if (report.state === "loaded") placeLabels();
     }
   });
 }

@@ -121,3 +121,62 @@ def test_the_legend_and_the_layer_switcher_never_overlap(
         last = page.locator(".onemap-legend-row").last
         last.scroll_into_view_if_needed()
         assert last.is_visible()
+
+
+def _shown_labels(page: Page) -> list[dict[str, float | str]]:
+    """The place names a visitor sees: shown, not hidden, and inside the map."""
+    return page.evaluate(
+        """() => {
+            const map = document.getElementById("map").getBoundingClientRect();
+            return [...document.querySelectorAll(
+                    ".onemap-subdistrict-label, .onemap-community-label")]
+                .filter((label) => getComputedStyle(label).visibility === "visible")
+                .map((label) => [label.textContent, label.getBoundingClientRect()])
+                .filter(([, r]) => r.width > 0 && r.right > map.left && r.left < map.right
+                                   && r.bottom > map.top && r.top < map.bottom)
+                .map(([name, r]) => ({name, left: r.left, right: r.right,
+                                      top: r.top, bottom: r.bottom}));
+        }"""
+    )
+
+
+def _crowded(labels: list[dict[str, float | str]]) -> list[tuple[str, str]]:
+    return [
+        (a["name"], b["name"])
+        for i, a in enumerate(labels)
+        for b in labels[i + 1 :]
+        if a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    ]
+
+
+def _zoomed(page: Page, zoom: float) -> None:
+    page.evaluate(
+        """(zoom) => new Promise((resolve) => {
+            const map = window.onemap.map;
+            map.once("zoomend", () => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+            map.setZoom(zoom, {animate: false});
+        })""",
+        zoom,
+    )
+    page.wait_for_timeout(300)
+
+
+def test_place_names_never_overlap_and_zooming_in_shows_more(browser: Browser, server: str) -> None:
+    with _opened(browser, server) as onemap:
+        page = onemap.page
+        first = page.evaluate("() => window.onemap.map.getZoom()")
+        shown = _shown_labels(page)
+        assert shown and _crowded(shown) == []
+        # zoomed out, the subdistricts' names would pile up: only those that fit are shown
+        _zoomed(page, first - 1.5)
+        out = _shown_labels(page)
+        assert out and _crowded(out) == []
+        assert len(out) < len(shown)
+        # from the communities' zoom their names are shown instead, none over another
+        _zoomed(page, 15)
+        near = _shown_labels(page)
+        communities = page.locator(".onemap-community-label").count()
+        assert near and communities > 0 and _crowded(near) == []
