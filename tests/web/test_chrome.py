@@ -4,6 +4,7 @@ system writes in the page's language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +14,10 @@ from playwright.sync_api import Browser, Page
 
 from gis.people import directory
 from tests.web.test_dashboard import SCREENSHOTS, _opened, _opened_signed_in
-from tests.web.test_layers import _toggle
+from tests.web.test_layers import CJK, _toggle
+
+# Latin letters: an English word in a Chinese page
+LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 def _words(server: str) -> dict[str, dict[str, str]]:
@@ -180,3 +184,53 @@ def test_place_names_never_overlap_and_zooming_in_shows_more(browser: Browser, s
         near = _shown_labels(page)
         communities = page.locator(".onemap-community-label").count()
         assert near and communities > 0 and _crowded(near) == []
+
+
+@pytest.fixture
+def escalated_event(server: str, database_url: str) -> tuple[int, int]:
+    """A demo event the system escalated and dispatched by the rules, that anyone may read
+    (its notes are onemap's own, written for the public): its id and its last level."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT e.event_id, max((h.details ->> 'to_level')::int) FROM event_history AS h"
+            " JOIN events AS e USING (event_id)"
+            " WHERE h.action = 'escalate' AND h.actor_role = 'system'"
+            " AND h.details ->> 'note_code' = 'escalated'"
+            " AND EXISTS (SELECT FROM event_history AS d WHERE d.event_id = e.event_id"
+            "             AND d.action = 'dispatch' AND d.actor_role = 'system')"
+            " GROUP BY e.event_id ORDER BY e.event_id LIMIT 20"
+        ).fetchall()
+    for event_id, level in rows:
+        if httpx.get(f"{server}/api/v1/events/{event_id}", timeout=30).status_code == 200:
+            return event_id, level
+    raise AssertionError(f"no escalated demo event the public may read among {rows}")
+
+
+def test_the_notes_the_system_writes_are_in_the_pages_language(
+    browser: Browser, server: str, escalated_event: tuple[int, int]
+) -> None:
+    event_id, level = escalated_event
+    words = _words(server)
+    escalation = '#onemap-event li[data-action="escalate"] .onemap-event-history-note'
+    dispatch = '#onemap-event li[data-action="dispatch"] .onemap-event-history-note'
+    with _opened(browser, server) as onemap:
+        page = onemap.page
+        page.evaluate("(id) => window.onemap.openEvent(id)", event_id)
+        page.wait_for_selector(escalation)
+        zh = page.locator(escalation).last.text_content()
+        head = words["note_escalated"]["zh"].split("{")[0]
+        assert zh.startswith(head) and zh.endswith(f"{words[f'supervisor_{level}']['zh']}督办")
+        assert LATIN.search(zh) is None, zh
+        assert page.locator(dispatch).first.text_content().startswith("派往")
+        page.screenshot(path=str(SCREENSHOTS / "district-escalated-event.png"))
+
+        page.click("#onemap-language")
+        page.wait_for_function(
+            "(selector) => document.querySelector(selector)?.textContent.startsWith('overdue')",
+            arg=escalation,
+        )
+        en = page.locator(escalation).last.text_content()
+        assert en.endswith(f"supervised by {words[f'supervisor_{level}']['en']}")
+        assert CJK.search(en) is None, en
+        assert page.locator(dispatch).first.text_content().startswith("dispatched to ")
+        page.click("#onemap-language")
