@@ -29,8 +29,9 @@ const COMMUNITY_LABEL_MIN_ZOOM = 15;
 const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 
-// Names that would overlap one of higher rank are hidden after every zoom and load.
+// Names that would overlap one of higher rank are hidden after every move, zoom and load.
 const placeLabels = labelPlacer(map.getContainer(), [".onemap-subdistrict-label", ".onemap-community-label"]);
+map.on("moveend", placeLabels);
 
 function toggleLabels() {
   const near = map.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM;

@@ -1,8 +1,8 @@
-// Place names that never pile up. After every zoom and every load, the labels shown are
+// Place names that never pile up. After every move, zoom and load, the labels in view are
 // laid out again in order of rank (subdistricts before communities, then as the map drew
 // them): a label whose box would overlap one already placed is hidden, so at the city's
 // first view the names that fit are readable and zooming in, where places grow apart on
-// screen, shows more of them. Positions are the map pane's, so a pan changes nothing.
+// screen, shows more of them.
 
 // Pixels kept clear around each name, so that two names never touch.
 const MARGIN = 3;
@@ -14,17 +14,23 @@ function overlaps(a, b) {
 
 // Hides each label (of `selectors`, in order of rank) that would overlap one placed
 // before it; those the style hides already (display: none) take no room.
+// Every box is measured before any class changes: a change between two measurements
+// would make the browser lay the page out again for each label.
+// Only the names in view are laid out (a city holds thousands): the map lays them out
+// again after every pan.
 export function declutter(container, selectors) {
+  const view = container.getBoundingClientRect();
+  const labels = selectors.flatMap((selector) => [...container.querySelectorAll(selector)]);
+  const boxes = labels.map((label) => label.getBoundingClientRect());
   const placed = [];
-  for (const selector of selectors) {
-    for (const label of container.querySelectorAll(selector)) {
-      const box = label.getBoundingClientRect();
-      if (box.width === 0 && box.height === 0) continue;
-      const crowded = placed.some((other) => overlaps(box, other));
-      label.classList.toggle(CROWDED, crowded);
-      if (!crowded) placed.push(box);
-    }
-  }
+  const crowded = boxes.map((box) => {
+    if (box.width === 0 && box.height === 0) return false;
+    if (!overlaps(box, view)) return false;
+    const hidden = placed.some((other) => overlaps(box, other));
+    if (!hidden) placed.push(box);
+    return hidden;
+  });
+  labels.forEach((label, index) => label.classList.toggle(CROWDED, crowded[index]));
 }
 
 // Lays the labels out once the browser has placed them (at most once a frame).
