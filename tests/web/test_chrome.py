@@ -106,6 +106,9 @@ def test_the_legend_and_the_layer_switcher_never_overlap(
             ".onemap-layers input:not(:checked)", "boxes => boxes.map(box => box.dataset.layer)"
         ):
             assert _toggle(page, layer)["state"] in ("loaded", "zoomedOut")
+        # and a choropleth on, so the analysis holds its classes and definition
+        page.click("#onemap-choropleth-on")
+        page.evaluate("() => window.onemap.analysis.choropleth.loaded")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         size = f"{viewport['width']}x{viewport['height']}"
         page.screenshot(path=str(SCREENSHOTS / f"district-analyst-{size}.png"))
@@ -122,9 +125,14 @@ def test_the_legend_and_the_layer_switcher_never_overlap(
             controls,
         )
         assert inside
-        last = page.locator(".onemap-legend-row").last
-        last.scroll_into_view_if_needed()
-        assert last.is_visible()
+        # the long panels scroll within their share: the legend's last key and the
+        # queue's last event are reached by scrolling
+        for last in (
+            page.locator(".onemap-legend-row").last,
+            page.locator(".onemap-queue-item").last,
+        ):
+            last.scroll_into_view_if_needed()
+            assert last.is_visible()
 
 
 def _shown_labels(page: Page) -> list[dict[str, float | str]]:
