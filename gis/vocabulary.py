@@ -305,8 +305,12 @@ INTERFACE_WORDS = _vocabulary(
     "界面用语",
     "words of the one map page",
     (),
-    ("page_title", "江南区 一张图", "Jiangnan District one map"),
-    ("map_label", "江南区网格地图", "map of Jiangnan District's grids"),
+    # {place}: what the map covers (GET /api/v1/area), as the division codes name it; they
+    # have no English names, so the English page names the place in Chinese too
+    ("page_title", "{place} 一张图", "{place} one map"),
+    ("page_title_empty", "一张图（暂无区县）", "One map (no county yet)"),
+    ("area_counties", "{count} 个区县", "{count} counties"),
+    ("map_label", "{place}网格地图", "map of {place}'s grids"),
     ("loading", "正在加载…", "loading…"),
     ("switch_language", "English 英文", "中文 Chinese"),
     ("layers", "图层", "Layers"),
@@ -414,6 +418,34 @@ INTERFACE_WORDS = _vocabulary(
     ("dispatch_to_grid", "事件所在网格", "the event's grid"),
     ("evaluation_rating", "评价（1–5 分）", "rating (1–5)"),
     ("merge_into", "重复于（受理编号）", "duplicate of (tracking number)"),
+    # the notes onemap writes itself in an event's history, by their code
+    # (event_history.details.note_code); notes people typed are shown as typed
+    (
+        "note_escalated",
+        "已超期（时限 {deadline}），升级由{centre}督办",
+        "overdue since {deadline}: supervised by {centre}",
+    ),
+    (
+        "note_dispatched",
+        "派往{assignee}，{hours} 小时内处置",
+        "dispatched to {assignee}, within {hours} h",
+    ),
+    (
+        "note_likely_duplicate",
+        "疑似与 {tracking_number} 重复（相距 {metres} 米），待指挥中心合并或派遣",
+        "likely duplicate of {tracking_number} ({metres} m away);"
+        " held for staff to merge or dispatch",
+    ),
+    (
+        "note_no_rule",
+        "此处此类别无派单规则，待指挥中心派遣",
+        "no dispatch rule covers this category here; waiting for staff",
+    ),
+    ("note_hotline_import", "自 12345 热线导入", "imported from the 12345 hotline"),
+    # who supervises an event at each escalation level (gis/events/stages.py CENTRES)
+    ("supervisor_0", "社区站", "the community station"),
+    ("supervisor_1", "街道分中心", "the subdistrict sub-centre"),
+    ("supervisor_2", "城区中心", "the district centre"),
     # the analysis panels: choropleths, charts, search and the place panel
     ("analysis", "专题分析", "Analysis"),
     ("choropleth_on", "分级着色", "Colour areas"),

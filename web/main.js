@@ -3,11 +3,13 @@
 // feature comes from this service's APIs, every label from its vocabulary. Native ES
 // modules, no build step; Leaflet is served by the app itself (never a CDN).
 import * as L from "leaflet";
+import { loadArea, mapLabel, pageTitle } from "./core/area.js";
 import { layerSwitcher, languageToggle, legend } from "./core/controls.js";
 import { datum, latLngToMap, useDatum } from "./core/datum.js";
 import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { element } from "./core/dom.js";
+import { labelPlacer } from "./core/labels.js";
 import { ViewLoader } from "./core/loader.js";
 import { mayRead, signedIn } from "./core/session.js";
 import * as status from "./core/status.js";
@@ -27,10 +29,15 @@ const COMMUNITY_LABEL_MIN_ZOOM = 15;
 const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 
+// Names that would overlap one of higher rank are hidden after every move, zoom and load.
+const placeLabels = labelPlacer(map.getContainer(), [".onemap-subdistrict-label", ".onemap-community-label"]);
+map.on("moveend", placeLabels);
+
 function toggleLabels() {
   const near = map.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM;
   map.getContainer().classList.toggle("onemap-hide-labels", !near);
   map.getContainer().classList.toggle("onemap-hide-far-labels", near);
+  placeLabels();
 }
 map.on("zoomend", toggleLabels);
 
@@ -78,6 +85,7 @@ function watchLoads({ definition, layer }) {
       waiting.delete(definition.id);
       // a legend key may say what was loaded (the service areas' minutes)
       legendControl.render?.();
+      if (report.state === "loaded") placeLabels();
     }
   });
 }
@@ -157,15 +165,15 @@ async function firstView() {
 }
 
 function renderChrome() {
-  document.title = word("page_title");
-  document.getElementById("onemap-title").textContent = word("page_title");
-  map.getContainer().setAttribute("aria-label", word("map_label"));
+  document.title = pageTitle();
+  document.getElementById("onemap-title").textContent = pageTitle();
+  map.getContainer().setAttribute("aria-label", mapLabel());
   status.render();
   analysis.wall.render();
 }
 
 async function start() {
-  await loadVocabulary();
+  await Promise.all([loadVocabulary(), loadArea()]);
   renderChrome();
   onLanguageChange(renderChrome);
   languageToggle().addTo(map);

@@ -2,8 +2,9 @@
 
 ``GET /api/v1/codes/{code}`` answers the place any code names (county to unit) as a
 GeoJSON Feature with its parents; ``GET /api/v1/search`` finds places by code prefix or
-by name, and compounds (小区, which have no code) by name or id. The work is in
-gis/places/lookup.py; this module parses the query string.
+by name, and compounds (小区, which have no code) by name or id; ``GET /api/v1/area``
+names what the map covers (the page's title). The work is in gis/places/; this module
+parses the query string.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from app.problems import problem_responses
 from app.responses import GeoJSONResponse
 from gis import places
 from gis.errors import InvalidParameter
+from gis.places import area
 
 router = APIRouter(prefix="/api/v1", tags=["codes"], responses=problem_responses(400, 503))
 
@@ -29,6 +31,21 @@ async def place_by_code(code: str, request: Request, conn: Connection) -> JSONRe
     """The place a code names (any level; legacy 14-digit grid codes accepted)."""
     check_known(request.query_params, ())
     return JSONResponse(await places.unit(conn, code), media_type=GEOJSON)
+
+
+@router.get(
+    "/area",
+    summary="What the map covers: its one county, the city its counties share, or their count",
+    description=(
+        "`level` is `county` (one county: its `code` and `name`), `city` (several counties "
+        "of one city whose name the division codes know: the city's six-digit `code` and "
+        "`name`), `counties` (several counties of no one known city: `code` and `name` "
+        "null) or null for a database with no county yet; `counties` says how many."
+    ),
+)
+async def covered_area(request: Request, conn: Connection) -> dict[str, object]:
+    check_known(request.query_params, ())
+    return await area.covered(conn)
 
 
 @router.get(

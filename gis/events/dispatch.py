@@ -26,6 +26,10 @@ from gis.events.errors import InvalidEvent
 from gis.events.stages import Actor
 from gis.sql import query
 
+# The code of the note onemap writes itself on a dispatch (details.note_code): the page
+# says it in its language as the interface word note_dispatched.
+NOTE_DISPATCHED = "dispatched"
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -228,6 +232,9 @@ async def assign(
     assert row is not None
     deadline_at, unlinked = row
     step = {**assignment.details(), "deadline_at": deadline_at.isoformat(), **(details or {})}
+    if not note:
+        # onemap writes the note: the page says it in its own language from the code
+        step["note_code"] = NOTE_DISPATCHED
     if unlinked is not None:
         step["not_duplicate_of"] = unlinked
     return await history.append(

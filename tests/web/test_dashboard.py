@@ -84,9 +84,11 @@ def _opened(
 
 
 @contextmanager
-def _opened_signed_in(browser: Browser, base: str, login: str, password: str) -> Iterator[OneMap]:
+def _opened_signed_in(
+    browser: Browser, base: str, login: str, password: str, viewport: dict[str, int] = VIEWPORT
+) -> Iterator[OneMap]:
     """The map, opened by someone after signing in through the sign-in page."""
-    with _opened(browser, base) as onemap:
+    with _opened(browser, base, viewport=viewport) as onemap:
         page = onemap.page
         page.goto(f"{base}/signin")
         page.fill("#login", login)
@@ -148,6 +150,7 @@ def test_page_loads_everything_from_its_own_origin(onemap: OneMap, server: str) 
         "/ogc/",
         "/api/v1/events",
         "/api/v1/basemap",
+        "/api/v1/area",
         "/static/",
         "/vendor/leaflet/",
         "/vendor/leaflet.markercluster/",

@@ -190,11 +190,15 @@ def test_the_english_toggle_changes_every_label(browser: Browser, server: str) -
     body = httpx.get(f"{server}/api/v1/vocabulary", timeout=30).json()
     words = {t["value"]: t for t in body["interface_words"]["terms"]}
     grid_types = {t["value"]: t for t in body["grid_types"]["terms"]}
+    place = httpx.get(f"{server}/api/v1/area", timeout=30).json()["name"]
+    title = {
+        language: words["page_title"][language].format(place=place) for language in ("zh", "en")
+    }
     with _opened(browser, server) as onemap:
         page = onemap.page
         zh = _chrome_texts(page)
         assert words["layer_grids"]["zh"] in zh
-        assert page.title() == words["page_title"]["zh"]
+        assert page.title() == title["zh"]
 
         page.click("#onemap-language")
         # every layer on, so that every legend key and status note is shown
@@ -205,9 +209,11 @@ def test_the_english_toggle_changes_every_label(browser: Browser, server: str) -
         for layer in off:
             assert _toggle(page, layer)["state"] in ("loaded", "zoomedOut")
         english = _chrome_texts(page)
-        assert [text for text in english if CJK.search(text)] == []
-        assert page.title() == words["page_title"]["en"]
-        assert page.locator("#onemap-title").text_content() == words["page_title"]["en"]
+        # but the place's own name in the title: data, and the division codes have no
+        # English names
+        assert [text for text in english if CJK.search(text) and text != title["en"]] == []
+        assert page.title() == title["en"]
+        assert page.locator("#onemap-title").text_content() == title["en"]
         assert page.locator("html").get_attribute("lang") == "en"
         switcher = page.locator(".onemap-layers-row").all_inner_texts()
         titles = [f"layer_{name}" for name in ("subdistricts", "communities", "grids")]
@@ -225,9 +231,9 @@ def test_the_english_toggle_changes_every_label(browser: Browser, server: str) -
         # kept across a reload, and toggled back
         page.reload()
         page.evaluate("() => window.onemap.ready")
-        assert page.title() == words["page_title"]["en"]
+        assert page.title() == title["en"]
         page.click("#onemap-language")
-        assert page.title() == words["page_title"]["zh"]
+        assert page.title() == title["zh"]
         assert dict(_grid_popup_rows(page)).keys() >= {words["type"]["zh"]}
         assert _chrome_texts(page) == zh
 

@@ -40,8 +40,11 @@ export function layerSwitcher(map, entries) {
 }
 
 // The keys of the layers on the map, each from the layer's own legend (and so its style).
+// It stands under the layer switcher in the one right-hand column, which map.css makes a
+// flex column as tall as the map: the legend takes the height the switcher leaves and
+// scrolls within it, so with every layer on a laptop's screen the two never overlap.
 export function legend(map, entries) {
-  const control = panel("bottomright", "onemap-legend", (box) => {
+  const control = panel("topright", "onemap-legend", (box) => {
     box.replaceChildren(element("h2", null, word("legend")));
     for (const { definition, layer } of entries) {
       if (!map.hasLayer(layer) || !definition.legend) continue;

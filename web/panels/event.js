@@ -89,8 +89,28 @@ function facts(p) {
     [word("assignee"), assignee(p.assignee)],
     [word("grid_code"), p.grid_code],
   ];
-  if (p.escalation_level > 0) rows.push([word("supervised_by"), p.supervised_by]);
+  // the centre in the page's language (the API's supervised_by says it in both)
+  if (p.escalation_level > 0) rows.push([word("supervised_by"), word(`supervisor_${p.escalation_level}`)]);
   return rows;
+}
+
+// A note onemap wrote itself (details.note_code) in the page's language, from the step's
+// figures; a note somebody typed as they typed it.
+const NOTE_FIGURES = {
+  escalated: (d) => ({ deadline: formatTime(d.deadline_at), centre: word(`supervisor_${d.to_level}`) }),
+  dispatched: (d) => ({
+    assignee: d.assignee === "department" ? d.department_name : word("dispatch_to_grid"),
+    hours: d.deadline_hours,
+  }),
+  likely_duplicate: (d) => ({ tracking_number: d.tracking_number, metres: d.metres }),
+  no_rule: () => ({}),
+  hotline_import: () => ({}),
+};
+
+function noteText(step) {
+  const details = step.details || {};
+  if (!Object.hasOwn(NOTE_FIGURES, details.note_code)) return step.note;
+  return word(`note_${details.note_code}`, NOTE_FIGURES[details.note_code](details));
 }
 
 function history(steps) {
@@ -103,7 +123,8 @@ function history(steps) {
       element("strong", null, term("event_actions", step.action)),
       element("span", null, `${term("actor_roles", step.role)}${step.to_status ? ` → ${term("event_statuses", step.to_status)}` : ""}`),
     );
-    if (step.note) row.append(element("div", "onemap-event-history-note", step.note));
+    // the public reads no internal note: none shown, whoever wrote it
+    if (step.note) row.append(element("div", "onemap-event-history-note", noteText(step)));
     list.append(row);
   }
   return list;

@@ -106,7 +106,8 @@ function render() {
 }
 
 let pending = null;
-export const queueControl = L.control({ position: "bottomleft" });
+// In the left column's flex (map.css), last: it shares the height left with the analysis.
+export const queueControl = L.control({ position: "topleft" });
 queueControl.onAdd = function () {
   box = element("div", "onemap-panel onemap-queue");
   box.id = "onemap-queue";

@@ -15,6 +15,7 @@
 // entering it starts with GET /api/v1/events/stream/latest, what the stream said last, so
 // the wall is never blank between two transitions; a live one it already holds (the
 // stream and that answer can cross) is recognised by its history id and shown once.
+import { pageTitle } from "../core/area.js";
 import { element } from "../core/dom.js";
 import { API, getJSON, isAbort } from "../core/fetch.js";
 import { currentLanguage, onLanguageChange, term, word } from "../core/i18n.js";
@@ -229,7 +230,7 @@ export function wallScreen(map) {
     exit.id = "onemap-wall-exit";
     exit.addEventListener("click", leave);
     const when = element("span", "onemap-wall-period", `${word("period_label")} ${periodText()}`);
-    head.append(element("h1", null, word("page_title")), when, period, exit);
+    head.append(element("h1", null, pageTitle()), when, period, exit);
     bar.replaceChildren(head);
     if (failure) {
       bar.append(element("p", "onemap-bad", failure.message));

@@ -70,6 +70,7 @@ CROSS JOIN LATERAL (
             CASE WHEN assignee_kind = 'department' THEN department_name
                  ELSE 'the grid (网格)' END, deadline_hours),
      jsonb_build_object('assignee', assignee_kind, 'deadline_hours', deadline_hours,
+                        'note_code', 'dispatched',
                         'deadline_at', dispatch_at + make_interval(hours => deadline_hours),
                         'rule', CASE WHEN rule_id IS NOT NULL THEN jsonb_build_object(
                                     'rule_id', rule_id, 'category_code', rule_category,

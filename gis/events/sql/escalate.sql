@@ -37,7 +37,7 @@ logged AS (
                   to_char(deadline_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
                   (%(centres)s::text[])[to_level + 1]),
            jsonb_build_object('from_level', from_level, 'to_level', to_level,
-                              'deadline_at', deadline_at)
+                              'deadline_at', deadline_at, 'note_code', 'escalated')
     FROM escalated
     RETURNING event_id
 )

@@ -29,5 +29,5 @@ INSERT INTO event_history (event_id, county_code, action, from_status, to_status
 SELECT stored.event_id, stored.county_code, 'report', NULL, stored.status,
        %(actor)s::text, 'system', stored.reported_at, 'imported from the 12345 hotline', true,
        jsonb_build_object('source', 'hotline_12345', 'hotline_ticket', fresh.ticket_id,
-                          'import', %(label)s::text)
+                          'import', %(label)s::text, 'note_code', 'hotline_import')
 FROM stored JOIN fresh USING (event_id)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +122,60 @@ def test_search_finds_compounds_with_their_community(client, database_url):
 def test_search_refuses_bad_parameters(client, params, parameter):
     description = _problem(client.get("/api/v1/search", params=params), 400)
     assert description.startswith(f"{parameter}:")
+
+
+def test_the_area_names_the_demo_districts_one_county(client, db):
+    name = db.execute("SELECT name FROM districts").fetchone()[0]
+    answer = client.get("/api/v1/area")
+    assert answer.status_code == 200
+    assert answer.json() == {"level": "county", "code": "450105", "name": name, "counties": 1}
+    assert _problem(client.get("/api/v1/area?city=4501"), 400).startswith("city")
+
+
+def _squares(conn: psycopg.Connection, counties: list[tuple[str, str]], first: int = 0) -> None:
+    for offset, (code, name) in enumerate(counties, start=first):
+        west = 108.0 + offset * 0.2
+        conn.execute(
+            "INSERT INTO districts VALUES (%s, %s,"
+            " ST_Multi(ST_MakeEnvelope(%s, 22.7, %s, 22.9, 4326)))",
+            (code, name, west, west + 0.1),
+        )
+
+
+@pytest.fixture
+def scratch_client(scratch_database: str) -> Iterator[tuple[TestClient, psycopg.Connection]]:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=scratch_database, pool_min_size=1, pool_max_size=2))
+    with psycopg.connect(scratch_database, autocommit=True) as conn, TestClient(app) as client:
+        yield client, conn
+
+
+def test_the_area_of_several_counties_is_their_city_or_their_count(scratch_client):
+    client, conn = scratch_client
+    # no county yet: nothing to name
+    assert client.get("/api/v1/area").json() == {
+        "level": None,
+        "code": None,
+        "name": None,
+        "counties": 0,
+    }
+    # two of Nanning's counties: the city they share, by its name in the division codes
+    _squares(conn, [("450102", "兴宁区"), ("450105", "江南区")])
+    assert client.get("/api/v1/area").json() == {
+        "level": "city",
+        "code": "450100",
+        "name": "南宁市",
+        "counties": 2,
+    }
+    # and one of Liuzhou's besides: no one city, so how many counties
+    _squares(conn, [("450202", "城中区")], first=2)
+    assert client.get("/api/v1/area").json() == {
+        "level": "counties",
+        "code": None,
+        "name": None,
+        "counties": 3,
+    }

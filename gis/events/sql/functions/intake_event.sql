@@ -174,7 +174,9 @@ BEGIN
          CASE WHEN v_duplicate.event_id IS NOT NULL THEN jsonb_build_object(
              'likely_duplicate_of', v_duplicate.event_id,
              'tracking_number', v_duplicate.tracking_number,
-             'metres', round(v_duplicate.metres::numeric, 1))
+             'metres', round(v_duplicate.metres::numeric, 1),
+             'note_code', 'likely_duplicate')
+         WHEN NOT v_dispatch THEN jsonb_build_object('note_code', 'no_rule')
          ELSE '{}'::jsonb END)
         UNION ALL
         SELECT 3, 'dispatch', 'filed', 'dispatched', 'system', 'system', NULL,
@@ -183,6 +185,7 @@ BEGIN
                            THEN v_rule.department_name ELSE 'the grid (网格)' END,
                       v_rule.deadline_hours),
                jsonb_build_object('assignee', v_rule.assignee_kind,
+                                  'note_code', 'dispatched',
                                   'deadline_hours', v_rule.deadline_hours,
                                   'rule', jsonb_build_object(
                                       'rule_id', v_rule.rule_id,
