@@ -18,17 +18,18 @@ from psycopg import AsyncConnection, sql
 
 from gis.errors import InvalidParameter
 from gis.events.queries import EventSelection, where_clause
+from gis.ogc.tiles import EVENT_POINTS_FROM_ZOOM, HALF_WORLD_M
 from gis.sql import query
 
-# From this zoom the map shows each event (as the vector tiles do, gis/ogc/tiles.py).
-POINTS_FROM_ZOOM = 14
+# From this zoom the map shows each event: the zoom the events' vector tiles change at.
+POINTS_FROM_ZOOM = EVENT_POINTS_FROM_ZOOM
 # A cell is this many screen pixels across at its zoom: a count's marker fits in it.
 CELL_PIXELS = 64
 MAX_ZOOM = 22
 # A view of more cells than this is refused: a screen holds a few hundred.
 MAX_CELLS = 65_536
 # Web Mercator's world, metres across, and the 256-pixel tile it is at zoom 0.
-_WORLD_METRES = 2 * 20037508.342789244
+_WORLD_METRES = 2 * HALF_WORLD_M
 _TILE_PIXELS = 256
 
 

@@ -29,8 +29,9 @@ export function settled() {
 }
 
 export class ViewLoader {
-  // `source`: {load(view, signal) → {features, numberMatched, truncated[, drawn]}, minZoom, pad,
-  // key(), fetches (false: its load asks the server nothing)}; `layer`: the L.GeoJSON it fills; `report(state)`: told of each outcome,
+  // `source`: {load(view, signal) → {features, numberMatched, truncated[, drawn]},
+  // minZoom, pad, key(), fetches (false: its load asks the server nothing)}; `layer`: the
+  // L.GeoJSON it fills; `report(state)`: told of each outcome,
   // {loading | loaded | zoomedOut | failed | off, ...}.
   constructor(map, layer, source, report) {
     this.map = map;
