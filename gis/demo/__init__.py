@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
+from gis import data
 from gis.access.service_areas import compute_service_areas
 from gis.demo import activity, ground, land, network, places, writer
 from gis.patrols import coverage
@@ -136,7 +137,7 @@ def load_steps(*, service_areas: bool = True) -> int:
 
 
 def _county_names(counties: tuple[str, ...]) -> dict[str, str]:
-    rows = places._read("guangxi_45_areas.csv")
+    rows = data.rows("guangxi_45_areas.csv")
     return {row["code"]: row["name"] for row in rows if row["code"] in counties}
 
 

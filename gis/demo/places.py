@@ -9,12 +9,11 @@ holds more than 200, so no base grid passes 500.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 
+from gis import data
 from gis.vocabulary import DEDICATED_KINDS
 
 MIN_HOUSEHOLDS = 300
@@ -276,11 +275,6 @@ class Plan:
     centres: list[Centre] = field(default_factory=list)
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    text = resources.files("gis.data").joinpath(name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
-
-
 def _subdistrict_kind(name: str) -> str:
     if name.endswith("街道"):
         return "street"
@@ -294,7 +288,7 @@ def admin_units(counties: tuple[str, ...]) -> tuple[list[Subdistrict], list[Comm
     prefix = "jiangnan_450105" if counties == ("450105",) else "nanning_4501"
     subdistricts = [
         Subdistrict(row["code"], row["name"], _subdistrict_kind(row["name"]), row["areaCode"])
-        for row in _read(f"{prefix}_streets.csv")
+        for row in data.rows(f"{prefix}_streets.csv")
         if row["areaCode"] in counties
     ]
     by_code = {s.code: s for s in subdistricts}
@@ -305,7 +299,7 @@ def admin_units(counties: tuple[str, ...]) -> tuple[list[Subdistrict], list[Comm
             "village" if row["name"].endswith("村委会") else "community",
             by_code[row["streetCode"]],
         )
-        for row in _read(f"{prefix}_villages.csv")
+        for row in data.rows(f"{prefix}_villages.csv")
         if row["streetCode"] in by_code
     ]
     used = {c.subdistrict.code for c in communities}

@@ -4,12 +4,12 @@ name (南宁市), or else how many counties (12 个区县). The page's title say
 
 from __future__ import annotations
 
-import csv
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from psycopg import AsyncConnection
+
+from gis import data
 
 # A county code's first four digits are its city's (prefecture's); the city's own
 # six-digit code ends in 00 (450105 江南区 lies in 4501 → 450100 南宁市).
@@ -19,8 +19,7 @@ CITY_DIGITS = 4
 @cache
 def city_names() -> dict[str, str]:
     """Guangxi's cities by their four-digit code (gis/data/guangxi_45_cities.csv)."""
-    text = resources.files("gis.data").joinpath("guangxi_45_cities.csv").read_text(encoding="utf-8")
-    return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
+    return {row["code"]: row["name"] for row in data.rows("guangxi_45_cities.csv")}
 
 
 async def covered(conn: AsyncConnection) -> dict[str, Any]:
