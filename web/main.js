@@ -9,7 +9,7 @@ import { datum, latLngToMap, useDatum } from "./core/datum.js";
 import { API, getJSON, OGC } from "./core/fetch.js";
 import { loadVocabulary, onLanguageChange, word } from "./core/i18n.js";
 import { element } from "./core/dom.js";
-import { labelPlacer } from "./core/labels.js";
+import { labelPlacer, placeNames } from "./core/labels.js";
 import { ViewLoader } from "./core/loader.js";
 import { mayRead, signedIn } from "./core/session.js";
 import * as status from "./core/status.js";
@@ -22,24 +22,11 @@ import { placePanel } from "./panels/place.js";
 import { searchBox } from "./panels/search.js";
 import { wallScreen } from "./panels/wall.js";
 
-// A hundred-odd community names over the whole district are unreadable; from this zoom a
-// community is wide enough on screen to carry its name, and the subdistricts' give way.
-const COMMUNITY_LABEL_MIN_ZOOM = 15;
-
 const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 
 // Names that would overlap one of higher rank are hidden after every move, zoom and load.
 const placeLabels = labelPlacer(map.getContainer(), [".onemap-subdistrict-label", ".onemap-community-label"]);
-map.on("moveend", placeLabels);
-
-function toggleLabels() {
-  const near = map.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM;
-  map.getContainer().classList.toggle("onemap-hide-labels", !near);
-  map.getContainer().classList.toggle("onemap-hide-far-labels", near);
-  placeLabels();
-}
-map.on("zoomend", toggleLabels);
 
 // Each load's outcome, to whoever waits for it: tests, the console, `ready`.
 const waiting = new Map();
@@ -69,6 +56,20 @@ const entries = LAYERS.map((definition) => {
   });
   return { definition, layer };
 });
+
+// The places' names (a layer's `names`): made for the view after every move, load and
+// add (core/labels.js), then laid out so that none covers another.
+const namers = entries
+  .filter(({ definition }) => definition.names)
+  .map(({ definition, layer }) => {
+    layer.on("add", () => nameThePlaces());
+    return placeNames(map, layer, definition.names);
+  });
+function nameThePlaces() {
+  for (const name of namers) name();
+  placeLabels();
+}
+map.on("moveend", nameThePlaces);
 // The layers this visitor is offered: a layer with `readers` (roles: the patrols') only to
 // someone signed in with one of them, so nobody else is shown it or asks for its features.
 const offered = [];
@@ -85,7 +86,7 @@ function watchLoads({ definition, layer }) {
       waiting.delete(definition.id);
       // a legend key may say what was loaded (the service areas' minutes)
       legendControl.render?.();
-      if (report.state === "loaded") placeLabels();
+      if (report.state === "loaded") nameThePlaces();
     }
   });
 }
@@ -202,7 +203,6 @@ async function start() {
   ]);
   if (analysis.wall.asked) analysis.wall.enter();
   await firstView();
-  toggleLabels();
   for (const entry of offered) {
     status.register(entry.definition.id);
     watchLoads(entry);

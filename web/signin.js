@@ -4,14 +4,8 @@
 (function () {
   "use strict";
 
-  var ROLE_NAMES = {
-    admin: "系统管理员",
-    staff: "指挥中心",
-    department: "部门处置人员",
-    grid_member: "网格员",
-    auditor: "审计",
-    planner: "规划"
-  };
+  // The service's words (static/vocabulary.json): vocabulary name → value → its zh name.
+  var words = {};
   var form = document.getElementById("signin-form");
   var message = document.getElementById("signin-message");
   var button = document.getElementById("signin-button");
@@ -24,10 +18,33 @@
 
   function showSignedIn(person) {
     document.getElementById("signed-in-name").textContent = person.name;
-    document.getElementById("signed-in-role").textContent =
-      ROLE_NAMES[person.role] || person.role;
+    document.getElementById("signed-in-role").textContent = named("person_roles", person.role);
     document.getElementById("signed-in").hidden = false;
     form.hidden = true;
+  }
+
+  function named(vocabulary, value) {
+    return (words[vocabulary] && words[vocabulary][value]) || value;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  // The title names what the map covers (GET /api/v1/area), as the map's own title does
+  // (web/core/area.js): the county, the city its counties share, or how many counties.
+  function showTitle(area) {
+    var place = area.level === "counties"
+      ? named("interface_words", "area_counties").replace("{count}", String(area.counties))
+      : area.name;
+    var title = place
+      ? named("interface_words", "page_title").replace("{place}", place)
+      : named("interface_words", "page_title_empty");
+    document.getElementById("signin-title").textContent = title;
+    document.title = "登录 · " + title;
   }
 
   function say(text) {
@@ -89,10 +106,34 @@
     );
   });
 
-  // Already signed in? Say so rather than asking again.
+  // The service's words, then the title from them.
+  var wordsLoaded = getJSON("static/vocabulary.json")
+    .then(function (vocabularies) {
+      Object.keys(vocabularies).forEach(function (name) {
+        words[name] = {};
+        vocabularies[name].terms.forEach(function (term) {
+          words[name][term.value] = term.zh;
+        });
+      });
+    })
+    .catch(function () {
+      // the form works without them: a role is shown by its code, the title stays short
+    });
+  wordsLoaded
+    .then(function () {
+      return getJSON("api/v1/area");
+    })
+    .then(showTitle)
+    .catch(function () {
+      // the title stays the page's own
+    });
+
+  // Already signed in? Say so rather than asking again (once the words are there).
   fetch("api/v1/session", { credentials: "same-origin" }).then(function (response) {
     if (response.ok) {
-      response.json().then(showSignedIn);
+      Promise.all([response.json(), wordsLoaded]).then(function (answers) {
+        showSignedIn(answers[0]);
+      });
     }
   });
 })();

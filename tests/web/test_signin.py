@@ -1,6 +1,8 @@
 """Signing in at /signin in a real headless Chromium, phone-sized, against a real
-uvicorn: a wrong password is said plainly, the right one sets an HttpOnly session cookie
-(which the page's script cannot read) and goes on to the one map."""
+uvicorn: the page is titled with the place the map covers, a wrong password is said
+plainly, the right one sets an HttpOnly session cookie (which the page's script cannot
+read) and goes on to the one map, where the signed-in line names the role in the
+vocabulary's words."""
 
 from __future__ import annotations
 
@@ -39,6 +41,12 @@ def test_a_grid_member_signs_in_on_a_phone(
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(f"{server}/signin")
+        # the title from GET /api/v1/area and the vocabulary, as the map's is: the demo's
+        # one county
+        area = page.evaluate("() => fetch('api/v1/area').then(r => r.json())")
+        assert area["level"] == "county" and area["name"]
+        page.wait_for_selector(f"#signin-title:has-text('{area['name']} 一张图')")
+        assert page.title() == f"登录 · {area['name']} 一张图"
         page.fill("#login", person)
         page.fill("#password", "not the password")
         page.click("#signin-button")
@@ -56,6 +64,7 @@ def test_a_grid_member_signs_in_on_a_phone(
         assert (me["name"], me["role"], me["signed_in_with"]) == ("黄丽", "grid_member", "session")
         page.goto(f"{server}/signin")
         page.wait_for_selector("#signed-in:not([hidden])")
+        assert page.inner_text("#signed-in-role") == "网格员"  # gis/vocabulary.py person_roles
         assert page.is_hidden("#signin-form")  # signed in: no form to fill again
         shot = tmp_path / "signin.png"
         page.screenshot(path=str(shot))

@@ -4,6 +4,9 @@
 // first view the names that fit are readable and zooming in, where places grow apart on
 // screen, shows more of them.
 
+import * as L from "leaflet";
+import { element } from "./dom.js";
+
 // Pixels kept clear around each name, so that two names never touch.
 const MARGIN = 3;
 const CROWDED = "onemap-label-crowded";
@@ -40,4 +43,57 @@ export function labelPlacer(container, selectors) {
     cancelAnimationFrame(pending);
     pending = requestAnimationFrame(() => declutter(container, selectors));
   };
+}
+
+// The names of a layer's places, made only where they are shown: within the layer's
+// zooms (`[minZoom, maxZoom)`) and for the places in view (or close to it). A city holds
+// thousands of communities: bound to each as a permanent tooltip, the names were most of
+// a zoom's time. A name is a marker holding its text, not a tooltip: a tooltip measures
+// itself each time it is placed, which makes the browser lay the page out again for each
+// name; a marker is only moved, and CSS centres the text on the place.
+// Returns the function that brings the names up to date (after a move, a load, an add).
+export function placeNames(map, layer, { className, minZoom = 0, maxZoom = Infinity }) {
+  // a drawn place (its path) → the marker of its name
+  const names = new Map();
+  const pane = namesPane(map);
+  return () => {
+    const zoom = map.getZoom();
+    const shown = map.hasLayer(layer) && zoom >= minZoom && zoom < maxZoom;
+    const near = map.getBounds().pad(0.25);
+    const wanted = new Set();
+    if (shown) layer.eachLayer((path) => near.intersects(path.getBounds()) && wanted.add(path));
+    for (const [path, name] of names) {
+      if (wanted.has(path)) continue;
+      name.remove();
+      names.delete(path);
+    }
+    for (const path of wanted) {
+      if (names.has(path)) continue;
+      const text = element("span", className, path.feature.properties.name);
+      const icon = L.divIcon({ className: "onemap-place-name", html: text, iconSize: null });
+      names.set(path, new PlaceName(path.getCenter(), { icon, interactive: false, keyboard: false, pane }).addTo(map));
+    }
+  };
+}
+
+// A name does not glide with a zoom's animation, as a marker would: the names' pane is
+// hidden while the map zooms, and each name is put at its place when the zoom ends, so
+// that it is never measured (to be laid out) on its way there.
+const PlaceName = L.Marker.extend({
+  getEvents() {
+    const events = L.Marker.prototype.getEvents.call(this);
+    delete events.zoomanim;
+    return events;
+  },
+});
+
+const NAMES_PANE = "names";
+
+function namesPane(map) {
+  if (map.getPane(NAMES_PANE)) return NAMES_PANE;
+  const pane = map.createPane(NAMES_PANE);
+  pane.classList.add("leaflet-zoom-hide");
+  // above the layers' panes (≤ 620) and the markers', under the popups
+  pane.style.zIndex = "650";
+  return NAMES_PANE;
 }

@@ -39,6 +39,8 @@ export function render() {
   }
   node.classList.remove("is-error");
   node.textContent = [...notes.values()].map(note).filter(Boolean).join(" · ");
+  // one line in the header, cut short where it runs out of room: the whole line on hover
+  node.title = node.textContent;
 }
 
 // Before the vocabulary is there, there are no words to say it in: both languages.

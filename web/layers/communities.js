@@ -1,8 +1,11 @@
 // Communities (社区/村): outlines with their names, once a community is wide enough on
-// screen to carry one (the map hides the labels below COMMUNITY_LABEL_ZOOM).
-import { element } from "../core/dom.js";
+// screen to carry one.
 import { word } from "../core/i18n.js";
 import { collection } from "./source.js";
+
+// A hundred-odd community names over the whole district are unreadable; from this zoom a
+// community is wide enough on screen to carry its name, and the subdistricts' give way.
+export const NAMED_FROM_ZOOM = 15;
 
 const COLOUR = "#374151";
 // Solid: neighbours draw their shared border twice, and two dash patterns out of step
@@ -20,11 +23,6 @@ export default {
   source: collection("communities", { pad: 1 }),
   style,
   legend: () => [{ style: style(), label: word("legend_communities") }],
-  bind(feature, path) {
-    path.bindTooltip(element("span", null, feature.properties.name), {
-      permanent: true,
-      direction: "center",
-      className: "onemap-community-label",
-    });
-  },
+  // named at the zooms where their names are readable, and only those in view
+  names: { className: "onemap-community-label", minZoom: NAMED_FROM_ZOOM },
 };

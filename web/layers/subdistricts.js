@@ -1,7 +1,7 @@
 // Subdistricts (街道/镇): the thick outlines the district is first divided by, named while
-// the whole district is in view (below COMMUNITY_LABEL_MIN_ZOOM in main.js, where communities take over).
-import { element } from "../core/dom.js";
+// the whole district is in view (below the zoom from which the communities are named).
 import { word } from "../core/i18n.js";
+import { NAMED_FROM_ZOOM } from "./communities.js";
 import { collection } from "./source.js";
 
 const COLOUR = "#7f1d1d";
@@ -19,11 +19,6 @@ export default {
   source: collection("subdistricts", { pad: 1 }),
   style,
   legend: () => [{ style: style(), label: word("legend_subdistricts") }],
-  bind(feature, path) {
-    path.bindTooltip(element("span", null, feature.properties.name), {
-      permanent: true,
-      direction: "center",
-      className: "onemap-subdistrict-label",
-    });
-  },
+  // named at the zooms where their names are readable, and only those in view
+  names: { className: "onemap-subdistrict-label", maxZoom: NAMED_FROM_ZOOM },
 };

@@ -61,10 +61,10 @@ CROSS JOIN LATERAL (
     (1, true, 'report', NULL, 'reported', reporter_role, reported_at, '',
      jsonb_build_object('source', source, 'location_source', 'point')),
     (2, status = 'rejected', 'reject', 'reported', 'rejected', 'staff', closed_at,
-     'not a matter for the grid system', '{}'::jsonb),
+     '不属于网格管理事项，不予受理', '{}'::jsonb),
     (3, filed, 'file', 'reported', 'filed', 'system', file_at, '', '{}'::jsonb),
     (4, status = 'duplicate', 'merge', 'filed', 'duplicate', 'staff', closed_at,
-     'merged into an earlier report of the same matter', '{}'::jsonb),
+     '与此前同一事项的上报合并办理', '{}'::jsonb),
     (5, dispatched, 'dispatch', 'filed', 'dispatched', 'system', dispatch_at,
      format('dispatched to %%s, within %%s h',
             CASE WHEN assignee_kind = 'department' THEN department_name
@@ -79,13 +79,13 @@ CROSS JOIN LATERAL (
             'department', department_code, 'department_name', department_name)
         ELSE '{}'::jsonb END),
     (6, status = 'not_responsible', 'not_responsible', 'dispatched', 'not_responsible',
-     doer_role, closed_at, 'not ours: outside the department''s remit', '{}'::jsonb),
+     doer_role, closed_at, '不属于本部门职责范围，请重新派遣', '{}'::jsonb),
     (7, accepted, 'accept', 'dispatched', 'in_progress', doer_role, accept_at, '',
      '{}'::jsonb),
     (8, reworked, 'handle', 'in_progress', 'handled', doer_role, first_handle_at, '',
      '{}'::jsonb),
     (9, reworked, 'rework', 'handled', 'in_progress', 'staff', rework_at,
-     'the check found it not done: back to the handler', '{}'::jsonb),
+     '核查未办结，退回处置人员返工', '{}'::jsonb),
     (10, handled, 'handle', 'in_progress', 'handled', doer_role, handle_at, '', '{}'::jsonb),
     (11, status IN ('closed', 'evaluated'), 'close', 'handled', 'closed', 'staff',
      closed_at, '', '{}'::jsonb),
@@ -98,7 +98,8 @@ CROSS JOIN LATERAL (
            details)
 WHERE step.happened;
 
--- Notes are internal, as the loop writes them, but onemap's own.
+-- Notes are internal, as the loop writes them, but onemap's own. The notes people type
+-- (staff rejecting, merging, sending back) are in Chinese, as the district's staff write them.
 INSERT INTO event_history (event_id, county_code, action, from_status, to_status, actor,
                            actor_role, at, note, note_public, details)
 SELECT event_id, county_code, action, from_status, to_status, 'demo', actor_role, at, note,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import statistics
 from datetime import datetime
@@ -479,6 +481,17 @@ def test_every_demo_event_has_the_loop_behind_its_stage(db, demo_district):
     # a working district: most handled in time, some late
     assert 0.05 < late / handled_events < 0.25
     assert scalar(db, "SELECT count(*) FROM events WHERE escalation_level > 0") > 0
+
+
+def test_the_notes_people_typed_in_the_demo_are_in_chinese(db, demo_district):
+    """Staff in a Chinese district write their notes in Chinese (the system's own notes
+    carry a note_code the page words in its language)."""
+    typed = db.execute(
+        "SELECT action, note FROM event_history WHERE actor_role <> 'system' AND note <> ''"
+        " GROUP BY action, note ORDER BY action"
+    ).fetchall()
+    assert {action for action, _ in typed} >= {"reject", "merge", "not_responsible", "rework"}
+    assert [(a, n) for a, n in typed if re.search(r"[A-Za-z]", n)] == []
 
 
 def test_a_team_token_survives_loading_the_demo_again(scratch_database):
