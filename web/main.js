@@ -25,9 +25,6 @@ import { wallScreen } from "./panels/wall.js";
 const map = L.map("map", { minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 
-// Names that would overlap one of higher rank are hidden after every move, zoom and load.
-const placeLabels = labelPlacer(map.getContainer(), [".onemap-subdistrict-label", ".onemap-community-label"]);
-
 // Each load's outcome, to whoever waits for it: tests, the console, `ready`.
 const waiting = new Map();
 function nextLoad(id) {
@@ -57,14 +54,19 @@ const entries = LAYERS.map((definition) => {
   return { definition, layer };
 });
 
-// The places' names (a layer's `names`): made for the view after every move, load and
-// add (core/labels.js), then laid out so that none covers another.
-const namers = entries
-  .filter(({ definition }) => definition.names)
-  .map(({ definition, layer }) => {
-    layer.on("add", () => nameThePlaces());
-    return placeNames(map, layer, definition.names);
-  });
+// The places' names (a layer's `names`): made for the view after every move and load and
+// when their layer is switched on or off (core/labels.js), then laid out so that none
+// covers another: a name that would overlap one of higher rank (an earlier layer's in the
+// registry, the subdistricts' before the communities') is hidden.
+const named = entries.filter(({ definition }) => definition.names);
+const placeLabels = labelPlacer(
+  map.getContainer(),
+  named.map(({ definition }) => `.${definition.names.className}`),
+);
+const namers = named.map(({ definition, layer }) => {
+  layer.on("add remove", () => nameThePlaces());
+  return placeNames(map, layer, definition.names);
+});
 function nameThePlaces() {
   for (const name of namers) name();
   placeLabels();

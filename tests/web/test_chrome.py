@@ -192,6 +192,11 @@ def test_place_names_never_overlap_and_zooming_in_shows_more(browser: Browser, s
         near = _shown_labels(page)
         communities = page.locator(".onemap-community-label").count()
         assert near and communities > 0 and _crowded(near) == []
+        # a layer switched off takes its names with it, and brings them back switched on
+        page.evaluate("() => { window.onemap.map.removeLayer(window.onemap.layers.communities); }")
+        assert page.locator(".onemap-community-label").count() == 0
+        page.evaluate("() => { window.onemap.map.addLayer(window.onemap.layers.communities); }")
+        assert page.locator(".onemap-community-label").count() == communities
 
 
 @pytest.fixture

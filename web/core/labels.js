@@ -71,24 +71,15 @@ export function placeNames(map, layer, { className, minZoom = 0, maxZoom = Infin
       if (names.has(path)) continue;
       const text = element("span", className, path.feature.properties.name);
       const icon = L.divIcon({ className: "onemap-place-name", html: text, iconSize: null });
-      names.set(path, new PlaceName(path.getCenter(), { icon, interactive: false, keyboard: false, pane }).addTo(map));
+      names.set(path, L.marker(path.getCenter(), { icon, interactive: false, keyboard: false, pane }).addTo(map));
     }
   };
 }
 
-// A name does not glide with a zoom's animation, as a marker would: the names' pane is
-// hidden while the map zooms, and each name is put at its place when the zoom ends, so
-// that it is never measured (to be laid out) on its way there.
-const PlaceName = L.Marker.extend({
-  getEvents() {
-    const events = L.Marker.prototype.getEvents.call(this);
-    delete events.zoomanim;
-    return events;
-  },
-});
-
 const NAMES_PANE = "names";
 
+// The names' own pane, hidden while the map zooms (the names are laid out again when the
+// zoom ends, where they then are).
 function namesPane(map) {
   if (map.getPane(NAMES_PANE)) return NAMES_PANE;
   const pane = map.createPane(NAMES_PANE);
